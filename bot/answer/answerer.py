@@ -1,0 +1,217 @@
+"""Answer a member's question by quoting the official text, or refuse politely.
+
+1. Empty input, greetings and thanks are recognised and not searched.
+2. Questions about a document itself are answered from its title metadata.
+3. Otherwise: hybrid retrieval ranks official answers; the calibrated model
+   estimates P(best answer is right); below the threshold we refuse and offer
+   up to N "Có phải bạn muốn hỏi…" suggestions.
+4. The quoted unit is the one the question targets: a single enumerated item
+   (with its parent question named) when an item matches best, the whole
+   official answer otherwise.
+Identical questions are served from an LRU cache, per index version.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from bot.answer.calibration import RERANK, Calibration
+from bot.answer.features import features
+from bot.answer.meta import answer_meta, meta_intent
+from bot.answer.model import Answer, Source, Suggestion
+from bot.answer.retrieval import GroupHit, Retrieval, Retriever
+from bot.embed.base import Embedder
+from bot.index.manager import IndexManager
+from bot.index.version import Group, IndexVersion
+from bot.segment.base import Segmenter
+from bot.text.analysis import tokens
+from bot.text.normalize import fold, normalize
+from bot.text.stopwords import STOPWORDS
+
+# Words that make a message small talk when nothing else is said.
+SMALLTALK = frozenset(
+    fold(w)
+    for w in "xin chào chào hello hi hey alo cảm ơn cám ơn thanks thank you tạm biệt bye ok oke okay test "
+    "bot ơi ạ dạ vâng ừ haha hihi hehe good morning night chúc ngủ ngon buổi sáng tối".split()
+)
+
+
+class Answerer:
+    """The one entry point channels call to answer a question."""
+
+    def __init__(
+        self,
+        index: IndexManager,
+        embedder: Embedder,
+        segmenter: Segmenter,
+        calibration: Calibration,
+        cache_size: int = 2048,
+        max_suggestions: int = 3,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.segmenter = segmenter
+        self.calibration = calibration
+        self.cache_size = cache_size
+        self.max_suggestions = max_suggestions
+        self._cache: OrderedDict[tuple[str, str], Answer] = OrderedDict()
+        self._lock = threading.Lock()
+        self._retrievers: dict[str, Retriever] = {}
+
+    # --- public ------------------------------------------------------------
+    def answer(self, question: str) -> Answer:
+        """Answer one free-form question (any spelling, with or without diacritics)."""
+        version = self.index.current()
+        key = (version.name, normalize(question or ""))
+        if self.cache_size:
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    return hit
+        result = self._answer(question or "", version)
+        result.version = version.name
+        if self.cache_size:
+            with self._lock:
+                self._cache[key] = result
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return result
+
+    def answer_question(self, doc_id: str, question_number: int) -> Answer | None:
+        """The whole official answer to a given official question (buttons, "xem toàn văn")."""
+        version = self.index.current()
+        group = next((g for g in version.groups if g.doc_id == doc_id and g.question_number == question_number), None)
+        if group is None:
+            return None
+        result = self._whole(version, group, score=1.0)
+        result.related = self._related(version, group)
+        result.version = version.name
+        return result
+
+    def retriever(self, version: IndexVersion) -> Retriever:
+        r = self._retrievers.get(version.name)
+        if r is None:
+            r = Retriever(version, self.embedder, self.segmenter, self.calibration.fusion_weight)
+            self._retrievers = {version.name: r}  # drop retrievers of replaced versions
+        return r
+
+    def retrieve(self, question: str) -> tuple[Retrieval, Retriever]:
+        """Raw retrieval (used by calibration and diagnostics)."""
+        r = self.retriever(self.index.current())
+        return r.retrieve(question), r
+
+    # --- steps -------------------------------------------------------------
+    def _answer(self, question: str, version: IndexVersion) -> Answer:
+        toks = tokens(question)
+        if not toks:
+            return Answer(found=False, kind="empty")
+        content = [t for t in toks if t not in STOPWORDS and fold(t) not in SMALLTALK]
+        if not content:
+            return Answer(found=False, kind="smalltalk")
+
+        meta = self._meta(question, version)
+        if meta is not None:
+            return meta
+
+        retriever = self.retriever(version)
+        retrieval = retriever.retrieve(question)
+        if not retrieval.hits:
+            return Answer(found=False)
+        # The calibrated model rescores the top answers; the most probable one wins.
+        probs = [
+            self.calibration.probability(features(retrieval, retriever, rank))
+            for rank in range(min(RERANK, len(retrieval.hits)))
+        ]
+        best = max(range(len(probs)), key=probs.__getitem__)
+        top, p = retrieval.hits[best], probs[best]
+        if best:
+            retrieval.hits.insert(0, retrieval.hits.pop(best))
+        if p < self.calibration.threshold:
+            return Answer(found=False, score=p, suggestions=self._suggestions(retrieval, retriever))
+
+        unit = version.units[top.best_unit]
+        if unit.kind == "item":
+            result = self._item(version, top.group, unit.item, unit.text, p)
+        else:
+            result = self._whole(version, top.group, p)
+        result.related = [
+            self._suggestion(h.group) for h in retrieval.hits[1:3] if self._relevant(h, retrieval, retriever)
+        ]
+        return result
+
+    def _meta(self, question: str, version: IndexVersion) -> Answer | None:
+        intent = meta_intent(question)
+        if intent is None:
+            return None
+        from bot.answer.retrieval import referenced_documents
+
+        refs = referenced_documents(question, version)
+        if not refs and len(version.documents) == 1:
+            refs = set(version.documents)
+        if len(refs) != 1:
+            return None
+        doc_id = next(iter(refs))
+        meta = version.document(doc_id)
+        n_questions = sum(1 for g in version.groups if g.doc_id == doc_id and g.question_number is not None)
+        return Answer(
+            found=True,
+            answer=answer_meta(intent, meta, n_questions),
+            question=meta.title,
+            source=Source(meta.title, doc_id, meta.number, meta.citation_name),
+            score=1.0,
+            kind="meta",
+        )
+
+    def _source(self, version: IndexVersion, group: Group, item: int | None = None) -> Source:
+        meta = version.document(group.doc_id)
+        return Source(
+            meta.title, group.doc_id, meta.number, meta.citation_name, group.question_number, item, group.heading
+        )
+
+    def _whole(self, version: IndexVersion, group: Group, score: float) -> Answer:
+        return Answer(
+            found=True,
+            answer=group.answer,
+            question=group.question if group.question_number is not None else "",
+            source=self._source(version, group),
+            score=score,
+            kind="answer" if group.question_number is not None else "section",
+            gid=group.gid,
+        )
+
+    def _item(self, version: IndexVersion, group: Group, item: int, text: str, score: float) -> Answer:
+        return Answer(
+            found=True,
+            answer=text,
+            question=group.question,
+            source=self._source(version, group, item),
+            score=score,
+            kind="item",
+            full_answer=group.answer,
+            gid=group.gid,
+        )
+
+    @staticmethod
+    def _suggestion(group: Group) -> Suggestion:
+        return Suggestion(group.gid, group.doc_id, group.question_number, group.question)
+
+    def _relevant(self, hit: GroupHit, retrieval: Retrieval, retriever: Retriever) -> bool:
+        """Worth suggesting: the answer shares some content with the question."""
+        profile = retriever.profile(hit.group)
+        return any(retrieval.terms.has(profile, t) >= 1.0 for t in retrieval.terms.content)
+
+    def _suggestions(self, retrieval: Retrieval, retriever: Retriever) -> list[Suggestion]:
+        out = []
+        for hit in retrieval.hits:
+            if len(out) >= self.max_suggestions:
+                break
+            if hit.group.question_number is not None and self._relevant(hit, retrieval, retriever):
+                out.append(self._suggestion(hit.group))
+        return out
+
+    def _related(self, version: IndexVersion, group: Group) -> list[Suggestion]:
+        same_doc = [g for g in version.groups if g.doc_id == group.doc_id and g.question_number is not None]
+        nxt = [g for g in same_doc if g.question_number in ((group.question_number or 0) + 1,)]
+        return [self._suggestion(g) for g in nxt]

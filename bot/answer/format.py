@@ -1,0 +1,57 @@
+"""Vietnamese wording of replies, shared by every channel, and the plain-text layout.
+
+Channels add their own markup (Telegram HTML, Zalo plain text with numbered
+choices) around the same sentences, so members read the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from bot.answer.model import Answer
+
+NOT_FOUND = (
+    "Xin lỗi, tôi chưa tìm thấy câu trả lời chính thức nào đủ sát với câu hỏi của bạn trong các văn bản hiện có."
+)
+SUGGEST_HEADER = "Có phải bạn muốn hỏi…"
+NO_SUGGESTION = "Bạn có thể hỏi lại bằng cách khác, nêu rõ nội dung cần tìm (ví dụ: “người đứng đầu phải thế nào?”)."
+SMALLTALK = (
+    "Xin chào! Tôi là trợ lý hỏi–đáp về các văn bản của Tỉnh ủy. Hãy đặt câu hỏi về nội dung văn bản, "
+    "tôi sẽ trích nguyên văn câu trả lời chính thức kèm nguồn."
+)
+EMPTY = "Bạn hãy gõ một câu hỏi về nội dung văn bản, ví dụ: “Tham mưu lòng vòng là biểu hiện gì?”"
+ITEM_OF = "Trích mục ({item}) của Câu hỏi {number}: {question}"
+ANSWER_OF = "Câu hỏi {number}: {question}"
+
+
+def context_line(answer: Answer) -> str | None:
+    """The official question the quote answers (names the parent question of an item)."""
+    src = answer.source
+    if src is None or src.question_number is None or not answer.question:
+        return None
+    if answer.kind == "item":
+        return ITEM_OF.format(item=src.item, number=src.question_number, question=answer.question)
+    return ANSWER_OF.format(number=src.question_number, question=answer.question)
+
+
+def format_plain(answer: Answer) -> str:
+    """Terminal layout: context, quoted official text, citation; or refusal and suggestions."""
+    if answer.found and answer.kind == "meta" and answer.source is not None:
+        return f"{answer.answer}\n— Theo tiêu đề văn bản: “{answer.source.document}”"
+    if answer.found and answer.source is not None:
+        lines = []
+        ctx = context_line(answer)
+        if ctx:
+            lines.append(ctx)
+        lines.append("“" + answer.answer + "”")
+        lines.append("— " + answer.source.citation)
+        return "\n".join(lines)
+    if answer.kind == "empty":
+        return EMPTY
+    if answer.kind == "smalltalk":
+        return SMALLTALK
+    lines = [NOT_FOUND]
+    if answer.suggestions:
+        lines.append(SUGGEST_HEADER)
+        lines.extend(f"  {i}. {s.question}" for i, s in enumerate(answer.suggestions, 1))
+    else:
+        lines.append(NO_SUGGESTION)
+    return "\n".join(lines)

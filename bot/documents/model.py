@@ -1,0 +1,179 @@
+"""What a parsed document is made of.
+
+A Q&A document is a list of :class:`QAPair` (official question, official answer,
+and the enumerated items of the answer). A document in free form (the full text
+of a directive) is a list of :class:`Section` paragraphs with their headings.
+Both flatten into :class:`Unit` — the pieces that are indexed and quoted.
+Every ``text`` here is the official wording exactly as written in the source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+UNIT_KINDS = ("question", "answer", "item", "sentence", "section")
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """Facts about a document parsed from its title line."""
+
+    title: str
+    doc_type: str | None = None  # "Chỉ thị"
+    number: str | None = None  # "46-CT/TU"
+    date: dt.date | None = None
+    issuer: str | None = None  # "Ban Thường vụ Tỉnh ủy"
+    subject: str | None = None
+    is_qa: bool = False
+
+    @property
+    def short_name(self) -> str:
+        """``Chỉ thị số 46-CT/TU`` — or the title when there is no number."""
+        if self.number:
+            return f"{self.doc_type or 'Văn bản'} số {self.number}"
+        return self.title
+
+    @property
+    def citation_name(self) -> str:
+        """Name used in citations: ``Hỏi-Đáp Chỉ thị số 46-CT/TU ngày 03/4/2024``."""
+        name = self.short_name
+        if self.date:
+            name += f" ngày {format_date(self.date)}"
+        if self.is_qa and self.number:
+            name = "Hỏi-Đáp " + name
+        return name
+
+    def to_dict(self) -> dict:
+        return {
+            "title": self.title,
+            "doc_type": self.doc_type,
+            "number": self.number,
+            "date": self.date.isoformat() if self.date else None,
+            "issuer": self.issuer,
+            "subject": self.subject,
+            "is_qa": self.is_qa,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DocumentMeta:
+        date = dt.date.fromisoformat(data["date"]) if data.get("date") else None
+        return cls(**{**data, "date": date})
+
+
+def format_date(date: dt.date) -> str:
+    """Vietnamese official style: ``03/4/2024`` (day zero-padded, month not)."""
+    return f"{date.day:02d}/{date.month}/{date.year}"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One enumerated point of an answer: ``(5) Tham mưu …`` or ``- Lơ là …``."""
+
+    number: int
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class QAPair:
+    """An official question with its official answer."""
+
+    number: int
+    question: str
+    answer: str
+    items: tuple[Item, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Section:
+    """A paragraph of a free-form document under its heading path."""
+
+    number: int
+    heading: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A retrievable piece of official text.
+
+    ``kind``: ``question`` (the official question), ``answer`` (the whole answer),
+    ``item`` (one enumerated point), ``sentence`` (a sentence of a longer answer,
+    used for matching only: it resolves to the whole answer), ``section``
+    (a paragraph of a free-form document).
+    """
+
+    uid: str
+    doc_id: str
+    kind: str
+    text: str
+    question_number: int | None = None
+    item: int | None = None
+    heading: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "uid": self.uid,
+            "doc_id": self.doc_id,
+            "kind": self.kind,
+            "text": self.text,
+            "question_number": self.question_number,
+            "item": self.item,
+            "heading": self.heading,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Unit:
+        return cls(**data)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-ZĐÀ-Ỹ“\"(])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split official prose at sentence ends (keeps the exact wording of each piece)."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
+    return parts or [text]
+
+
+@dataclass
+class Document:
+    """A parsed source document."""
+
+    doc_id: str
+    path: str
+    sha256: str
+    meta: DocumentMeta
+    pairs: list[QAPair] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_qa(self) -> bool:
+        return bool(self.pairs)
+
+    def pair(self, number: int) -> QAPair | None:
+        return next((p for p in self.pairs if p.number == number), None)
+
+    def units(self) -> list[Unit]:
+        """Flatten into indexable units (questions, answers, items, sentences, sections)."""
+        out: list[Unit] = []
+        d = self.doc_id
+        for p in self.pairs:
+            base = f"{d}:q{p.number}"
+            out.append(Unit(f"{base}:question", d, "question", p.question, p.number))
+            out.append(Unit(f"{base}:answer", d, "answer", p.answer, p.number))
+            for it in p.items:
+                out.append(Unit(f"{base}:i{it.number}", d, "item", it.text, p.number, it.number))
+            if not p.items:
+                sentences = split_sentences(p.answer)
+                if len(sentences) > 1:
+                    for j, s in enumerate(sentences, 1):
+                        out.append(Unit(f"{base}:s{j}", d, "sentence", s, p.number))
+        for s in self.sections:
+            out.append(Unit(f"{d}:p{s.number}", d, "section", s.text, None, None, s.heading))
+        return out

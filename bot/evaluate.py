@@ -1,0 +1,106 @@
+"""Score the assistant on a labelled question set (the format of ``eval/dev.jsonl``).
+
+Each row: ``{"q": question, "cat": category, "expect": [[question_number, item|null], …],
+"must": [phrase, …], "must_all": [phrase, …]}``. An in-scope row (non-empty
+``expect``) is right when the answer is found, cites one of the expected
+question numbers, and quotes all of ``must_all`` (when given) or any of ``must``
+(when given). An out-of-scope row (empty ``expect``) is right when nothing is found.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.answer.model import Answer
+from bot.errors import UserInputError
+from bot.text.normalize import normalize
+
+
+def load_rows(path: Path) -> list[dict]:
+    """Rows of a JSONL question set; a bad line is a clear error with its number."""
+    rows = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise UserInputError(f"Không đọc được {path}: {e.strerror}") from e
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row.get("q"), str) or not isinstance(row.get("expect", []), list):
+                raise ValueError("cần trường q (chuỗi) và expect (danh sách)")
+        except ValueError as e:
+            raise UserInputError(f"{Path(path).name}, dòng {n}: dòng không hợp lệ ({e})") from e
+        rows.append(row)
+    return rows
+
+
+def is_correct(row: dict, answer: Answer) -> bool:
+    expect = row.get("expect") or []
+    if not expect:
+        return not answer.found
+    if not answer.found or answer.source is None:
+        return False
+    if answer.source.question_number not in {e[0] for e in expect}:
+        return False
+    text = normalize(answer.answer)
+    must_all = row.get("must_all") or []
+    if must_all:
+        return all(normalize(m) in text for m in must_all)
+    must = row.get("must") or []
+    return any(normalize(m) in text for m in must) if must else True
+
+
+@dataclass
+class EvalReport:
+    per_category: dict[str, tuple[int, int]] = field(default_factory=dict)  # cat -> (right, total)
+    inscope: tuple[int, int] = (0, 0)
+    oos: tuple[int, int] = (0, 0)
+    failures: list[tuple[dict, Answer]] = field(default_factory=list)
+
+    @staticmethod
+    def _ratio(pair: tuple[int, int]) -> float:
+        return pair[0] / pair[1] if pair[1] else 0.0
+
+    @property
+    def inscope_top1(self) -> float:
+        return self._ratio(self.inscope)
+
+    @property
+    def oos_reject(self) -> float:
+        return self._ratio(self.oos)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{cat:<12} {right:>3}/{total:<3} = {right / total:.3f}"
+            for cat, (right, total) in sorted(self.per_category.items())
+        ]
+        out.append(f"inscope_top1={self.inscope_top1:.3f} oos_reject={self.oos_reject:.3f}")
+        return out
+
+
+def evaluate(rows: Iterable[dict], ask: Callable[[str], Answer]) -> EvalReport:
+    cats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    ins = [0, 0]
+    oos = [0, 0]
+    report = EvalReport()
+    for row in rows:
+        answer = ask(row["q"])
+        ok = is_correct(row, answer)
+        bucket = ins if row.get("expect") else oos
+        bucket[0] += ok
+        bucket[1] += 1
+        cat = row.get("cat", "?")
+        cats[cat][0] += ok
+        cats[cat][1] += 1
+        if not ok:
+            report.failures.append((row, answer))
+    report.per_category = {k: (v[0], v[1]) for k, v in cats.items()}
+    report.inscope = (ins[0], ins[1])
+    report.oos = (oos[0], oos[1])
+    return report

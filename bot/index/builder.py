@@ -1,0 +1,302 @@
+"""Build a new index version from source documents and switch to it atomically.
+
+Steps: parse every source → units → embeddings (cached) → vector index,
+keyword index, lexicon → validate by loading → commit → activate → prune old
+versions. Any failure leaves the previously active version untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.ann.factory import create_vector_index
+from bot.documents.model import Document, Unit
+from bot.documents.parser import parse_file
+from bot.documents.readers import SUPPORTED_SUFFIXES
+from bot.embed.base import Embedder
+from bot.embed.cache import EmbeddingCache, text_key
+from bot.errors import DocumentError, HoidapError, IndexBuildError
+from bot.index.store import MANIFEST, IndexStore
+from bot.index.version import FORMAT_VERSION, Group, IndexVersion
+from bot.lexical.factory import create_keyword_index
+from bot.progress import Progress
+from bot.segment.base import Segmenter
+from bot.settings import Settings
+from bot.text.analysis import Lexicon, lexical_terms
+from bot.text.normalize import canonical
+from bot.text.restore import DiacriticRestorer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildResult:
+    version: str
+    documents: list[dict]
+    units: int
+    groups: int
+    embedded: int  # units embedded by the model in this build
+    cached: int  # units whose vectors came from the cache
+    seconds: float
+    vector_kind: str
+    pruned: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def find_sources(paths: list[Path]) -> list[Path]:
+    """Source files named by ``paths`` (folders are scanned for supported files)."""
+    found: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if (
+                    f.is_file()
+                    and f.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not f.name.startswith((".", "_"))
+                    and not f.name.upper().startswith("README")
+                ):
+                    found.append(f)
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise DocumentError("không tìm thấy tệp hoặc thư mục", p)
+    return found
+
+
+def parse_sources(paths: list[Path], max_bytes: int | None = None) -> list[Document]:
+    """Parse every source; two files with the same document id are an error."""
+    docs: list[Document] = []
+    seen: dict[str, str] = {}
+    for path in find_sources(paths):
+        doc = parse_file(path, max_bytes=max_bytes)
+        if doc.doc_id in seen:
+            raise DocumentError(f"trùng văn bản với {Path(seen[doc.doc_id]).name} (cùng số hiệu/mã {doc.doc_id})", path)
+        seen[doc.doc_id] = str(path)
+        docs.append(doc)
+    return docs
+
+
+def make_groups(docs: list[Document]) -> tuple[list[Unit], list[Group]]:
+    """Units in index order and the answerable groups they belong to."""
+    units: list[Unit] = []
+    groups: list[Group] = []
+    for doc in docs:
+        doc_units = doc.units()
+        for pair in doc.pairs:
+            start = len(units)
+            members = [u for u in doc_units if u.question_number == pair.number and u.kind != "section"]
+            units.extend(members)
+            groups.append(
+                Group(
+                    len(groups),
+                    doc.doc_id,
+                    pair.number,
+                    pair.question,
+                    pair.answer,
+                    None,
+                    tuple(range(start, len(units))),
+                )
+            )
+        for section in doc.sections:
+            unit = next(u for u in doc_units if u.uid == f"{doc.doc_id}:p{section.number}")
+            units.append(unit)
+            groups.append(
+                Group(
+                    len(groups),
+                    doc.doc_id,
+                    None,
+                    section.heading or doc.meta.title,
+                    section.text,
+                    section.heading or None,
+                    (len(units) - 1,),
+                )
+            )
+    return units, groups
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    segmenter: Segmenter,
+    sources: list[Path] | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Parse ``sources`` (default: the knowledge folder), build and activate a new version.
+
+    Example: ``build_index(settings, embedder, segmenter)`` — what ``hoidap build`` runs.
+    """
+    progress = progress or Progress()
+    store = IndexStore(settings.index_dir)
+    started = time.time()
+    with store.build_lock():
+        store.clean_staging()
+        try:
+            docs = parse_sources(sources or [settings.knowledge_dir], settings.max_upload_bytes)
+        except DocumentError as e:
+            raise IndexBuildError(f"Không xây dựng được chỉ mục — {e}") from e
+        if not docs:
+            raise IndexBuildError(
+                f"Không có tài liệu nào để lập chỉ mục trong {', '.join(str(s) for s in sources or [settings.knowledge_dir])}"
+            )
+        name, staging = store.new_staging()
+        try:
+            result = _build_into(staging, name, settings, embedder, segmenter, docs, progress, store)
+            IndexVersion(staging)  # validate: a version that cannot be loaded is never activated
+            _smoke_test(staging)
+            store.commit(name, staging)
+            store.activate(name)
+        except HoidapError:
+            raise
+        except Exception as e:
+            raise IndexBuildError(f"Xây dựng chỉ mục thất bại: {type(e).__name__}: {e}") from e
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        result.pruned = store.prune(settings.index_keep_versions)
+        result.seconds = round(time.time() - started, 2)
+        progress.finish()
+        return result
+
+
+def _build_into(
+    out: Path,
+    name: str,
+    settings: Settings,
+    embedder: Embedder,
+    segmenter: Segmenter,
+    docs: list[Document],
+    progress: Progress,
+    store: IndexStore,
+) -> BuildResult:
+    units, groups = make_groups(docs)
+    texts = [u.text for u in units]
+    notices: list[str] = []
+
+    # 1. embeddings, reusing the cache
+    cache = EmbeddingCache(store.root / "cache" / "embeddings.sqlite")
+    try:
+        stale = [m for m in cache.models() if m != embedder.model_id]
+        if stale:
+            dropped = cache.drop_other_models(embedder.model_id)
+            notices.append(
+                f"Mô hình đã đổi ({', '.join(stale)} → {embedder.model_id}): bỏ {dropped} vector cũ trong bộ nhớ đệm, nhúng lại toàn bộ."
+            )
+        cached = cache.get_many(embedder.model_id, texts)
+        keys = [text_key(t) for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
+        progress.start("Nhúng văn bản (embedding)", len(missing))
+        if missing:
+            new_vecs = embedder.embed_passages([t for _, t in missing], progress=progress.advance)
+            cache.put_many(embedder.model_id, [t for _, t in missing], new_vecs)
+            cached.update({k: v for (k, _), v in zip(missing, new_vecs, strict=True)})
+    finally:
+        cache.close()
+    vectors = np.vstack([cached[k] for k in keys]).astype(np.float32) if units else np.zeros((0, 1), np.float32)
+    dim = int(vectors.shape[1])
+
+    # 2. vector index
+    progress.start("Chỉ mục vector (FAISS)", 1)
+    vindex = create_vector_index(settings.vector_index, dim, len(units), settings.hnsw_min_units)
+    vindex.add(vectors)
+    vindex.save(out / "vectors.faiss")
+    progress.advance()
+
+    # 3. keyword index over folded syllables and pairs
+    progress.start("Chỉ mục từ khóa (BM25)", 1)
+    kindex = create_keyword_index(settings.keyword_index)
+    kindex.index([lexical_terms(t) for t in texts])
+    kindex.save(out / "keyword")
+    progress.advance()
+
+    # 4. lexicon: what the corpus says, word-segmented, for judging coverage
+    progress.start("Tách từ (underthesea)", len(groups))
+    group_texts = []
+    for g in groups:
+        text = f"{g.question}\n{g.answer}"
+        group_texts.append((text, segmenter.words(canonical(text))))
+        progress.advance()
+    lexicon = Lexicon.build(group_texts)
+    titles = [d.meta.title for d in docs]
+    restorer = DiacriticRestorer.build(texts + titles, min_count_long=2 if len(units) > 2_000 else 1)
+    (out / "lexicon.json").write_text(
+        json.dumps({"lexicon": lexicon.to_dict(), "restore": restorer.to_dict()}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    with open(out / "units.jsonl", "w", encoding="utf-8") as f:
+        for u in units:
+            f.write(json.dumps(u.to_dict(), ensure_ascii=False) + "\n")
+    (out / "groups.json").write_text(json.dumps([g.to_dict() for g in groups], ensure_ascii=False), "utf-8")
+
+    doc_entries = []
+    for d in docs:
+        kinds = Counter(u.kind for u in units if u.doc_id == d.doc_id)
+        doc_entries.append(
+            {
+                "doc_id": d.doc_id,
+                "file": Path(d.path).name,
+                "sha256": d.sha256,
+                "meta": d.meta.to_dict(),
+                "counts": {
+                    "questions": len(d.pairs),
+                    "items": sum(len(p.items) for p in d.pairs),
+                    "sections": len(d.sections),
+                    "units": sum(kinds.values()),
+                },
+            }
+        )
+    embedded = len(missing)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "version": name,
+        "built_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "model": settings.model,
+        "model_id": embedder.model_id,
+        "dim": dim,
+        "vector_index": settings.vector_index,
+        "vector_kind": getattr(vindex, "kind", settings.vector_index),
+        "keyword_index": settings.keyword_index,
+        "segmenter": segmenter.name,
+        "counts": {
+            "documents": len(docs),
+            "groups": len(groups),
+            "units": len(units),
+            "by_kind": dict(Counter(u.kind for u in units)),
+        },
+        "embedding": {"embedded": embedded, "cached": len(units) - embedded},
+        "documents": doc_entries,
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return BuildResult(
+        version=name,
+        documents=doc_entries,
+        units=len(units),
+        groups=len(groups),
+        embedded=embedded,
+        cached=len(units) - embedded,
+        seconds=0.0,
+        vector_kind=manifest["vector_kind"],
+        notices=notices,
+    )
+
+
+def _smoke_test(path: Path) -> None:
+    """Each of a few units must find itself by vector and by keywords."""
+    version = IndexVersion(path)
+    n = len(version.units)
+    for pos in sorted({0, n // 2, n - 1}):
+        scores, ids = version.vectors.search(version.vectors.vector(pos), 5)
+        if pos not in set(ids.tolist()) and not np.isclose(scores[0], 1.0, atol=1e-3):
+            raise IndexBuildError(f"Kiểm tra chỉ mục vector thất bại ở đơn vị {pos}")
+        terms = lexical_terms(version.units[pos].text)
+        if terms and version.keywords.scores(terms)[pos] <= 0:
+            raise IndexBuildError(f"Kiểm tra chỉ mục từ khóa thất bại ở đơn vị {pos}")

