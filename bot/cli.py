@@ -210,6 +210,48 @@ def chat() -> None:
         click.echo()
 
 
+@main.group()
+def report() -> None:
+    """Reports for admins (what members asked that the documents do not cover)."""
+
+
+@report.command("unanswered")
+@click.option("--days", type=int, default=30, show_default=True, help="Chỉ tính N ngày gần nhất (0 = tất cả).")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option(
+    "--csv", "csv_path", type=click.Path(dir_okay=False, allow_dash=True), help="Xuất CSV ra tệp (- là stdout)."
+)
+def report_unanswered(days: int, limit: int, csv_path: str | None) -> None:
+    """Most frequent questions that found no official answer.
+
+    Example: hoidap report unanswered --days 7 --csv unanswered.csv
+    """
+    import csv
+    import datetime as dt
+
+    from bot.storage import repository
+    from bot.storage.db import Database
+
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days > 0 else None
+    rows = repository.unanswered(Database(get_settings().database_url), since, limit)
+    if csv_path:
+        out = click.open_file(csv_path, "w", encoding="utf-8")
+        with out:
+            writer = csv.writer(out)
+            writer.writerow(["so_lan", "cau_hoi", "lan_cuoi", "kenh"])
+            for r in rows:
+                writer.writerow([r.count, r.question, r.last_asked.isoformat(timespec="seconds"), r.channels])
+        if csv_path != "-":
+            click.echo(f"Đã ghi {len(rows)} dòng vào {csv_path}")
+        return
+    if not rows:
+        click.echo("Chưa có câu hỏi nào không tìm được câu trả lời trong khoảng thời gian này.")
+        return
+    click.echo(f"{'Số lần':>6}  Câu hỏi chưa có câu trả lời chính thức")
+    for r in rows:
+        click.echo(f"{r.count:>6}  {r.question}")
+
+
 @main.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:

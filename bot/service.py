@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -23,8 +24,26 @@ from bot.progress import Progress
 from bot.segment.base import Segmenter
 from bot.segment.factory import create_segmenter
 from bot.settings import Settings
+from bot.storage import repository
+from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reply:
+    """An answer as delivered to a chat, with the id of its log row (for feedback)."""
+
+    answer: Answer
+    question_id: int | None
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    name: str  # "Chỉ thị số 46-CT/TU"
+    title: str
+    questions: int
 
 
 class Assistant:
@@ -52,6 +71,10 @@ class Assistant:
         return IndexManager(self.store)
 
     @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
     def calibration(self) -> Calibration:
         return Calibration.load(self.settings.calibration_file)
 
@@ -69,6 +92,31 @@ class Assistant:
     def ask(self, question: str) -> Answer:
         """Answer one question. Example: ``Assistant(get_settings()).ask("Tham mưu lòng vòng")``."""
         return self.answerer.answer(question)
+
+    def handle_question(self, channel: str, chat_id: str, user_id: str | None, text: str) -> Reply:
+        """Answer a member's question from a chat and log it (the call channels make)."""
+        answer = self.ask(text)
+        qid = None
+        if answer.kind != "empty":
+            qid = repository.log_question(self.db, channel, chat_id, user_id, text, answer)
+        return Reply(answer, qid)
+
+    def official_answer(self, doc_id: str, question_number: int) -> Answer | None:
+        """The whole official answer to one official question (suggestion buttons, "xem toàn văn")."""
+        return self.answerer.answer_question(doc_id, question_number)
+
+    def feedback(self, question_id: int, channel: str, user_id: str, value: int) -> bool:
+        """Store 👍 (+1) / 👎 (-1) on an answer."""
+        return repository.record_feedback(self.db, question_id, channel, user_id, 1 if value > 0 else -1)
+
+    def documents(self) -> list[DocumentInfo]:
+        """The documents the active index answers from."""
+        version = self.index.current()
+        out = []
+        for doc_id, meta in version.documents.items():
+            n = sum(1 for g in version.groups if g.doc_id == doc_id and g.question_number is not None)
+            out.append(DocumentInfo(doc_id, meta.short_name, meta.title, n))
+        return out
 
     def build(self, sources: list[Path] | None = None, progress: Progress | None = None) -> BuildResult:
         """Parse documents, build and activate a new index version (same as ``hoidap build``)."""

@@ -138,3 +138,49 @@ def settings(cold_settings, seed_settings):
     cache.mkdir(parents=True)
     shutil.copy(seed_settings.index_dir / "cache" / "embeddings.sqlite", cache / "embeddings.sqlite")
     return cold_settings
+
+
+# --- databases: SQLite file and a real PostgreSQL server ------------------------------
+PG_ADMIN_URL = os.environ.get("HOIDAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session (dropped at the end)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    name = f"hoidap_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as e:
+        pytest.fail(f"PostgreSQL is required at {PG_ADMIN_URL} (.ci/run starts it): {e}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with admin.connect() as c:
+        c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """A migrated, empty database on each backend."""
+    from sqlalchemy import text
+
+    from bot.storage.db import Database
+    from bot.storage.models import Base
+
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'hoidap.db'}")
+    else:
+        db = Database(request.getfixturevalue("postgres_url"))
+        with db.engine.begin() as c:  # start each test empty; the schema stays migrated
+            for table in reversed(Base.metadata.sorted_tables):
+                c.execute(text(f"DELETE FROM {table.name}"))
+    yield db
+    db.dispose()

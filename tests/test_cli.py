@@ -99,3 +99,24 @@ def test_console_script_end_to_end(seed_settings):
     assert proc.returncode == 0, proc.stderr
     answer = json.loads(proc.stdout)
     assert answer["found"] and answer["source"]["question_number"] == 5
+
+
+def test_report_unanswered_prints_and_exports_csv(tmp_path, monkeypatch):
+    from bot.answer.model import Answer
+    from bot.storage import repository
+    from bot.storage.db import Database
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    db = Database(url)
+    for q in ["Tuổi nghỉ hưu?", "tuổi nghỉ hưu?", "Giá vàng?"]:
+        repository.log_question(db, "telegram", "1", "2", q, Answer(found=False))
+    monkeypatch.setenv("HOIDAP_DATABASE_URL", url)
+    cli.get_settings.cache_clear()
+    try:
+        shown = CliRunner().invoke(cli.main, ["report", "unanswered"])
+        exported = CliRunner().invoke(cli.main, ["report", "unanswered", "--csv", "-"])
+    finally:
+        cli.get_settings.cache_clear()
+    assert shown.exit_code == 0 and "     2  Tuổi nghỉ hưu?" in shown.output
+    lines = exported.output.strip().splitlines()
+    assert lines[0] == "so_lan,cau_hoi,lan_cuoi,kenh" and lines[1].startswith("2,Tuổi nghỉ hưu?,")

@@ -1,0 +1,1 @@
+"""Chat channels (Telegram, Zalo): thin adapters over the core in ``bot.service``."""

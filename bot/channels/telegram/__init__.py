@@ -1,0 +1,1 @@
+"""Telegram channel on python-telegram-bot (async, polling or webhook)."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the Database handle and Alembic migrations."""

@@ -1,0 +1,148 @@
+"""Queries the core needs: question log, feedback, unanswered report, roles, chat state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.answer.model import Answer
+from bot.storage.db import Database
+from bot.storage.models import ChatState, Feedback, QuestionLog, Role, utcnow
+from bot.text.normalize import normalize
+
+
+def log_question(db: Database, channel: str, chat_id: str, user_id: str | None, text: str, answer: Answer) -> int:
+    """Store a question and the outcome; returns its id (used by feedback buttons)."""
+    src = answer.source
+    row = QuestionLog(
+        channel=channel,
+        chat_id=str(chat_id),
+        user_id=str(user_id) if user_id is not None else None,
+        text=text[:4000],
+        normalized=normalize(text)[:4000],
+        found=answer.found,
+        kind=answer.kind,
+        score=float(answer.score),
+        doc_id=src.doc_id if src else None,
+        question_number=src.question_number if src else None,
+        item=src.item if src else None,
+        index_version=answer.version,
+    )
+    with db.session() as s:
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def record_feedback(db: Database, question_id: int, channel: str, user_id: str, value: int) -> bool:
+    """Store 👍 (+1) or 👎 (-1); a person's new vote replaces their old one. False if no such question."""
+    with db.session() as s:
+        if s.get(QuestionLog, question_id) is None:
+            return False
+        existing = s.scalar(
+            select(Feedback).where(
+                Feedback.question_id == question_id, Feedback.channel == channel, Feedback.user_id == str(user_id)
+            )
+        )
+        if existing:
+            existing.value = value
+            existing.created_at = utcnow()
+        else:
+            s.add(Feedback(question_id=question_id, channel=channel, user_id=str(user_id), value=value))
+    return True
+
+
+@dataclass(frozen=True)
+class UnansweredRow:
+    question: str  # an example of how members asked it
+    count: int
+    last_asked: dt.datetime
+    channels: str
+
+
+def unanswered(db: Database, since: dt.datetime | None = None, limit: int = 50) -> list[UnansweredRow]:
+    """Most frequent questions that found no official answer (greetings and empty messages excluded)."""
+    with db.session() as s:
+        q = (
+            select(
+                QuestionLog.normalized,
+                func.count(),
+                func.max(QuestionLog.created_at),
+                func.min(QuestionLog.text),
+                func.count(func.distinct(QuestionLog.channel)),
+                func.min(QuestionLog.channel),
+            )
+            .where(QuestionLog.found.is_(False), QuestionLog.kind == "none")
+            .group_by(QuestionLog.normalized)
+            .order_by(func.count().desc(), func.max(QuestionLog.created_at).desc())
+            .limit(limit)
+        )
+        if since is not None:
+            q = q.where(QuestionLog.created_at >= since)
+        rows = s.execute(q).all()
+    return [
+        UnansweredRow(question=text, count=count, last_asked=last, channels=channel if n == 1 else "nhiều kênh")
+        for _norm, count, last, text, n, channel in rows
+    ]
+
+
+def feedback_counts(db: Database, question_id: int) -> tuple[int, int]:
+    with db.session() as s:
+        rows = dict(
+            s.execute(
+                select(Feedback.value, func.count()).where(Feedback.question_id == question_id).group_by(Feedback.value)
+            ).all()
+        )
+    return rows.get(1, 0), rows.get(-1, 0)
+
+
+# --- roles ----------------------------------------------------------------------
+def grant_role(db: Database, channel: str, user_id: str, role: str, granted_by: str | None) -> bool:
+    """True if granted now, False if the person already had it."""
+    try:
+        with db.session() as s:
+            s.add(Role(channel=channel, user_id=str(user_id), role=role, granted_by=granted_by))
+        return True
+    except IntegrityError:
+        return False
+
+
+def revoke_role(db: Database, channel: str, user_id: str, role: str) -> bool:
+    with db.session() as s:
+        result = s.execute(delete(Role).where(Role.channel == channel, Role.user_id == str(user_id), Role.role == role))
+        return result.rowcount > 0
+
+
+def has_role(db: Database, channel: str, user_id: str, role: str) -> bool:
+    with db.session() as s:
+        return (
+            s.scalar(
+                select(func.count()).where(Role.channel == channel, Role.user_id == str(user_id), Role.role == role)
+            )
+            > 0
+        )
+
+
+def list_roles(db: Database, role: str) -> list[tuple[str, str]]:
+    with db.session() as s:
+        return [tuple(r) for r in s.execute(select(Role.channel, Role.user_id).where(Role.role == role)).all()]
+
+
+# --- chat state (text channels) -------------------------------------------------
+def get_chat_state(db: Database, channel: str, chat_id: str) -> dict:
+    with db.session() as s:
+        row = s.get(ChatState, (channel, str(chat_id)))
+        return dict(row.data) if row else {}
+
+
+def set_chat_state(db: Database, channel: str, chat_id: str, data: dict) -> None:
+    with db.session() as s:
+        row = s.get(ChatState, (channel, str(chat_id)))
+        if row is None:
+            s.add(ChatState(channel=channel, chat_id=str(chat_id), data=data, updated_at=utcnow()))
+        else:
+            row.data = data
+            row.updated_at = utcnow()

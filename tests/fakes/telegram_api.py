@@ -1,0 +1,421 @@
+"""A small fake Telegram Bot API server on 127.0.0.1 (aiohttp), for end-to-end tests.
+
+Bot side (what python-telegram-bot calls, form-encoded like the real API):
+getMe, getUpdates (offset + long-poll timeout), sendMessage, editMessageText,
+answerCallbackQuery, setMyCommands, getMyCommands, sendChatAction, sendPoll, stopPoll,
+setWebhook, deleteWebhook, getWebhookInfo, getFile (+ file download), sendDocument.
+
+Control side (what tests call): make users and chats, inject messages, button
+presses and poll answers (queued for getUpdates, or POSTed to the bot's webhook
+with or without the right secret), and wait for what the bot sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from aiohttp import ClientSession, web
+
+# Parameters that are plain strings in the Bot API (everything else arrives JSON-encoded).
+STRING_PARAMS = {
+    "text",
+    "caption",
+    "question",
+    "explanation",
+    "parse_mode",
+    "callback_query_id",
+    "url",
+    "secret_token",
+    "file_id",
+    "action",
+    "data",
+    "explanation_parse_mode",
+    "ip_address",
+}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict
+    result: object
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeTelegram:
+    def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "hoidap_test_bot") -> None:
+        self.token = token
+        self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Hỏi Đáp", "username": username}
+        self.calls: list[Call] = []
+        self.updates: list[dict] = []
+        self.webhook: dict | None = None
+        self.commands: list = []
+        self.files: dict[str, bytes] = {}
+        self.polls: dict[str, dict] = {}
+        self.messages: dict[tuple[int, int], dict] = {}
+        self._chats: dict[int, dict] = {}
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._new_update = asyncio.Event()
+        self._new_call = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.fail_next: dict[str, int] = {}  # method -> how many calls to fail with 500
+        self._released = False
+
+    # --- lifecycle ----------------------------------------------------------------
+    async def start(self) -> None:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.*}", self._file)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    def release_polls(self) -> None:
+        """Answer pending and future long polls at once (lets a bot stop without waiting)."""
+        self._released = True
+        self._new_update.set()
+
+    def resume_polls(self) -> None:
+        self._released = False
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # --- bot side -------------------------------------------------------------------
+    async def _params(self, request: web.Request) -> dict:
+        params: dict = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+            return params
+        if request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                if hasattr(value, "file"):
+                    params[key] = {"filename": value.filename, "content": value.file.read()}
+                elif key in STRING_PARAMS:
+                    params[key] = value
+                else:
+                    try:
+                        params[key] = json.loads(value)
+                    except ValueError:
+                        params[key] = value
+        return params
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        if self.fail_next.get(method):
+            self.fail_next[method] -= 1
+            return web.json_response({"ok": False, "error_code": 500, "description": "Internal"}, status=500)
+        handler = getattr(self, "api_" + method, None)
+        if handler is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": f"Not Found: {method}"}, status=404
+            )
+        try:
+            result = await handler(params)
+        except ApiError as e:
+            return web.json_response({"ok": False, "error_code": 400, "description": str(e)}, status=400)
+        if method != "getUpdates":
+            self.calls.append(Call(method, params, result))
+            self._new_call.set()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        data = self.files.get(request.match_info["path"])
+        if data is None or request.match_info["token"] != self.token:
+            return web.Response(status=404)
+        return web.Response(body=data)
+
+    async def api_getMe(self, p):
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def api_getUpdates(self, p):
+        offset = int(p.get("offset", 0) or 0)
+        timeout = float(p.get("timeout", 0) or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates and timeout > 0 and not self._released:
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), timeout)
+        limit = int(p.get("limit", 100) or 100)
+        return [u for u in self.updates if u["update_id"] >= offset][:limit]
+
+    async def api_deleteWebhook(self, p):
+        self.webhook = None
+        return True
+
+    async def api_setWebhook(self, p):
+        self.webhook = {"url": p["url"], "secret_token": p.get("secret_token")}
+        return True
+
+    async def api_getWebhookInfo(self, p):
+        return {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates),
+        }
+
+    async def api_setMyCommands(self, p):
+        self.commands = p.get("commands", [])
+        return True
+
+    async def api_getMyCommands(self, p):
+        return self.commands
+
+    async def api_sendChatAction(self, p):
+        return True
+
+    async def api_answerCallbackQuery(self, p):
+        return True
+
+    def _store(self, chat_id, **content) -> dict:
+        chat = self._chat_for(chat_id)
+        msg = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.bot_user,
+            **content,
+        }
+        self.messages[(chat["id"], msg["message_id"])] = msg
+        return msg
+
+    def _chat_for(self, chat_id) -> dict:
+        chat_id = int(chat_id)
+        return self._chats.get(chat_id, {"id": chat_id, "type": "private" if chat_id > 0 else "group"})
+
+    async def api_sendMessage(self, p):
+        text = p.get("text", "")
+        if not 1 <= len(text) <= 4096:
+            raise ApiError("Bad Request: message text is empty or too long")
+        extra = {"reply_markup": p["reply_markup"]} if p.get("reply_markup") else {}
+        return self._store(p["chat_id"], text=text, **extra)
+
+    async def api_editMessageText(self, p):
+        key = (int(p["chat_id"]), int(p["message_id"]))
+        if key not in self.messages:
+            raise ApiError("Bad Request: message to edit not found")
+        self.messages[key] = {**self.messages[key], "text": p["text"], "edit_date": int(time.time())}
+        if p.get("reply_markup"):
+            self.messages[key]["reply_markup"] = p["reply_markup"]
+        return self.messages[key]
+
+    async def api_sendDocument(self, p):
+        return self._store(p["chat_id"], document={"file_id": uuid.uuid4().hex, "file_unique_id": "u"})
+
+    async def api_sendPoll(self, p):
+        question, options = p["question"], p["options"]
+        texts = [o["text"] if isinstance(o, dict) else o for o in options]
+        if not 1 <= len(question) <= 300 or not 2 <= len(texts) <= 10 or any(not 1 <= len(t) <= 100 for t in texts):
+            raise ApiError("Bad Request: poll limits exceeded")
+        if p.get("explanation") and len(p["explanation"]) > 200:
+            raise ApiError("Bad Request: explanation too long")
+        poll = {
+            "id": uuid.uuid4().hex[:16],
+            "question": question,
+            "options": [{"text": t, "voter_count": 0} for t in texts],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": bool(p.get("is_anonymous", True)),
+            "type": p.get("type", "regular"),
+            "allows_multiple_answers": False,
+        }
+        if "correct_option_id" in p:
+            poll["correct_option_id"] = int(p["correct_option_id"])
+        if p.get("explanation"):
+            poll["explanation"] = p["explanation"]
+        if p.get("open_period"):
+            poll["open_period"] = int(p["open_period"])
+        msg = self._store(p["chat_id"], poll=poll)
+        self.polls[poll["id"]] = {"poll": poll, "chat_id": int(p["chat_id"]), "message_id": msg["message_id"]}
+        return msg
+
+    async def api_stopPoll(self, p):
+        for entry in self.polls.values():
+            if entry["chat_id"] == int(p["chat_id"]) and entry["message_id"] == int(p["message_id"]):
+                entry["poll"]["is_closed"] = True
+                return entry["poll"]
+        raise ApiError("Bad Request: poll not found")
+
+    async def api_getFile(self, p):
+        fid = p["file_id"]
+        if fid not in self.files:
+            raise ApiError("Bad Request: invalid file_id")
+        return {"file_id": fid, "file_unique_id": fid[:8], "file_size": len(self.files[fid]), "file_path": fid}
+
+    # --- control side -------------------------------------------------------------
+    def user(self, user_id: int, first_name: str = "Đảng viên", username: str | None = None) -> dict:
+        u = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if username:
+            u["username"] = username
+        return u
+
+    def private_chat(self, user: dict) -> dict:
+        chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        self._chats[chat["id"]] = chat
+        return chat
+
+    def group_chat(self, chat_id: int, title: str = "Chi bộ 1", kind: str = "supergroup") -> dict:
+        chat = {"id": chat_id, "type": kind, "title": title}
+        self._chats[chat_id] = chat
+        return chat
+
+    def channel_chat(self, chat_id: int, title: str = "Kênh tuyên truyền") -> dict:
+        chat = {"id": chat_id, "type": "channel", "title": title}
+        self._chats[chat_id] = chat
+        return chat
+
+    def _message(self, chat: dict, user: dict | None, **content) -> dict:
+        msg = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, **content}
+        if user is not None:
+            msg["from"] = user
+        self.messages[(chat["id"], msg["message_id"])] = msg
+        return msg
+
+    def text_update(
+        self,
+        chat: dict,
+        user: dict | None,
+        text: str,
+        reply_to: dict | None = None,
+        edited: bool = False,
+        channel_post: bool = False,
+    ) -> dict:
+        content: dict = {"text": text}
+        entities = self._entities(text)
+        if entities:
+            content["entities"] = entities
+        if reply_to is not None:
+            content["reply_to_message"] = reply_to
+        msg = self._message(chat, user, **content)
+        if edited:
+            msg["edit_date"] = int(time.time())
+        key = "channel_post" if channel_post else "edited_message" if edited else "message"
+        return {"update_id": next(self._update_ids), key: msg}
+
+    def _entities(self, text: str) -> list[dict]:
+        out = []
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            out.append({"type": "bot_command", "offset": 0, "length": length})
+        mention = "@" + self.bot_user["username"]
+        pos = text.find(mention)
+        if pos >= 0 and not text.startswith("/"):
+            out.append({"type": "mention", "offset": _utf16_len(text[:pos]), "length": _utf16_len(mention)})
+        return out
+
+    def media_update(self, chat: dict, user: dict, kind: str) -> dict:
+        payloads = {
+            "sticker": {
+                "sticker": {
+                    "file_id": "stk",
+                    "file_unique_id": "stk",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "type": "regular",
+                }
+            },
+            "photo": {"photo": [{"file_id": "ph", "file_unique_id": "ph", "width": 90, "height": 90}]},
+            "voice": {"voice": {"file_id": "vc", "file_unique_id": "vc", "duration": 2}},
+        }
+        return {"update_id": next(self._update_ids), "message": self._message(chat, user, **payloads[kind])}
+
+    def document_update(self, chat: dict, user: dict, filename: str, data: bytes, mime: str = "text/plain") -> dict:
+        fid = uuid.uuid4().hex
+        self.files[fid] = data
+        doc = {
+            "file_id": fid,
+            "file_unique_id": fid[:8],
+            "file_name": filename,
+            "mime_type": mime,
+            "file_size": len(data),
+        }
+        return {"update_id": next(self._update_ids), "message": self._message(chat, user, document=doc)}
+
+    def callback_update(self, message: dict, user: dict, data: str) -> dict:
+        cq = {"id": uuid.uuid4().hex[:12], "from": user, "chat_instance": "ci", "data": data, "message": message}
+        return {"update_id": next(self._update_ids), "callback_query": cq}
+
+    def poll_answer_update(self, poll_id: str, user: dict, option_ids: list[int]) -> dict:
+        return {
+            "update_id": next(self._update_ids),
+            "poll_answer": {"poll_id": poll_id, "user": user, "option_ids": option_ids},
+        }
+
+    async def deliver(self, update: dict, secret: str | None | object = ...) -> int:
+        """Queue for getUpdates, or POST to the webhook (``secret`` overrides the registered one)."""
+        if self.webhook is None:
+            self.updates.append(update)
+            self._new_update.set()
+            return 200
+        token = self.webhook["secret_token"] if secret is ... else secret
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = token
+        async with ClientSession() as s, s.post(self.webhook["url"], data=json.dumps(update), headers=headers) as r:
+            return r.status
+
+    async def send(self, chat: dict, user: dict | None, text: str, **kw) -> dict:
+        update = self.text_update(chat, user, text, **kw)
+        await self.deliver(update)
+        return update
+
+    async def press(self, message: dict, user: dict, data: str) -> dict:
+        update = self.callback_update(message, user, data)
+        await self.deliver(update)
+        return update
+
+    async def wait_for(self, method: str, predicate=lambda call: True, timeout: float = 30.0, after: int = 0) -> Call:
+        """The first call of ``method`` (index ≥ ``after``) matching ``predicate``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for call in self.calls[after:]:
+                if call.method == method and predicate(call):
+                    return call
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                sent = [(c.method, str(c.params)[:120]) for c in self.calls[after:]]
+                raise AssertionError(f"no {method} matching within {timeout}s; calls: {sent}")
+            self._new_call.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_call.wait(), min(remaining, 0.5))
+
+    def sent_to(self, chat_id: int, method: str = "sendMessage") -> list[Call]:
+        return [c for c in self.calls if c.method == method and int(c.params.get("chat_id", 0)) == chat_id]
+
+
+class ApiError(Exception):
+    pass
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2

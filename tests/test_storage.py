@@ -1,0 +1,66 @@
+"""Persistence on SQLite and on a real PostgreSQL server: migrations, logs, feedback, roles."""
+
+import datetime as dt
+
+from sqlalchemy import inspect, text
+
+from bot.answer.model import Answer, Source
+from bot.storage import repository as repo
+from bot.storage.models import QuestionLog
+
+FOUND = Answer(
+    found=True,
+    answer="x",
+    question="q",
+    source=Source("t", "46-ct-tu", "46-CT/TU", "c", 4, 5),
+    score=0.9,
+    kind="item",
+    version="v0001",
+)
+MISSED = Answer(found=False, score=0.1)
+
+
+def test_migrations_create_the_schema(database):
+    tables = set(inspect(database.engine).get_table_names())
+    assert {"questions", "feedback", "roles", "chat_state", "alembic_version"} <= tables
+    with database.engine.connect() as c:
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    database.upgrade()  # idempotent
+
+
+def test_questions_and_feedback(database):
+    qid = repo.log_question(database, "telegram", "42", "7", "Tham mưu lòng vòng", FOUND)
+    with database.session() as s:
+        row = s.get(QuestionLog, qid)
+        assert (row.found, row.question_number, row.item, row.index_version) == (True, 4, 5, "v0001")
+    assert repo.record_feedback(database, qid, "telegram", "7", 1)
+    assert repo.record_feedback(database, qid, "telegram", "7", -1)  # a new vote replaces the old
+    assert repo.record_feedback(database, qid, "telegram", "8", 1)
+    assert repo.feedback_counts(database, qid) == (1, 1)
+    assert not repo.record_feedback(database, 999_999, "telegram", "7", 1)
+
+
+def test_unanswered_report_groups_and_orders(database):
+    for text_ in ["Tuổi nghỉ hưu?", "tuổi nghỉ hưu?", "Tuổi  nghỉ hưu?", "Giá vàng?"]:
+        repo.log_question(database, "telegram", "1", "2", text_, MISSED)
+    repo.log_question(database, "zalo", "3", "4", "Giá vàng?", MISSED)
+    repo.log_question(database, "telegram", "1", "2", "Tham mưu lòng vòng", FOUND)
+    repo.log_question(database, "telegram", "1", "2", "xin chào", Answer(found=False, kind="smalltalk"))
+    rows = repo.unanswered(database)
+    assert [(r.count, r.question.lower().split()[0]) for r in rows] == [(3, "tuổi"), (2, "giá")]
+    assert rows[1].channels == "nhiều kênh"
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    assert repo.unanswered(database, since=future) == []
+
+
+def test_roles_and_chat_state(database):
+    assert repo.grant_role(database, "telegram", "11", "officer", "1")
+    assert not repo.grant_role(database, "telegram", "11", "officer", "1")
+    assert repo.has_role(database, "telegram", "11", "officer")
+    assert not repo.has_role(database, "zalo", "11", "officer")
+    assert repo.revoke_role(database, "telegram", "11", "officer")
+    assert not repo.revoke_role(database, "telegram", "11", "officer")
+    assert repo.get_chat_state(database, "zalo", "c1") == {}
+    repo.set_chat_state(database, "zalo", "c1", {"suggestions": [["46-ct-tu", 4]]})
+    repo.set_chat_state(database, "zalo", "c1", {"suggestions": [["46-ct-tu", 5]]})
+    assert repo.get_chat_state(database, "zalo", "c1") == {"suggestions": [["46-ct-tu", 5]]}
