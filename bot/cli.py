@@ -252,6 +252,55 @@ def report_unanswered(days: int, limit: int, csv_path: str | None) -> None:
         click.echo(f"{r.count:>6}  {r.question}")
 
 
+@main.group()
+def quiz() -> None:
+    """The daily quiz: the generated question bank and officers' own questions."""
+
+
+@quiz.command("bank")
+@click.option("--json", "as_json", is_flag=True, help="Một đối tượng JSON mỗi dòng.")
+def quiz_bank(as_json: bool) -> None:
+    """Print the question bank generated (and verified) from the indexed documents.
+
+    Example: hoidap quiz bank --json > bank.jsonl
+    """
+    from collections import Counter
+
+    bank = _assistant().quiz_bank()
+    if as_json:
+        for q in bank:
+            click.echo(json.dumps(q.to_json(), ensure_ascii=False))
+        return
+    for q in bank:
+        click.echo(f"[{q.kind}] {q.question}")
+        for i, opt in enumerate(q.options):
+            click.echo(f"   {'*' if i == q.correct else ' '} {chr(65 + i)}. {opt}")
+        click.echo(f"   ({q.explanation})\n")
+    kinds = ", ".join(f"{k}: {n}" for k, n in Counter(q.kind for q in bank).items())
+    click.echo(f"{len(bank)} câu hỏi đã kiểm chứng ({kinds}).")
+
+
+@quiz.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def quiz_import(file: Path) -> None:
+    """Add officers' own questions from a CSV or YAML file (validated, line-numbered errors).
+
+    Example: hoidap quiz import cau-hoi-thang-12.csv
+    """
+    from bot.quiz.importer import load_quiz_file
+
+    assistant = _assistant()
+    version = assistant.index.current()
+    known: dict[str, set[int]] = {}
+    for g in version.groups:
+        meta = version.document(g.doc_id)
+        if meta.number and g.question_number is not None:
+            known.setdefault(meta.number, set()).add(g.question_number)
+    questions = load_quiz_file(file, known)
+    added, dup = assistant.quiz.import_questions(questions)
+    click.echo(f"Đã nhập {added} câu hỏi từ {file.name}" + (f" ({dup} câu đã có, bỏ qua)." if dup else "."))
+
+
 @main.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:

@@ -75,6 +75,28 @@ class Assistant:
         return Database(self.settings.database_url)
 
     @cached_property
+    def quiz(self):
+        """The daily quiz service (bank synced with the active index on use)."""
+        from bot.quiz.service import QuizService
+
+        admins = {
+            "telegram": {str(i) for i in self.settings.admin_ids},
+            "zalo": {str(i) for i in self.settings.zalo_admin_ids},
+        }
+        return QuizService(self.db, self.settings.timezone, admins)
+
+    def quiz_bank(self, version=None):
+        """The generated bank for an index version (default: the active one); every question verified."""
+        from bot.quiz.generate import generate_bank
+
+        return generate_bank(version or self.index.current(), self.segmenter)
+
+    def sync_quiz_bank(self) -> None:
+        """Store the active version's generated bank (once per version) so chats can be served."""
+        version = self.index.current()
+        self.quiz.sync_bank(version.name, lambda: self.quiz_bank(version))
+
+    @cached_property
     def calibration(self) -> Calibration:
         return Calibration.load(self.settings.calibration_file)
 

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
 
     # --- quiz --------------------------------------------------------------
     timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone of quiz schedules.")
+    quiz_open_period: int = Field(
+        0, ge=0, le=600, description="Seconds a quiz poll stays open (5-600); 0 = until the next quiz."
+    )
 
     # --- Zalo --------------------------------------------------------------
     zalo_token: SecretStr | None = Field(None, description="Zalo Bot Platform token.")

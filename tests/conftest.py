@@ -184,3 +184,35 @@ def database(request, tmp_path):
                 c.execute(text(f"DELETE FROM {table.name}"))
     yield db
     db.dispose()
+
+
+# --- Telegram: the fake Bot API server -------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bot_settings(base, fake, **extra):
+    """``base`` settings pointed at the fake Bot API server."""
+    from pydantic import SecretStr
+
+    return base.model_copy(
+        update={
+            "telegram_token": SecretStr(fake.token),
+            "telegram_base_url": fake.base_url,
+            "telegram_base_file_url": fake.base_file_url,
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+async def fake():
+    """A fake Telegram Bot API server on 127.0.0.1."""
+    from tests.fakes.telegram_api import FakeTelegram
+
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()

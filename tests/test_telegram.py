@@ -2,42 +2,14 @@
 
 import asyncio
 import itertools
-import socket
 
 import pytest
 
 from bot.channels.telegram import app as tg
 from bot.storage.models import Feedback
-from tests.fakes.telegram_api import FakeTelegram
+from tests.conftest import bot_settings, free_port
 
 _ids = itertools.count(7001)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-async def fake():
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-def bot_settings(base, fake, **extra):
-    from pydantic import SecretStr
-
-    return base.model_copy(
-        update={
-            "telegram_token": SecretStr(fake.token),
-            "telegram_base_url": fake.base_url,
-            "telegram_base_file_url": fake.base_file_url,
-            **extra,
-        }
-    )
 
 
 @pytest.fixture

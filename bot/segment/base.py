@@ -19,6 +19,10 @@ class Segmenter(ABC):
     def words(self, text: str) -> list[str]:
         """Return the words of ``text`` in order, syllables of one word joined with ``_``."""
 
+    def tag(self, text: str) -> list[tuple[str, str | None]]:
+        """Words with a part-of-speech tag (N, V, A…) where the backend knows one."""
+        return [(w.replace("_", " "), None) for w in self.words(text)]
+
     def segment(self, text: str) -> str:
         """Return ``text`` as space-separated words (the input PhoBERT-style models expect)."""
         return " ".join(self.words(text))

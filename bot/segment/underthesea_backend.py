@@ -82,3 +82,8 @@ class UndertheseaSegmenter(Segmenter):
             return []
         tokens = word_tokenize()(text)
         return [t.replace(" ", "_") for t in tokens]
+
+    def tag(self, text: str) -> list[tuple[str, str | None]]:
+        if not text.strip():
+            return []
+        return pos_tag(text)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -95,3 +96,82 @@ class ChatState(Base):
     chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class QuizQuestionRow(Base):
+    """A quiz question: generated from the documents (verified) or imported by an officer."""
+
+    __tablename__ = "quiz_questions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)
+    options: Mapped[list] = mapped_column(JSON)
+    correct: Mapped[int] = mapped_column(Integer)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[dict] = mapped_column(JSON, default=dict)
+    origin: Mapped[str] = mapped_column(String(16))  # generated | imported
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+
+
+class QuizSubscription(Base):
+    """A chat that receives the daily quiz at ``time`` (HH:MM, local) on ``days`` (0=CN … 6=T7)."""
+
+    __tablename__ = "quiz_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    chat_type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(255))
+    time: Mapped[str] = mapped_column(String(5))
+    days: Mapped[str] = mapped_column(String(7))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    next_question_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_quiz_subscription_chat"),)
+
+
+class QuizDelivery(Base):
+    """One quiz question sent to one chat (a Telegram quiz poll, or a text quiz on Zalo)."""
+
+    __tablename__ = "quiz_deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    question_id: Mapped[str] = mapped_column(ForeignKey("quiz_questions.id"))
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("quiz_subscriptions.id", ondelete="SET NULL"))
+    poll_id: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    correct: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    total_votes: Mapped[int] = mapped_column(Integer, default=0)  # anonymous polls: counted, not attributed
+    correct_votes: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("channel", "poll_id", name="uq_quiz_delivery_poll"),
+        Index("ix_quiz_deliveries_chat_date", "channel", "chat_id", "local_date"),
+    )
+
+
+class QuizAnswer(Base):
+    """A member's first answer to a delivered question (scored once, never twice)."""
+
+    __tablename__ = "quiz_answers"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("quiz_deliveries.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str] = mapped_column(String(255), default="")
+    option: Mapped[int] = mapped_column(Integer)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("delivery_id", "user_id", name="uq_quiz_answer_once"),)

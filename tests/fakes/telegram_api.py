@@ -237,18 +237,26 @@ class FakeTelegram:
             raise ApiError("Bad Request: poll limits exceeded")
         if p.get("explanation") and len(p["explanation"]) > 200:
             raise ApiError("Bad Request: explanation too long")
+        # Bot API 9.6+ shape: option persistent ids, correct_option_ids, allows_revoting, members_only.
         poll = {
             "id": uuid.uuid4().hex[:16],
             "question": question,
-            "options": [{"text": t, "voter_count": 0} for t in texts],
+            "options": [{"text": t, "voter_count": 0, "persistent_id": f"o{i}"} for i, t in enumerate(texts)],
             "total_voter_count": 0,
             "is_closed": False,
             "is_anonymous": bool(p.get("is_anonymous", True)),
             "type": p.get("type", "regular"),
             "allows_multiple_answers": False,
+            "allows_revoting": bool(p.get("allows_revoting", False)),
+            "members_only": bool(p.get("members_only", False)),
         }
-        if "correct_option_id" in p:
-            poll["correct_option_id"] = int(p["correct_option_id"])
+        correct = p.get("correct_option_ids")
+        if correct is None and "correct_option_id" in p:
+            correct = [p["correct_option_id"]]
+        if correct is not None:
+            if poll["type"] == "quiz" and (len(correct) != 1 or not 0 <= int(correct[0]) < len(texts)):
+                raise ApiError("Bad Request: a quiz needs exactly one correct option")
+            poll["correct_option_ids"] = [int(c) for c in correct]
         if p.get("explanation"):
             poll["explanation"] = p["explanation"]
         if p.get("open_period"):
@@ -263,6 +271,16 @@ class FakeTelegram:
                 entry["poll"]["is_closed"] = True
                 return entry["poll"]
         raise ApiError("Bad Request: poll not found")
+
+    async def api_getChat(self, p):
+        ref = p["chat_id"]
+        if isinstance(ref, str) and ref.startswith("@"):
+            chat = next((c for c in self._chats.values() if c.get("username") == ref[1:]), None)
+        else:
+            chat = self._chats.get(int(ref))
+        if chat is None:
+            raise ApiError("Bad Request: chat not found")
+        return {**chat, "accent_color_id": 0, "max_reaction_count": 11}
 
     async def api_getFile(self, p):
         fid = p["file_id"]
@@ -287,8 +305,10 @@ class FakeTelegram:
         self._chats[chat_id] = chat
         return chat
 
-    def channel_chat(self, chat_id: int, title: str = "Kênh tuyên truyền") -> dict:
+    def channel_chat(self, chat_id: int, title: str = "Kênh tuyên truyền", username: str | None = None) -> dict:
         chat = {"id": chat_id, "type": "channel", "title": title}
+        if username:
+            chat["username"] = username
         self._chats[chat_id] = chat
         return chat
 
@@ -365,10 +385,22 @@ class FakeTelegram:
         cq = {"id": uuid.uuid4().hex[:12], "from": user, "chat_instance": "ci", "data": data, "message": message}
         return {"update_id": next(self._update_ids), "callback_query": cq}
 
+    def poll_update(self, poll_id: str, votes: list[int]) -> dict:
+        """An anonymous poll's new vote counts (what Telegram sends for channel polls)."""
+        poll = dict(self.polls[poll_id]["poll"])
+        poll["options"] = [{**o, "voter_count": v} for o, v in zip(poll["options"], votes, strict=True)]
+        poll["total_voter_count"] = sum(votes)
+        return {"update_id": next(self._update_ids), "poll": poll}
+
     def poll_answer_update(self, poll_id: str, user: dict, option_ids: list[int]) -> dict:
         return {
             "update_id": next(self._update_ids),
-            "poll_answer": {"poll_id": poll_id, "user": user, "option_ids": option_ids},
+            "poll_answer": {
+                "poll_id": poll_id,
+                "user": user,
+                "option_ids": option_ids,
+                "option_persistent_ids": [f"o{i}" for i in option_ids],
+            },
         }
 
     async def deliver(self, update: dict, secret: str | None | object = ...) -> int:
@@ -383,6 +415,11 @@ class FakeTelegram:
             headers["X-Telegram-Bot-Api-Secret-Token"] = token
         async with ClientSession() as s, s.post(self.webhook["url"], data=json.dumps(update), headers=headers) as r:
             return r.status
+
+    def enqueue(self, updates: list[dict]) -> None:
+        """Queue many updates at once for getUpdates (a burst, as from a busy group)."""
+        self.updates.extend(updates)
+        self._new_update.set()
 
     async def send(self, chat: dict, user: dict | None, text: str, **kw) -> dict:
         update = self.text_update(chat, user, text, **kw)

@@ -17,18 +17,24 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    PollAnswerHandler,
+    PollHandler,
     filters,
 )
 
 from bot.channels.ratelimit import UserRateLimiter
 from bot.channels.telegram import handlers as h
+from bot.channels.telegram import quiz as q
+from bot.channels.telegram.ordering import PerMemberUpdateProcessor
 from bot.errors import ConfigError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# The menu members see; officers' quiz commands are described in the README and /help.
 COMMANDS = [
     BotCommand("hoi", "Hỏi về văn bản: /hoi câu hỏi"),
+    BotCommand("bxh", "Bảng xếp hạng câu đố của nhóm"),
     BotCommand("help", "Văn bản đang trả lời và cách hỏi"),
     BotCommand("start", "Giới thiệu trợ lý"),
 ]
@@ -44,7 +50,7 @@ def build_app(settings: Settings, core) -> Application:
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(True)
+        .concurrent_updates(PerMemberUpdateProcessor(64))
         .build()
     )
     app.bot_data.update(core=core, settings=settings, limiter=UserRateLimiter(settings.questions_per_minute))
@@ -53,6 +59,20 @@ def build_app(settings: Settings, core) -> Application:
     app.add_handler(CommandHandler("start", h.start))
     app.add_handler(CommandHandler("help", h.help_command))
     app.add_handler(CommandHandler("hoi", h.hoi))
+    for name, fn in (
+        ("quiz_on", q.quiz_on),
+        ("quiz_off", q.quiz_off),
+        ("quiz_now", q.quiz_now),
+        ("quiz_preview", q.quiz_preview),
+        ("quiz_skip", q.quiz_skip),
+        ("quiz_stats", q.quiz_stats),
+        ("bxh", q.leaderboard),
+        ("officer_add", q.officer_add),
+        ("officer_remove", q.officer_remove),
+    ):
+        app.add_handler(CommandHandler(name, fn))
+    app.add_handler(PollAnswerHandler(q.on_poll_answer))
+    app.add_handler(PollHandler(q.on_poll))
     app.add_handler(CallbackQueryHandler(h.on_button))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & messages, h.on_text))
     app.add_handler(
@@ -65,8 +85,10 @@ def build_app(settings: Settings, core) -> Application:
 
 
 async def on_startup(app: Application) -> None:
-    """Publish the command menu (``setMyCommands``)."""
+    """Publish the command menu (``setMyCommands``) and re-register quiz schedules from the database."""
     await app.bot.set_my_commands(COMMANDS)
+    count = await q.register_schedules(app)
+    log.info("telegram: %d quiz schedule(s) registered", count)
 
 
 async def start(app: Application, settings: Settings) -> None:

@@ -1,0 +1,54 @@
+"""Process updates concurrently across members, in order for each member.
+
+A slow question from one member must not hold up the others, but one member's
+own updates (a vote, then a changed vote; a question, then its edit) must be
+handled in the order Telegram sent them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+
+def _key(update: object) -> object:
+    if isinstance(update, Update):
+        if update.poll_answer is not None and update.poll_answer.user is not None:
+            return ("user", update.poll_answer.user.id)
+        if update.effective_user is not None:
+            return ("user", update.effective_user.id)
+        if update.effective_chat is not None:
+            return ("chat", update.effective_chat.id)
+    return ("update", id(update))
+
+
+class PerMemberUpdateProcessor(BaseUpdateProcessor):
+    """Up to ``max_concurrent_updates`` at once; updates sharing a member run one after another."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[object, asyncio.Lock] = {}
+        self._users: dict[object, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _key(update)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:  # asyncio.Lock is FIFO: arrival order is kept
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:  # forget idle members
+                del self._users[key]
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
