@@ -120,19 +120,7 @@ def build(paths: tuple[Path, ...]) -> None:
         result = assistant.build(list(paths) or None, progress=progress)
     finally:
         progress.finish()
-    for notice in result.notices:
-        click.echo(notice)
-    for d in result.documents:
-        meta = d["meta"]
-        c = d["counts"]
-        name = f"{meta.get('doc_type') or 'Văn bản'} {meta.get('number') or d['file']}"
-        detail = f"{c['questions']} câu hỏi, {c['items']} mục" if c["questions"] else f"{c['sections']} đoạn"
-        click.echo(f"  • {name}: {detail} ({d['file']})")
-    click.echo(
-        f"Đã xây dựng chỉ mục {result.version}: {len(result.documents)} văn bản, {result.groups} câu trả lời, "
-        f"{result.units} đơn vị ({result.vector_kind}); nhúng mới {result.embedded}, dùng lại {result.cached}; "
-        f"{result.seconds:.1f} giây."
-    )
+    _print_build(result)
 
 
 def _format_answer(answer) -> str:
@@ -208,6 +196,127 @@ def chat() -> None:
             continue
         click.echo(_format_answer(assistant.ask(line)))
         click.echo()
+
+
+def _print_build(result) -> None:
+    for notice in result.notices:
+        click.echo(notice)
+    for d in result.documents:
+        meta = d["meta"]
+        c = d["counts"]
+        name = f"{meta.get('doc_type') or 'Văn bản'} {meta.get('number') or d['file']}"
+        detail = f"{c['questions']} câu hỏi, {c['items']} mục" if c["questions"] else f"{c['sections']} đoạn"
+        click.echo(f"  • {name}: {detail} ({d['file']})")
+    click.echo(
+        f"Đã xây dựng chỉ mục {result.version}: {len(result.documents)} văn bản, {result.groups} câu trả lời, "
+        f"{result.units} đơn vị ({result.vector_kind}); nhúng mới {result.embedded}, dùng lại {result.cached}; "
+        f"{result.seconds:.1f} giây."
+    )
+
+
+@main.group()
+def docs() -> None:
+    """Manage the source documents in the knowledge folder."""
+
+
+@docs.command("list")
+def docs_list() -> None:
+    """List documents: number, counts, hash, and whether the active index has them.
+
+    Example: hoidap docs list
+    """
+    assistant = _assistant()
+    active = assistant.store.active_name()
+    indexed: dict[str, str] = {}
+    if active:
+        manifest = json.loads((assistant.store.versions_dir / active / "manifest.json").read_text(encoding="utf-8"))
+        indexed = {d["doc_id"]: d["sha256"] for d in manifest["documents"]}
+    summaries = assistant.knowledge.summaries()
+    if not summaries:
+        click.echo(f"Chưa có văn bản nào trong {assistant.settings.knowledge_dir}.")
+    for s in summaries:
+        state = "đã lập chỉ mục" if indexed.get(s.doc_id) == s.sha256 else "CHƯA lập chỉ mục (chạy hoidap build)"
+        detail = f"{s.questions} câu hỏi, {s.items} mục" if s.questions else f"{s.sections} đoạn"
+        click.echo(f"{s.doc_id:<24} {s.name} — {detail} — {s.file} — sha256 {s.sha256[:12]} — {state}")
+    click.echo(f"Chỉ mục đang dùng: {active or '(chưa có)'}")
+
+
+@docs.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Thay thế văn bản đã có cùng số hiệu.")
+@click.option("--no-build", is_flag=True, help="Chỉ chép vào kho, chưa xây dựng lại chỉ mục.")
+def docs_add(files: tuple[Path, ...], replace: bool, no_build: bool) -> None:
+    """Add documents (.txt .md .docx .pdf) to the knowledge folder and rebuild the index.
+
+    Example: hoidap docs add quy-dinh-99.docx ke-hoach-77.pdf
+    """
+    assistant = _assistant()
+    if no_build:
+        for f in files:
+            summary, stored, _ = assistant.knowledge.add(f, None, replace=replace)
+            click.echo(f"Đã thêm {summary.name} → {stored} (chưa xây dựng chỉ mục).")
+        return
+    progress = RichProgress()
+    try:
+        summaries, result = assistant.add_documents([(f, None) for f in files], replace=replace, progress=progress)
+    finally:
+        progress.finish()
+    for s in summaries:
+        click.echo(f"Đã thêm {s.name} ({s.file})" + (f", thay thế {s.replaces}" if s.replaces else "") + ".")
+    _print_build(result)
+
+
+@docs.command("remove")
+@click.argument("doc_id")
+@click.option("--no-build", is_flag=True, help="Chỉ xóa khỏi kho, chưa xây dựng lại chỉ mục.")
+def docs_remove(doc_id: str, no_build: bool) -> None:
+    """Remove a document (by the id shown in `hoidap docs list`) and rebuild the index.
+
+    Example: hoidap docs remove 99-qd-tu
+    """
+    assistant = _assistant()
+    if no_build:
+        path, _ = assistant.knowledge.remove(doc_id)
+        click.echo(f"Đã xóa {path.name} (chưa xây dựng chỉ mục).")
+        return
+    progress = RichProgress()
+    try:
+        path, result = assistant.remove_document(doc_id, progress=progress)
+    finally:
+        progress.finish()
+    click.echo(f"Đã xóa {path.name}.")
+    _print_build(result)
+
+
+@main.group("index")
+def index_group() -> None:
+    """Index versions: list them and roll back."""
+
+
+@index_group.command("versions")
+def index_versions() -> None:
+    """List complete index versions (the active one is marked).
+
+    Example: hoidap index versions
+    """
+    versions = _assistant().store.versions()
+    if not versions:
+        click.echo("Chưa có phiên bản chỉ mục nào (chạy hoidap build).")
+    for v in versions:
+        docs_ = ", ".join(d["meta"].get("number") or d["file"] for d in v.manifest.get("documents", []))
+        mark = "*" if v.active else " "
+        click.echo(f"{mark} {v.name}  {v.built_at}  {v.manifest['counts']['units']} đơn vị  [{docs_}]")
+
+
+@index_group.command("rollback")
+@click.argument("version", required=False)
+def index_rollback(version: str | None) -> None:
+    """Switch back to an older index version (default: the one before the active).
+
+    Example: hoidap index rollback   |   hoidap index rollback v0003-20261128-101500
+    """
+    name = _assistant().rollback(version)
+    click.echo(f"Đã chuyển chỉ mục về phiên bản {name}.")
 
 
 @main.group()

@@ -140,6 +140,50 @@ class Assistant:
             out.append(DocumentInfo(doc_id, meta.short_name, meta.title, n))
         return out
 
+    @cached_property
+    def knowledge(self):
+        from bot.knowledge import KnowledgeBase
+
+        return KnowledgeBase(self.settings.knowledge_dir, self.settings.max_upload_bytes)
+
+    def add_documents(
+        self, files: list[tuple[Path, str | None]], replace: bool = False, progress: Progress | None = None
+    ):
+        """Store documents in the knowledge folder and rebuild; on any failure the folder is put back.
+
+        ``files``: (path of the bytes, name to show/type by). Example: ``add_documents([(Path("qd99.docx"), None)])``.
+        """
+        changes = []  # (stored file, (replaced file, its bytes) | None)
+        summaries = []
+        try:
+            for path, name in files:
+                summary, stored, replaced = self.knowledge.add(path, name, replace=replace)
+                changes.append((stored, replaced))
+                summaries.append(summary)
+            result = self.build(progress=progress)
+        except BaseException:
+            for stored, replaced in reversed(changes):
+                stored.unlink(missing_ok=True)
+                if replaced:
+                    replaced[0].write_bytes(replaced[1])
+            raise
+        return summaries, result
+
+    def remove_document(self, doc_id: str, progress: Progress | None = None):
+        """Delete a document from the knowledge folder and rebuild (put back if the build fails)."""
+        removed, data = self.knowledge.remove(doc_id)
+        try:
+            return removed, self.build(progress=progress)
+        except BaseException:
+            removed.write_bytes(data)
+            raise
+
+    def rollback(self, version: str | None = None) -> str:
+        """Switch back to an older complete index version (default: the one before the active)."""
+        name = self.store.rollback(version)
+        self.index.refresh(wait=True)
+        return name
+
     def build(self, sources: list[Path] | None = None, progress: Progress | None = None) -> BuildResult:
         """Parse documents, build and activate a new index version (same as ``hoidap build``)."""
         result = build_index(self.settings, self.embedder, self.segmenter, sources, progress)

@@ -16,7 +16,7 @@ from bot.errors import IndexStoreError
 
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96
+HNSW_EF_SEARCH = 128
 
 
 class FaissVectorIndex(VectorIndex):

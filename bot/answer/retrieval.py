@@ -60,23 +60,47 @@ class Retrieval:
     referenced_docs: set[str]
 
 
-def referenced_documents(question: str, version: IndexVersion) -> set[str]:
-    """Ids of loaded documents the question names, e.g. ``Chỉ thị 46`` or ``46-CT/TU``."""
-    folded = fold(canonical(question))
+def find_references(text: str, version: IndexVersion) -> tuple[set[str], list[tuple[int, int]]]:
+    """Loaded documents ``text`` names (``theo Chỉ thị 46``, ``46-CT/TU``) and where it names them.
+
+    ``text`` must be canonical (NFC): its folded form then has the same length,
+    so spans found on the folded text cut the original at the same places.
+    """
+    folded = fold(text)
     refs: set[str] = set()
+    spans: list[tuple[int, int]] = []
+    if len(folded) != len(text):
+        return refs, spans
     for doc_id, meta in version.documents.items():
         if not meta.number:
             continue
         key = number_key(meta.number)  # "46-ct/tu"
         num, _, code = key.partition("-")
         code = code.split("/")[0]
-        if key in folded.replace(" ", ""):
+        for m in re.finditer(re.escape(key).replace("/", r"\s*/\s*"), folded):
             refs.add(doc_id)
-            continue
+            spans.append(m.span())
         for m in _DOC_REF_RE.finditer(folded):
-            if m.group(2) == num and (_DOC_TYPE_CODES.get(m.group(1)) == code or not code):
+            if m.group(2) == num and (_DOC_TYPE_CODES.get(m.group(1)) == code or not m.group(3)):
                 refs.add(doc_id)
-    return refs
+                start = m.start()
+                before = folded[:start].rstrip()
+                for word in ("theo", "trong", "cua", "tai"):  # "theo Chỉ thị 46": the whole phrase goes
+                    if before.endswith(word):
+                        start = len(before) - len(word)
+                spans.append((start, m.end()))
+    return refs, spans
+
+
+def referenced_documents(question: str, version: IndexVersion) -> set[str]:
+    """Ids of loaded documents the question names, e.g. ``Chỉ thị 46`` or ``46-CT/TU``."""
+    return find_references(canonical(question), version)[0]
+
+
+def without_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + " " + text[end:]
+    return re.sub(r"\s+", " ", text).strip(" ,;:")
 
 
 class Retriever:
@@ -101,6 +125,11 @@ class Retriever:
     def retrieve(self, question: str, top_groups: int = 6) -> Retrieval:
         v = self.version
         text = canonical(question)
+        # A named document steers which document answers, but is not what the question asks:
+        # "theo Chỉ thị 46, người đứng đầu…" is judged on "người đứng đầu…".
+        refs, spans = find_references(text, v)
+        if spans:
+            text = without_spans(text, spans) or text
         words = self.segmenter.words(text) if has_diacritics(text) else []
         terms = QueryTerms.of(text, v.lexicon, words)
         # The model reads unaccented Vietnamese poorly: put the marks back first.
@@ -118,7 +147,8 @@ class Retriever:
         positions = np.array(sorted({p for g in gids for p in v.groups[g].positions}), dtype=np.int64)
         dense = dict(zip(positions.tolist(), v.vectors.scores_for(qvec, positions).tolist(), strict=True))
         kmax = float(kw_all.max()) if len(kw_all) else 0.0
-        refs = referenced_documents(question, v) if len(v.documents) > 1 else set()
+        if len(v.documents) < 2:
+            refs = set()  # nothing to choose between
 
         hits: list[GroupHit] = []
         for g in gids.tolist():

@@ -39,6 +39,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         log.info("running: %s", ", ".join(name for name, _ in started))
         await stop.wait()
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
         for name, shutdown in reversed(started):
             try:
                 await shutdown()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Combining tone marks (the five Vietnamese tones other than level).
 TONE_MARKS = {"\u0301", "\u0300", "\u0309", "\u0303", "\u0323"}
@@ -24,6 +25,7 @@ _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=200_000)
 def _place_tone(word: str) -> str:
     """Re-place the tone mark of one syllable using the traditional convention.
 
@@ -92,12 +94,12 @@ def _place_tone(word: str) -> str:
 def canonical(text: str) -> str:
     """NFC, traditional tone placement, single spaces, stripped. Case is kept."""
     text = unicodedata.normalize("NFC", text)
-    text = _WORD_RE.sub(lambda m: _place_tone(m.group(0)) if _has_tone(m.group(0)) else m.group(0), text)
+    text = _WORD_RE.sub(_word_tone, text)
     return _SPACE_RE.sub(" ", text).strip()
 
 
-def _has_tone(word: str) -> bool:
-    return any(ch in TONE_MARKS for ch in unicodedata.normalize("NFD", word))
+def _word_tone(match: re.Match) -> str:
+    return _place_tone(match.group(0))  # cached: a corpus has few distinct syllables
 
 
 def normalize(text: str) -> str:
@@ -105,11 +107,27 @@ def normalize(text: str) -> str:
     return canonical(text).lower()
 
 
+def _fold_table() -> dict[int, int | None]:
+    """Latin letters with marks → base letter; combining marks → removed; đ → d."""
+    table: dict[int, int | None] = {}
+    for cp in list(range(0x00C0, 0x0250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        if len(base) == 1 and base != ch:
+            table[cp] = ord(base)
+    for cp in range(0x0300, 0x0370):  # decomposed input: drop the marks themselves
+        table[cp] = None
+    table[ord("đ")] = ord("d")
+    table[ord("Đ")] = ord("d")
+    return table
+
+
+_FOLD = _fold_table()
+
+
 def fold(text: str) -> str:
     """Remove every diacritic (``đ`` → ``d``) and lowercase: ``Tỉnh ủy`` → ``tinh uy``."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.replace("đ", "d").replace("Đ", "d")
+    return text.lower().translate(_FOLD)
 
 
 def has_diacritics(text: str) -> bool:

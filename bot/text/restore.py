@@ -33,12 +33,13 @@ class DiacriticRestorer:
         counts: dict[str, Counter] = defaultdict(Counter)
         for text in texts:
             toks = _WORD_RE.findall(normalize(text))
+            folded = [fold(t) for t in toks]
+            accented = [f != t for f, t in zip(folded, toks, strict=True)]
             for n in range(1, max_n + 1):
                 for i in range(len(toks) - n + 1):
-                    gram = toks[i : i + n]
-                    if all(fold(t) == t for t in gram):
+                    if not any(accented[i : i + n]):
                         continue  # nothing to learn from an unaccented span
-                    counts[" ".join(fold(t) for t in gram)][" ".join(gram)] += 1
+                    counts[" ".join(folded[i : i + n])][" ".join(toks[i : i + n])] += 1
         table = {}
         for key, forms in counts.items():
             form, count = forms.most_common(1)[0]

@@ -1,7 +1,7 @@
 """A small fake Telegram Bot API server on 127.0.0.1 (aiohttp), for end-to-end tests.
 
 Bot side (what python-telegram-bot calls, form-encoded like the real API):
-getMe, getUpdates (offset + long-poll timeout), sendMessage, editMessageText,
+getMe, getUpdates (offset + long-poll timeout), sendMessage, editMessageText, editMessageReplyMarkup, getChat,
 answerCallbackQuery, setMyCommands, getMyCommands, sendChatAction, sendPoll, stopPoll,
 setWebhook, deleteWebhook, getWebhookInfo, getFile (+ file download), sendDocument.
 
@@ -12,15 +12,14 @@ with or without the right secret), and wait for what the bot sent.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
 
 from aiohttp import ClientSession, web
+
+from tests.fakes.base import ApiError, Call, FakeServer
 
 # Parameters that are plain strings in the Bot API (everything else arrives JSON-encoded).
 STRING_PARAMS = {
@@ -40,19 +39,11 @@ STRING_PARAMS = {
 }
 
 
-@dataclass
-class Call:
-    method: str
-    params: dict
-    result: object
-    at: float = field(default_factory=time.monotonic)
-
-
-class FakeTelegram:
+class FakeTelegram(FakeServer):
     def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "hoidap_test_bot") -> None:
+        super().__init__()
         self.token = token
         self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Hỏi Đáp", "username": username}
-        self.calls: list[Call] = []
         self.updates: list[dict] = []
         self.webhook: dict | None = None
         self.commands: list = []
@@ -62,35 +53,11 @@ class FakeTelegram:
         self._chats: dict[int, dict] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
-        self._new_update = asyncio.Event()
-        self._new_call = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
         self.fail_next: dict[str, int] = {}  # method -> how many calls to fail with 500
-        self._released = False
 
-    # --- lifecycle ----------------------------------------------------------------
-    async def start(self) -> None:
-        app = web.Application(client_max_size=50 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-
-    def release_polls(self) -> None:
-        """Answer pending and future long polls at once (lets a bot stop without waiting)."""
-        self._released = True
-        self._new_update.set()
-
-    def resume_polls(self) -> None:
-        self._released = False
-
-    async def stop(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
 
     @property
     def base_url(self) -> str:
@@ -138,8 +105,7 @@ class FakeTelegram:
         except ApiError as e:
             return web.json_response({"ok": False, "error_code": 400, "description": str(e)}, status=400)
         if method != "getUpdates":
-            self.calls.append(Call(method, params, result))
-            self._new_call.set()
+            self.record(method, params, result)
         return web.json_response({"ok": True, "result": result})
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -160,10 +126,8 @@ class FakeTelegram:
         offset = int(p.get("offset", 0) or 0)
         timeout = float(p.get("timeout", 0) or 0)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
-        if not self.updates and timeout > 0 and not self._released:
-            self._new_update.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_update.wait(), timeout)
+        if not self.updates and timeout > 0:
+            await self.wait_update(timeout)
         limit = int(p.get("limit", 100) or 100)
         return [u for u in self.updates if u["update_id"] >= offset][:limit]
 
@@ -226,6 +190,18 @@ class FakeTelegram:
         if p.get("reply_markup"):
             self.messages[key]["reply_markup"] = p["reply_markup"]
         return self.messages[key]
+
+    async def api_editMessageReplyMarkup(self, p):
+        key = (int(p["chat_id"]), int(p["message_id"]))
+        if key not in self.messages:
+            raise ApiError("Bad Request: message to edit not found")
+        message = dict(self.messages[key])
+        if p.get("reply_markup"):
+            message["reply_markup"] = p["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
+        self.messages[key] = message
+        return message
 
     async def api_sendDocument(self, p):
         return self._store(p["chat_id"], document={"file_id": uuid.uuid4().hex, "file_unique_id": "u"})
@@ -407,7 +383,7 @@ class FakeTelegram:
         """Queue for getUpdates, or POST to the webhook (``secret`` overrides the registered one)."""
         if self.webhook is None:
             self.updates.append(update)
-            self._new_update.set()
+            self.notify_update()
             return 200
         token = self.webhook["secret_token"] if secret is ... else secret
         headers = {"Content-Type": "application/json"}
@@ -419,7 +395,7 @@ class FakeTelegram:
     def enqueue(self, updates: list[dict]) -> None:
         """Queue many updates at once for getUpdates (a burst, as from a busy group)."""
         self.updates.extend(updates)
-        self._new_update.set()
+        self.notify_update()
 
     async def send(self, chat: dict, user: dict | None, text: str, **kw) -> dict:
         update = self.text_update(chat, user, text, **kw)
@@ -431,27 +407,8 @@ class FakeTelegram:
         await self.deliver(update)
         return update
 
-    async def wait_for(self, method: str, predicate=lambda call: True, timeout: float = 30.0, after: int = 0) -> Call:
-        """The first call of ``method`` (index ≥ ``after``) matching ``predicate``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for call in self.calls[after:]:
-                if call.method == method and predicate(call):
-                    return call
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                sent = [(c.method, str(c.params)[:120]) for c in self.calls[after:]]
-                raise AssertionError(f"no {method} matching within {timeout}s; calls: {sent}")
-            self._new_call.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_call.wait(), min(remaining, 0.5))
-
     def sent_to(self, chat_id: int, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.calls if c.method == method and int(c.params.get("chat_id", 0)) == chat_id]
-
-
-class ApiError(Exception):
-    pass
 
 
 def _utf16_len(text: str) -> int:

@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.channels.ratelimit import UserRateLimiter
+from bot.channels.telegram import admin
 from bot.channels.telegram import handlers as h
 from bot.channels.telegram import quiz as q
 from bot.channels.telegram.ordering import PerMemberUpdateProcessor
@@ -71,6 +72,15 @@ def build_app(settings: Settings, core) -> Application:
         ("officer_remove", q.officer_remove),
     ):
         app.add_handler(CommandHandler(name, fn))
+    for name, fn in (
+        ("docs", admin.docs_command),
+        ("reindex", admin.reindex_command),
+        ("rollback", admin.rollback_command),
+        ("unanswered", admin.unanswered_command),
+    ):
+        app.add_handler(CommandHandler(name, fn))
+    app.add_handler(MessageHandler(filters.Document.ALL & filters.UpdateType.MESSAGE, admin.on_document))
+    app.add_handler(CallbackQueryHandler(admin.on_upload_button, pattern=r"^u\|"))
     app.add_handler(PollAnswerHandler(q.on_poll_answer))
     app.add_handler(PollHandler(q.on_poll))
     app.add_handler(CallbackQueryHandler(h.on_button))

@@ -7,12 +7,13 @@ handled in the order Telegram sent them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.channels.keyed import KeyedLocks
 
 
 def _key(update: object) -> object:
@@ -31,21 +32,11 @@ class PerMemberUpdateProcessor(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[object, asyncio.Lock] = {}
-        self._users: dict[object, int] = {}
+        self._locks = KeyedLocks()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _key(update)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:  # asyncio.Lock is FIFO: arrival order is kept
-                await coroutine
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:  # forget idle members
-                del self._users[key]
-                self._locks.pop(key, None)
+        async with self._locks.hold(_key(update)):
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

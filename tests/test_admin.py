@@ -1,0 +1,198 @@
+"""Admins manage documents and index versions: add, replace, remove, roll back, rebuild while serving."""
+
+import hashlib
+import shutil
+import threading
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from bot import cli
+from bot.embed.base import Embedder
+from bot.errors import DocumentError, DuplicateDocument, IndexBuildError
+from bot.index.builder import build_index
+from bot.index.store import IndexStore
+from bot.service import Assistant
+from tests.conftest import DATA
+
+QD99 = DATA / "docs" / "quy-dinh-99-kiem-thu.txt"
+KH77 = DATA / "docs" / "ke-hoach-77-kiem-thu.md"
+
+
+@pytest.fixture
+def core(settings, embedder):
+    return Assistant(settings, embedder=embedder)
+
+
+@pytest.fixture
+def run(core, monkeypatch):
+    monkeypatch.setattr(cli, "_assistant", lambda settings=None: core)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(cli.main, list(args))
+
+
+def source(answer):
+    return (answer.source.doc_number, answer.source.question_number) if answer.found else None
+
+
+def test_cli_add_answer_remove_and_roll_back(core, run):
+    assert run("build").exit_code == 0
+    added = run("docs", "add", str(QD99), str(KH77))
+    assert added.exit_code == 0, added.output
+    assert "Đã thêm Quy định số 99-QĐ/TU" in added.output and "Kế hoạch số 77-KH/TU" in added.output
+
+    listing = run("docs", "list")
+    assert listing.output.count("đã lập chỉ mục") == 3 and "99-qd-tu" in listing.output
+    # Stored under names derived from the documents, not the files' names.
+    assert sorted(p.name for p in core.knowledge.files()) == [
+        "77-kh-tu.md",
+        "99-qd-tu.txt",
+        "chi-thi-46-CT-TU-hoi-dap.txt",
+    ]
+
+    assert source(core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?")) == ("99-QĐ/TU", 2)
+    section = core.ask("Khi có cảnh báo bão thì cấp ủy phải làm gì?")
+    assert section.found and section.source.doc_number == "77-KH/TU" and "trực ban 24/24 giờ" in section.answer
+    assert source(core.ask("Tham mưu lòng vòng")) == ("46-CT/TU", 4)
+    # Naming a document steers between documents with similar content.
+    assert source(core.ask("Theo Quy định 99, người đứng đầu cấp ủy có trách nhiệm gì?")) == ("99-QĐ/TU", 3)
+    assert source(core.ask("Theo Chỉ thị 46, người đứng đầu phải thế nào?")) == ("46-CT/TU", 2)
+    help_docs = {d.name for d in core.documents()}
+    assert help_docs == {"Chỉ thị số 46-CT/TU", "Quy định số 99-QĐ/TU", "Kế hoạch số 77-KH/TU"}
+
+    removed = run("docs", "remove", "99-qd-tu")
+    assert removed.exit_code == 0 and "Đã xóa 99-qd-tu.txt" in removed.output
+    assert not core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?").found
+
+    versions = run("index", "versions")
+    assert versions.output.count("v0") == 3 and versions.output.count("*") == 1
+    back = run("index", "rollback")
+    assert back.exit_code == 0 and "Đã chuyển chỉ mục về phiên bản v0002" in back.output
+    assert source(core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?")) == ("99-QĐ/TU", 2)
+
+
+def test_refusals_change_nothing(core, settings, tmp_path, run):
+    core.build()
+    before_files = sorted(p.name for p in core.knowledge.files())
+    before_versions = [v.name for v in core.store.versions()]
+
+    same = tmp_path / "copy-of-46.txt"
+    shutil.copy(settings.knowledge_dir / "chi-thi-46-CT-TU-hoi-dap.txt", same)
+    with pytest.raises(DuplicateDocument, match="trùng nội dung"):
+        core.add_documents([(same, None)])
+    newer = tmp_path / "ct46-v2.txt"
+    newer.write_text(same.read_text(encoding="utf-8") + "\nCâu hỏi 9: Thêm?\nTrả lời: Thêm.\n", encoding="utf-8")
+    with pytest.raises(DuplicateDocument, match="--replace"):
+        core.add_documents([(newer, None)])
+    bad = tmp_path / "bad.txt"
+    bad.write_text("Tiêu đề\nCâu hỏi 1: A?\nCâu hỏi 2: B?\nTrả lời: x\n", encoding="utf-8")
+    with pytest.raises(DocumentError, match="bad.txt, dòng 2"):
+        core.add_documents([(bad, None)])
+    failing = run("docs", "add", str(bad))
+    assert failing.exit_code == 1 and "Lỗi: bad.txt, dòng 2" in failing.output
+
+    assert sorted(p.name for p in core.knowledge.files()) == before_files
+    assert [v.name for v in core.store.versions()] == before_versions
+
+    # An explicit replace works, and a failing rebuild puts the old file back.
+    summaries, _ = core.add_documents([(newer, None)], replace=True)
+    assert summaries[0].replaces == "chi-thi-46-CT-TU-hoi-dap.txt"
+    assert core.ask("Tham mưu lòng vòng").found
+
+
+def test_failed_rebuild_restores_the_knowledge_folder(core, monkeypatch):
+    core.build()
+    files = sorted(p.name for p in core.knowledge.files())
+
+    def broken_build(*a, **k):
+        raise IndexBuildError("Xây dựng chỉ mục thất bại: thử nghiệm")
+
+    monkeypatch.setattr(core, "build", broken_build)
+    with pytest.raises(IndexBuildError):
+        core.add_documents([(QD99, None)])
+    with pytest.raises(IndexBuildError):
+        core.remove_document("46-ct-tu")
+    assert sorted(p.name for p in core.knowledge.files()) == files
+
+
+def test_questions_keep_being_answered_during_a_rebuild_and_switch(core):
+    core.build()
+    old_version = core.index.current().name
+    errors, answers = [], []
+    stop = threading.Event()
+
+    def ask_in_a_loop():
+        while not stop.is_set():
+            try:
+                a = core.ask("Tham mưu lòng vòng không rõ người rõ việc")
+                b = core.ask("Người đứng đầu cấp ủy phải là người như thế nào?")
+                answers.append((source(a), source(b), a.version))
+            except Exception as e:
+                errors.append(e)
+
+    worker = threading.Thread(target=ask_in_a_loop)
+    worker.start()
+    try:
+        core.add_documents([(QD99, None)])
+        # The switch happens while the loop runs; keep asking a moment on the new version.
+        deadline = len(answers) + 5
+        while len(answers) < deadline and worker.is_alive():
+            threading.Event().wait(0.05)
+    finally:
+        stop.set()
+        worker.join()
+    assert errors == []
+    assert answers and all(a == ("46-CT/TU", 4) and b == ("46-CT/TU", 2) for a, b, _ in answers)
+    assert {v for _, _, v in answers} >= {old_version, core.index.current().name}
+
+
+class CountingEmbedder(Embedder):
+    """Deterministic vectors from text hashes; records what it embeds (not for quality tests)."""
+
+    def __init__(self, model_id="counting-test-model", dim=32):
+        self.model_id = model_id
+        self.dim = dim
+        self.embedded: list[str] = []
+
+    def _vec(self, text):
+        seed = int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
+        v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_queries(self, texts):
+        return np.vstack([self._vec(t) for t in texts])
+
+    def embed_passages(self, texts, progress=None):
+        self.embedded.extend(texts)
+        if progress:
+            progress(len(texts))
+        return np.vstack([self._vec(t) for t in texts])
+
+
+def test_adding_a_small_document_to_10k_units_embeds_only_its_units(cold_settings, segmenter):
+    from scripts.bench import synthetic_documents
+
+    settings = cold_settings.model_copy(update={"max_upload_mb": 500})
+    synthetic_documents(10_000, settings.knowledge_dir)
+    embedder = CountingEmbedder()
+    first = build_index(settings, embedder, segmenter)
+    assert first.units >= 10_000 and first.embedded == len(set(embedder.embedded))
+
+    embedder.embedded.clear()
+    shutil.copy(QD99, settings.knowledge_dir / "99-qd-tu.txt")
+    second = build_index(settings, embedder, segmenter)
+    from bot.documents.parser import parse_file
+
+    new_units = {u.text for u in parse_file(QD99).units()}
+    assert set(embedder.embedded) == new_units
+    assert second.embedded == len(new_units) and second.cached == second.units - len(new_units)
+
+
+def test_changing_the_model_invalidates_the_cache_and_says_so(settings, segmenter):
+    build_index(settings, CountingEmbedder("model-a"), segmenter)
+    other = CountingEmbedder("model-b")
+    result = build_index(settings, other, segmenter)
+    assert result.embedded == result.units and result.cached == 0
+    assert any("Mô hình đã đổi" in n and "model-a" in n for n in result.notices)
+    assert IndexStore(settings.index_dir).versions()[-1].manifest["model_id"] == "model-b"
