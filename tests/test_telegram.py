@@ -224,3 +224,12 @@ async def test_webhook_mode_checks_the_secret(fake, assistant, seed_settings):
         assert "Phải thực sự nêu gương" in call.params["text"]
     finally:
         await tg.stop(application)
+
+
+async def test_the_token_never_appears_in_logs(fake, bot, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    await ask_private(fake, "người đứng đầu phải thế nào")
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert fake.token not in logged and fake.token.split(":")[1] not in logged

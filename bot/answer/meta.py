@@ -10,7 +10,6 @@ at a document (its type or number, or "văn bản này" when only one is loaded)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from bot.documents.model import DocumentMeta, format_date
 from bot.text.normalize import canonical, fold
@@ -33,12 +32,6 @@ _COUNT = re.compile(r"\bbao nhieu (cau hoi|cau)\b|\bmay cau hoi\b")
 _DOC_WORDS = re.compile(
     r"\b(chi thi|nghi quyet|quy dinh|ket luan|quyet dinh|huong dan|ke hoach|thong tri|van ban|tai lieu|hoi dap)\b"
 )
-
-
-@dataclass
-class MetaAnswer:
-    doc_id: str
-    text: str
 
 
 def meta_intent(question: str) -> str | None:

@@ -57,7 +57,6 @@ class Retrieval:
     terms: QueryTerms
     dense_text: str
     hits: list[GroupHit]  # best first
-    referenced_docs: set[str]
 
 
 def find_references(text: str, version: IndexVersion) -> tuple[set[str], list[tuple[int, int]]]:
@@ -171,4 +170,4 @@ class Retriever:
                 )
             )
         hits.sort(key=lambda h: h.score, reverse=True)
-        return Retrieval(terms, dense_text, hits[:top_groups], refs)
+        return Retrieval(terms, dense_text, hits[:top_groups])

@@ -11,6 +11,9 @@ from bot.service import Assistant
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+# httpx logs each request URL at INFO, and bot tokens are part of those URLs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:

@@ -13,8 +13,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-UNIT_KINDS = ("question", "answer", "item", "sentence", "section")
-
 
 @dataclass(frozen=True)
 class DocumentMeta:

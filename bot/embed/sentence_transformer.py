@@ -19,6 +19,28 @@ from bot.text.normalize import canonical
 log = logging.getLogger(__name__)
 
 
+_CONFIG_FILES = ("config.json", "modules.json", "config_sentence_transformers.json", "tokenizer_config.json")
+
+
+def _identity(model: str) -> str:
+    """What identifies a model's vectors: a hub id, or a local folder's configuration and weights size.
+
+    A local folder is recognised by content, not by path, so moving the checkout or
+    running from another working directory keeps the embedding cache valid.
+    """
+    folder = Path(model).expanduser()
+    if not folder.is_dir():
+        return model
+    digest = hashlib.sha1()
+    for name in _CONFIG_FILES:
+        f = folder / name
+        if f.is_file():
+            digest.update(name.encode() + f.read_bytes())
+    for weights in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    return f"local:{digest.hexdigest()}"
+
+
 class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model, configured by name/path, prompts and segmentation.
 
@@ -36,7 +58,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.device = settings.device
         if self.segmented and segmenter is None:
             raise ModelError("Mô hình cần văn bản đã tách từ nhưng chưa có bộ tách từ.")
-        recipe = f"{self.model_name}|q={self.query_prompt}|p={self.passage_prompt}|seg={self.segmented}"
+        recipe = f"{_identity(self.model_name)}|q={self.query_prompt}|p={self.passage_prompt}|seg={self.segmented}"
         self.model_id = f"{Path(self.model_name).name}#{hashlib.sha1(recipe.encode()).hexdigest()[:10]}"
         self._model = None
         self._lock = threading.Lock()

@@ -31,11 +31,6 @@ class IndexManager:
         self._loading: str | None = None
         self._failed: dict[str, float] = {}
         self._last_check = 0.0
-        self._listeners: list = []
-
-    def on_switch(self, fn) -> None:
-        """Call ``fn(version)`` after each switch to a new version."""
-        self._listeners.append(fn)
 
     def current(self) -> IndexVersion:
         """The version to answer from now (loads the first one synchronously)."""
@@ -80,8 +75,3 @@ class IndexManager:
         old = self._version
         self._version = version
         log.info("index switched: %s -> %s", old.name if old else None, name)
-        for fn in self._listeners:
-            try:
-                fn(version)
-            except Exception:
-                log.exception("index switch listener failed")

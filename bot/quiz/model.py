@@ -32,18 +32,6 @@ class QuizQuestion:
         out = asdict(self)
         return {k: out[k] for k in ("id", "kind", "question", "options", "correct", "explanation", "source")}
 
-    @classmethod
-    def from_json(cls, data: dict) -> QuizQuestion:
-        return cls(
-            kind=data["kind"],
-            question=data["question"],
-            options=list(data["options"]),
-            correct=int(data["correct"]),
-            explanation=data.get("explanation", ""),
-            source=dict(data.get("source") or {}),
-            id=data.get("id", ""),
-        )
-
     def as_text(self, with_answer: bool = False) -> str:
         """Plain-text form (Zalo, previews): question, lettered options, optionally the answer."""
         lines = [self.question, ""]

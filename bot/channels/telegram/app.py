@@ -31,6 +31,9 @@ from bot.errors import ConfigError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+# httpx logs each request URL at INFO, and the bot token is part of every Bot API URL.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 # The menu members see; officers' quiz commands are described in the README and /help.
 COMMANDS = [
