@@ -191,8 +191,10 @@ class Assistant:
         return result
 
     def warm_up(self) -> None:
-        """Load model, segmenter and index now, so the first question is fast."""
+        """Load model, segmenter, index and database now: the first question is fast, and the
+        lazily created parts are created once, before concurrent handlers can race to create them."""
         if hasattr(self.embedder, "ensure_loaded"):
             self.embedder.ensure_loaded()
         self.segmenter.words("khởi động")
         self.index.current()
+        _ = self.db, self.quiz, self.answerer

@@ -108,7 +108,7 @@ def test_report_unanswered_prints_and_exports_csv(tmp_path, monkeypatch):
 
     url = f"sqlite:///{tmp_path / 'r.db'}"
     db = Database(url)
-    for q in ["Tuổi nghỉ hưu?", "tuổi nghỉ hưu?", "Giá vàng?"]:
+    for q in ["Tuổi nghỉ hưu?", "tuoi nghi huu", "Tuổi nghỉ hưu?", "Giá vàng?"]:
         repository.log_question(db, "telegram", "1", "2", q, Answer(found=False))
     monkeypatch.setenv("HOIDAP_DATABASE_URL", url)
     cli.get_settings.cache_clear()
@@ -117,6 +117,6 @@ def test_report_unanswered_prints_and_exports_csv(tmp_path, monkeypatch):
         exported = CliRunner().invoke(cli.main, ["report", "unanswered", "--csv", "-"])
     finally:
         cli.get_settings.cache_clear()
-    assert shown.exit_code == 0 and "     2  Tuổi nghỉ hưu?" in shown.output
+    assert shown.exit_code == 0 and "     3  Tuổi nghỉ hưu?" in shown.output  # variants counted together
     lines = exported.output.strip().splitlines()
-    assert lines[0] == "so_lan,cau_hoi,lan_cuoi,kenh" and lines[1].startswith("2,Tuổi nghỉ hưu?,")
+    assert lines[0] == "so_lan,cau_hoi,lan_cuoi,kenh" and lines[1].startswith("3,Tuổi nghỉ hưu?,")

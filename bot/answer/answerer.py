@@ -20,7 +20,7 @@ from bot.answer.calibration import RERANK, Calibration
 from bot.answer.features import features
 from bot.answer.meta import answer_meta, meta_intent
 from bot.answer.model import Answer, Source, Suggestion
-from bot.answer.retrieval import GroupHit, Retrieval, Retriever
+from bot.answer.retrieval import GroupHit, Retrieval, Retriever, referenced_documents
 from bot.embed.base import Embedder
 from bot.index.manager import IndexManager
 from bot.index.version import Group, IndexVersion
@@ -145,8 +145,6 @@ class Answerer:
         intent = meta_intent(question)
         if intent is None:
             return None
-        from bot.answer.retrieval import referenced_documents
-
         refs = referenced_documents(question, version)
         if not refs and len(version.documents) == 1:
             refs = set(version.documents)

@@ -298,64 +298,52 @@ class BankGenerator:
     # --- facts ---------------------------------------------------------------------
     def facts(self) -> list[QuizQuestion]:
         out = []
+
+        def fact(kind: str, question: str, shuffled: tuple[list[str], int], explanation: str, source: dict) -> None:
+            options, idx = shuffled
+            out.append(QuizQuestion("fact", question, options, idx, _fit(explanation, 200), source | {"fact": kind}))
+
         for doc_id, meta in self.version.documents.items():
             groups = [g for g in self.version.groups if g.doc_id == doc_id]
             rng = _seed("fact", doc_id)
-            name = meta.short_name
+            name, source = meta.short_name, _source(meta, None, doc_id)
             if meta.date:
                 correct = format_date(meta.date)
-                wrong = _other_dates(meta.date, rng)
-                options, idx = _shuffle(correct, wrong, rng)
-                out.append(
-                    QuizQuestion(
-                        "fact",
-                        f"{name} được ban hành ngày nào?",
-                        options,
-                        idx,
-                        _fit(f"Theo tiêu đề văn bản: {name}, ngày {correct}.", 200),
-                        _source(meta, None, doc_id) | {"fact": "date"},
-                    )
+                fact(
+                    "date",
+                    f"{name} được ban hành ngày nào?",
+                    _shuffle(correct, _other_dates(meta.date, rng), rng),
+                    f"Theo tiêu đề văn bản: {name}, ngày {correct}.",
+                    source,
                 )
             if meta.issuer:
                 wrong = rng.sample([i for i in INSTITUTIONS if normalize(i) != normalize(meta.issuer)], 3)
-                options, idx = _shuffle(meta.issuer, wrong, rng)
-                out.append(
-                    QuizQuestion(
-                        "fact",
-                        f"Cơ quan nào ban hành {name}?",
-                        options,
-                        idx,
-                        _fit(f"Theo tiêu đề văn bản: {name} của {meta.issuer}.", 200),
-                        _source(meta, None, doc_id) | {"fact": "issuer"},
-                    )
+                fact(
+                    "issuer",
+                    f"Cơ quan nào ban hành {name}?",
+                    _shuffle(meta.issuer, wrong, rng),
+                    f"Theo tiêu đề văn bản: {name} của {meta.issuer}.",
+                    source,
                 )
             n = sum(1 for g in groups if g.question_number is not None)
             if n >= 3:
-                options, idx = _numbers(n, rng)
-                out.append(
-                    QuizQuestion(
-                        "fact",
-                        f"Tài liệu hỏi - đáp về {name} gồm bao nhiêu câu hỏi?",
-                        options,
-                        idx,
-                        f"Tài liệu hỏi - đáp về {name} gồm {n} câu hỏi.",
-                        _source(meta, None, doc_id) | {"fact": "questions"},
-                    )
+                fact(
+                    "questions",
+                    f"Tài liệu hỏi - đáp về {name} gồm bao nhiêu câu hỏi?",
+                    _numbers(n, rng),
+                    f"Tài liệu hỏi - đáp về {name} gồm {n} câu hỏi.",
+                    source,
                 )
             for g in groups:
                 items = sum(1 for p in g.positions if self.version.units[p].kind == "item")
                 if items >= 3:
-                    options, idx = _numbers(items, _seed("count", g.gid, doc_id))
-                    q = f"Câu trả lời cho Câu hỏi {g.question_number} ({name}) nêu bao nhiêu nội dung (gạch đầu dòng hoặc mục đánh số)?"
-                    out.append(
-                        QuizQuestion(
-                            "fact",
-                            q,
-                            options,
-                            idx,
-                            f"{_cite(meta, g)} nêu {items} nội dung.",
-                            _source(meta, g, doc_id) | {"fact": "items"},
-                        )
+                    fact(
+                        "items",
+                        f"Câu trả lời cho Câu hỏi {g.question_number} ({name}) nêu bao nhiêu nội dung "
+                        "(gạch đầu dòng hoặc mục đánh số)?",
+                        _numbers(items, _seed("count", g.gid, doc_id)),
+                        f"{_cite(meta, g)} nêu {items} nội dung.",
+                        _source(meta, g, doc_id),
                     )
         return [q for q in out if not verify(q, self.version, self.corpus)]
 

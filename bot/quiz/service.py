@@ -76,6 +76,20 @@ def _sub(row: QuizSubscription) -> Subscription:
     return Subscription(row.id, row.channel, row.chat_id, row.chat_type, row.time, row.days, row.active, row.created_by)
 
 
+def _row(q: QuizQuestion, origin: str) -> QuizQuestionRow:
+    return QuizQuestionRow(
+        id=q.id,
+        kind=q.kind,
+        question=q.question,
+        options=q.options,
+        correct=q.correct,
+        explanation=q.explanation,
+        source=q.source,
+        origin=origin,
+        active=True,
+    )
+
+
 def _question(row: QuizQuestionRow) -> QuizQuestion:
     return QuizQuestion(
         row.kind, row.question, list(row.options), row.correct, row.explanation, dict(row.source), row.id
@@ -128,19 +142,7 @@ class QuizService:
                 for q in bank:
                     row = existing.get(q.id)
                     if row is None:
-                        s.add(
-                            QuizQuestionRow(
-                                id=q.id,
-                                kind=q.kind,
-                                question=q.question,
-                                options=q.options,
-                                correct=q.correct,
-                                explanation=q.explanation,
-                                source=q.source,
-                                origin="generated",
-                                active=True,
-                            )
-                        )
+                        s.add(_row(q, "generated"))
                     elif not row.active:
                         row.active = True
                 for qid, row in existing.items():
@@ -157,19 +159,7 @@ class QuizService:
                 if s.get(QuizQuestionRow, q.id) is not None:
                     dup += 1
                     continue
-                s.add(
-                    QuizQuestionRow(
-                        id=q.id,
-                        kind=q.kind,
-                        question=q.question,
-                        options=q.options,
-                        correct=q.correct,
-                        explanation=q.explanation,
-                        source=q.source,
-                        origin="imported",
-                        active=True,
-                    )
-                )
+                s.add(_row(q, "imported"))
                 added += 1
         return added, dup
 

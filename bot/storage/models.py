@@ -44,7 +44,7 @@ class QuestionLog(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    normalized: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text)  # grouping key (see repository.question_key)
     found: Mapped[bool] = mapped_column(Boolean)
     kind: Mapped[str] = mapped_column(String(16))
     score: Mapped[float] = mapped_column(Float, default=0.0)

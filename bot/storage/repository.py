@@ -11,7 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from bot.answer.model import Answer
 from bot.storage.db import Database
 from bot.storage.models import ChatState, Feedback, QuestionLog, Role, utcnow
-from bot.text.normalize import normalize
+from bot.text.analysis import tokens
+from bot.text.normalize import fold
+
+
+def question_key(text: str) -> str:
+    """What groups the same question asked differently: case, marks, spacing, punctuation ignored."""
+    return fold(" ".join(tokens(text)))
 
 
 def log_question(db: Database, channel: str, chat_id: str, user_id: str | None, text: str, answer: Answer) -> int:
@@ -22,7 +28,7 @@ def log_question(db: Database, channel: str, chat_id: str, user_id: str | None, 
         chat_id=str(chat_id),
         user_id=str(user_id) if user_id is not None else None,
         text=text[:4000],
-        normalized=normalize(text)[:4000],
+        normalized=question_key(text)[:4000],
         found=answer.found,
         kind=answer.kind,
         score=float(answer.score),
@@ -64,29 +70,39 @@ class UnansweredRow:
 
 
 def unanswered(db: Database, since: dt.datetime | None = None, limit: int = 50) -> list[UnansweredRow]:
-    """Most frequent questions that found no official answer (greetings and empty messages excluded)."""
+    """Most frequent questions that found no official answer (greetings and empty messages excluded).
+
+    Variants of one question (case, diacritics, punctuation) count together; the
+    wording shown is the one members used most.
+    """
+    missed = [QuestionLog.found.is_(False), QuestionLog.kind == "none"]
+    if since is not None:
+        missed.append(QuestionLog.created_at >= since)
     with db.session() as s:
-        q = (
+        groups = s.execute(
             select(
                 QuestionLog.normalized,
                 func.count(),
                 func.max(QuestionLog.created_at),
-                func.min(QuestionLog.text),
                 func.count(func.distinct(QuestionLog.channel)),
                 func.min(QuestionLog.channel),
             )
-            .where(QuestionLog.found.is_(False), QuestionLog.kind == "none")
+            .where(*missed)
             .group_by(QuestionLog.normalized)
             .order_by(func.count().desc(), func.max(QuestionLog.created_at).desc())
             .limit(limit)
-        )
-        if since is not None:
-            q = q.where(QuestionLog.created_at >= since)
-        rows = s.execute(q).all()
-    return [
-        UnansweredRow(question=text, count=count, last_asked=last, channels=channel if n == 1 else "nhiều kênh")
-        for _norm, count, last, text, n, channel in rows
-    ]
+        ).all()
+        rows = []
+        for key, count, last, n_channels, channel in groups:
+            wording = s.execute(
+                select(QuestionLog.text)
+                .where(*missed, QuestionLog.normalized == key)
+                .group_by(QuestionLog.text)
+                .order_by(func.count().desc(), func.max(QuestionLog.created_at).desc())
+                .limit(1)
+            ).scalar_one()
+            rows.append(UnansweredRow(wording, count, last, channel if n_channels == 1 else "nhiều kênh"))
+    return rows
 
 
 def feedback_counts(db: Database, question_id: int) -> tuple[int, int]:
