@@ -496,6 +496,11 @@ class QuizService:
     def stats(self, channel: str, chat_ids: list[str], days: int = 14) -> list[DayStats]:
         """Participation and correct rate per day and chat, most recent first."""
         since = self.today() - dt.timedelta(days=days - 1)
+        in_period = (
+            QuizDelivery.channel == channel,
+            QuizDelivery.chat_id.in_(chat_ids),
+            QuizDelivery.local_date >= since,
+        )
         out = []
         with self.db.session() as s:
             deliveries = s.execute(
@@ -506,11 +511,7 @@ class QuizService:
                     func.sum(QuizDelivery.total_votes),
                     func.sum(QuizDelivery.correct_votes),
                 )
-                .where(
-                    QuizDelivery.channel == channel,
-                    QuizDelivery.chat_id.in_(chat_ids),
-                    QuizDelivery.local_date >= since,
-                )
+                .where(*in_period)
                 .group_by(QuizDelivery.local_date, QuizDelivery.chat_id)
             ).all()
             answers = {
@@ -524,11 +525,7 @@ class QuizService:
                         func.sum(cast(QuizAnswer.correct, Integer)),
                     )
                     .join(QuizAnswer, QuizAnswer.delivery_id == QuizDelivery.id)
-                    .where(
-                        QuizDelivery.channel == channel,
-                        QuizDelivery.chat_id.in_(chat_ids),
-                        QuizDelivery.local_date >= since,
-                    )
+                    .where(*in_period)
                     .group_by(QuizDelivery.local_date, QuizDelivery.chat_id)
                 ).all()
             }
