@@ -92,10 +92,18 @@ def make_groups(docs: list[Document]) -> tuple[list[Unit], list[Group]]:
     groups: list[Group] = []
     for doc in docs:
         doc_units = doc.units()
+        # One pass to file units under their question (or paragraph): scanning all of a
+        # document's units for each of its questions is quadratic on large documents.
+        by_question: dict[int, list[Unit]] = {}
+        by_uid: dict[str, Unit] = {}
+        for u in doc_units:
+            if u.kind == "section":
+                by_uid[u.uid] = u
+            elif u.question_number is not None:
+                by_question.setdefault(u.question_number, []).append(u)
         for pair in doc.pairs:
             start = len(units)
-            members = [u for u in doc_units if u.question_number == pair.number and u.kind != "section"]
-            units.extend(members)
+            units.extend(by_question.get(pair.number, []))
             groups.append(
                 Group(
                     len(groups),
@@ -108,8 +116,7 @@ def make_groups(docs: list[Document]) -> tuple[list[Unit], list[Group]]:
                 )
             )
         for section in doc.sections:
-            unit = next(u for u in doc_units if u.uid == f"{doc.doc_id}:p{section.number}")
-            units.append(unit)
+            units.append(by_uid[f"{doc.doc_id}:p{section.number}"])
             groups.append(
                 Group(
                     len(groups),
