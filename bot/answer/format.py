@@ -18,6 +18,8 @@ SMALLTALK = (
     "tôi sẽ trích nguyên văn câu trả lời chính thức kèm nguồn."
 )
 EMPTY = "Bạn hãy gõ một câu hỏi về nội dung văn bản, ví dụ: “Tham mưu lòng vòng là biểu hiện gì?”"
+CONFIRM = "Có phải bạn muốn hỏi: {question}"
+CONFIRM_HINT_PLAIN = "(Gõ 1 để xem câu trả lời chính thức của câu hỏi này.)"
 ITEM_OF = "Trích mục ({item}) của Câu hỏi {number}: {question}"
 ANSWER_OF = "Câu hỏi {number}: {question}"
 
@@ -32,8 +34,21 @@ def context_line(answer: Answer) -> str | None:
     return ANSWER_OF.format(number=src.question_number, question=answer.question)
 
 
+def confirm_line(answer: Answer) -> str:
+    """``Có phải bạn muốn hỏi: <official question>`` for a plausible but uncertain answer."""
+    return CONFIRM.format(question=answer.suggestions[0].question)
+
+
 def format_plain(answer: Answer) -> str:
-    """Terminal layout: context, quoted official text, citation; or refusal and suggestions."""
+    """Terminal layout: context, quoted official text, citation; or refusal and suggestions.
+
+    A message that asked several things gets one block per official answer.
+    """
+    blocks = [_format_one(answer)] + [_format_one(extra) for extra in answer.more]
+    return "\n\n".join(blocks)
+
+
+def _format_one(answer: Answer) -> str:
     if answer.found and answer.kind == "meta" and answer.source is not None:
         return f"{answer.answer}\n— Theo tiêu đề văn bản: “{answer.source.document}”"
     if answer.found and answer.source is not None:
@@ -48,6 +63,12 @@ def format_plain(answer: Answer) -> str:
         return EMPTY
     if answer.kind == "smalltalk":
         return SMALLTALK
+    if answer.confirm and answer.suggestions:
+        lines = [confirm_line(answer), CONFIRM_HINT_PLAIN]
+        if len(answer.suggestions) > 1:
+            lines.append("Hoặc:")
+            lines.extend(f"  {i}. {s.question}" for i, s in enumerate(answer.suggestions[1:], 2))
+        return "\n".join(lines)
     lines = [NOT_FOUND]
     if answer.suggestions:
         lines.append(SUGGEST_HEADER)

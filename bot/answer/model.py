@@ -61,13 +61,23 @@ class Answer:
     full_answer: str | None = None  # the whole official answer when only an item was quoted
     gid: int | None = None
     version: str | None = None
+    # Plausible but not certain: found is False and suggestions[0] is the probable official
+    # question; channels ask "Có phải bạn muốn hỏi: …?" with a one-tap way to get its quote.
+    confirm: bool = False
+    # Further answers when one message asked several things (each a found Answer with its own
+    # citation), in the order the message asked them.
+    more: list[Answer] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "found": self.found,
             "answer": self.answer,
             "question": self.question,
             "source": self.source.to_json() if self.source else None,
             "score": round(self.score, 4),
             "suggestions": [s.to_json() for s in self.suggestions],
+            "confirm": self.confirm,
         }
+        if self.more:
+            out["more"] = [a.to_json() for a in self.more]
+        return out
