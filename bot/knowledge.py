@@ -35,6 +35,11 @@ class DocumentSummary:
     first_questions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     replaces: str | None = None  # file of the same document it would replace
+    # Shown in previews (chat, CLI, web) so an admin checks what was parsed before confirming.
+    date: str | None = None  # "03/4/2024"
+    issuer: str | None = None
+    items_per_question: dict[int, int] = field(default_factory=dict)  # question number -> items
+    changes: list[str] = field(default_factory=list)  # when replacing: questions added/removed/changed
 
     @classmethod
     def of(cls, doc: Document, file: str) -> DocumentSummary:
