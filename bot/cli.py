@@ -71,6 +71,10 @@ class RichProgress(Progress):
         self._bar.stop()
 
 
+CALIBRATION_SETS = (Path("eval/calibration.jsonl"), Path("eval/calibration-chat.jsonl"))
+TRAINING_SET = Path("eval/train-chat.jsonl")  # in-scope questions that only train the query adapter
+
+
 def _assistant(settings: Settings | None = None):
     from bot.service import Assistant
 
@@ -440,8 +444,13 @@ def explain(question: str) -> None:
     retrieval, retriever = assistant.answerer.retrieve(question)
     cal = assistant.calibration
     t = retrieval.terms
+    q = retrieval.query
+    click.echo(f"normalised: {q.normalized!r}")
+    if q.decoded or q.expanded:
+        click.echo(f"keystrokes: {q.decoded}; shorthand: {q.expanded}")
+    click.echo(f"question part: {q.focus!r}; asks: {q.asks}; documents named: {sorted(q.refs)} other: {q.foreign}")
     click.echo(
-        f"dense input: {retrieval.dense_text!r}; accented={t.accented}; content={t.content}; "
+        f"dense input: {q.dense_focus!r} / {q.dense_full!r}; accented={t.accented}; content={t.content}; "
         f"pairs={t.pairs}; words={t.words}; corrected={sorted(t.corrected)}"
     )
     for rank, hit in enumerate(retrieval.hits[:4]):
@@ -449,30 +458,52 @@ def explain(question: str) -> None:
         unit = retriever.version.units[hit.best_unit]
         click.echo(
             f"#{rank + 1} {hit.group.doc_id} câu {hit.group.question_number} best={unit.kind}:{unit.item} "
-            f"fused={hit.score:.3f} p={cal.probability(x):.3f} (ngưỡng {cal.threshold})"
+            f"fused={hit.score:.3f} p={cal.probability(x):.3f} (ngưỡng {cal.threshold}, "
+            f"gợi ý từ {cal.confirm_threshold})"
         )
         click.echo("    " + ", ".join(f"{n}={v:.3f}" for n, v in zip(FEATURES, x, strict=True)))
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default="eval/calibration.jsonl")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Nơi ghi tệp hiệu chỉnh.")
-def calibrate(file: Path, out: Path | None) -> None:
-    """Fit the answer/refuse model on a labelled question set (never the dev set).
+@click.option("--no-adapter", is_flag=True, help="Không huấn luyện bộ chuyển đổi câu hỏi.")
+def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool) -> None:
+    """Fit the answer/refuse model on labelled question sets (never the dev sets).
 
-    Example: hoidap calibrate eval/calibration.jsonl
+    Default: eval/calibration.jsonl and eval/calibration-chat.jsonl.
+    Example: hoidap calibrate eval/calibration.jsonl eval/calibration-chat.jsonl
     """
     from bot.answer.calibration import DEFAULT_PATH
     from bot.answer.fit import fit_calibration
+    from bot.embed.adapter import DEFAULT_PATH as ADAPTER_PATH
     from bot.evaluate import load_rows
 
     assistant = _assistant()
-    calibration = fit_calibration(assistant.index.current(), assistant.embedder, assistant.segmenter, load_rows(file))
+    files = files or tuple(p for p in CALIBRATION_SETS if p.is_file())
+    rows = [row for f in files for row in load_rows(f)]
+    train = load_rows(TRAINING_SET) if TRAINING_SET.is_file() and not no_adapter else []
+    calibration, adapter = fit_calibration(
+        assistant.index.current(),
+        assistant.embedder,
+        assistant.segmenter,
+        rows,
+        train,
+        adapt=not no_adapter,
+        progress=lambda msg: click.echo(f"… {msg}", err=True),
+    )
     target = out or assistant.settings.calibration_file or DEFAULT_PATH
+    if adapter is not None:
+        adapter_path = Path(target).with_name(ADAPTER_PATH.name) if out else (
+            assistant.settings.query_adapter_file or ADAPTER_PATH
+        )
+        adapter.save(adapter_path)
+        click.echo(f"Đã ghi bộ chuyển đổi câu hỏi {adapter_path} ({adapter.digest}).")
     calibration.save(target)
     m = calibration.metrics
     click.echo(
         f"Đã ghi {target}: ngưỡng {calibration.threshold}, trọng số BM25 {calibration.fusion_weight}; "
+        f"ngưỡng gợi ý “Có phải bạn muốn hỏi” {calibration.confirm_threshold}; "
         f"CV inscope={m['cv_inscope_top1']:.3f} oos_reject={m['cv_oos_reject']:.3f} trên {m['augmented']} câu."
     )
 

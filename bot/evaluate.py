@@ -5,6 +5,15 @@ Each row: ``{"q": question, "cat": category, "expect": [[question_number, item|n
 ``expect``) is right when the answer is found, cites one of the expected
 question numbers, and quotes all of ``must_all`` (when given) or any of ``must``
 (when given). An out-of-scope row (empty ``expect``) is right when nothing is found.
+
+Two more figures say what a member experiences:
+
+- ``wrong_answers``: quotes that should not have been given — a quote of the
+  wrong text for an answerable question, any quote for an out-of-scope one, and
+  any further quote of a multi-question reply that cites an unexpected question;
+- ``one_tap_reach`` (answerable questions): answered right, or not answered but
+  with the right official question first among the suggestions (the "Có phải
+  bạn muốn hỏi…?" offer or the first suggestion), one tap away.
 """
 
 from __future__ import annotations
@@ -62,6 +71,9 @@ class EvalReport:
     inscope: tuple[int, int] = (0, 0)
     oos: tuple[int, int] = (0, 0)
     failures: list[tuple[dict, Answer]] = field(default_factory=list)
+    wrong_answers: int = 0
+    reach: tuple[int, int] = (0, 0)
+    confirms: int = 0  # "Có phải bạn muốn hỏi…?" offers
 
     @staticmethod
     def _ratio(pair: tuple[int, int]) -> float:
@@ -75,23 +87,54 @@ class EvalReport:
     def oos_reject(self) -> float:
         return self._ratio(self.oos)
 
+    @property
+    def one_tap_reach(self) -> float:
+        return self._ratio(self.reach)
+
     def lines(self) -> list[str]:
         out = [
             f"{cat:<12} {right:>3}/{total:<3} = {right / total:.3f}"
             for cat, (right, total) in sorted(self.per_category.items())
         ]
-        out.append(f"inscope_top1={self.inscope_top1:.3f} oos_reject={self.oos_reject:.3f}")
+        out.append(
+            f"inscope_top1={self.inscope_top1:.3f} oos_reject={self.oos_reject:.3f} "
+            f"wrong_answers={self.wrong_answers} one_tap_reach={self.one_tap_reach:.3f} confirms={self.confirms}"
+        )
         return out
+
+
+def wrong_quotes(row: dict, answer: Answer) -> int:
+    """How many quotes in ``answer`` (main and further) should not have been given."""
+    expect = {e[0] for e in row.get("expect") or []}
+    wrong = int(answer.found and not is_correct(row, answer))
+    for extra in answer.more:
+        if extra.source is None or extra.source.question_number not in expect:
+            wrong += 1
+    return wrong
+
+
+def reaches(row: dict, answer: Answer) -> bool:
+    """Right answer, or the right official question first among the offered ones."""
+    if is_correct(row, answer):
+        return True
+    expect = {e[0] for e in row.get("expect") or []}
+    return not answer.found and bool(answer.suggestions) and answer.suggestions[0].question_number in expect
 
 
 def evaluate(rows: Iterable[dict], ask: Callable[[str], Answer]) -> EvalReport:
     cats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     ins = [0, 0]
     oos = [0, 0]
+    reach = [0, 0]
     report = EvalReport()
     for row in rows:
         answer = ask(row["q"])
         ok = is_correct(row, answer)
+        report.wrong_answers += wrong_quotes(row, answer)
+        report.confirms += answer.confirm
+        if row.get("expect"):
+            reach[0] += reaches(row, answer)
+            reach[1] += 1
         bucket = ins if row.get("expect") else oos
         bucket[0] += ok
         bucket[1] += 1
@@ -103,4 +146,5 @@ def evaluate(rows: Iterable[dict], ask: Callable[[str], Answer]) -> EvalReport:
     report.per_category = {k: (v[0], v[1]) for k, v in cats.items()}
     report.inscope = (ins[0], ins[1])
     report.oos = (oos[0], oos[1])
+    report.reach = (reach[0], reach[1])
     return report

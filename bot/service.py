@@ -101,10 +101,26 @@ class Assistant:
         return Calibration.load(self.settings.calibration_file)
 
     @cached_property
+    def query_adapter(self):
+        """The query adapter fitted with the calibration, or None (switched off, absent, other model)."""
+        from bot.embed.adapter import DEFAULT_PATH, QueryAdapter
+
+        path = self.settings.query_adapter_file or DEFAULT_PATH
+        if not self.settings.query_adapter or not Path(path).is_file() or not self.calibration.adapter:
+            return None
+        adapter = QueryAdapter.load(path)
+        if adapter.digest != self.calibration.adapter or adapter.model_id != self.embedder.model_id:
+            log.warning("Query adapter %s does not match the calibration or the model; not used.", path)
+            return None
+        return adapter
+
+    @cached_property
     def answerer(self) -> Answerer:
+        from bot.embed.adapter import AdaptedEmbedder
+
         return Answerer(
             self.index,
-            self.embedder,
+            AdaptedEmbedder(self.embedder, self.query_adapter),
             self.segmenter,
             self.calibration,
             cache_size=self.settings.answer_cache_size,

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     calibration_file: Path | None = Field(
         None, description="Answer/refuse calibration JSON; default: the one shipped for the default model."
     )
+    query_adapter: bool = Field(
+        True, description="Map questions through the query adapter fitted by `hoidap calibrate` (when it fits the model)."
+    )
+    query_adapter_file: Path | None = Field(
+        None, description="Query adapter (.npz); default: the one shipped for the default model."
+    )
     answer_cache_size: int = Field(2048, ge=0, description="Identical questions served from memory.")
     max_suggestions: int = Field(3, ge=0, le=10)
     index_keep_versions: int = Field(5, ge=1, description="Index versions kept for rollback.")

@@ -20,7 +20,8 @@ from bot.answer.calibration import RERANK, Calibration
 from bot.answer.features import features
 from bot.answer.meta import answer_meta, meta_intent
 from bot.answer.model import Answer, Source, Suggestion
-from bot.answer.retrieval import GroupHit, Retrieval, Retriever, referenced_documents
+from bot.answer.query import Query
+from bot.answer.retrieval import GroupHit, Retrieval, Retriever, item_margin
 from bot.embed.base import Embedder
 from bot.index.manager import IndexManager
 from bot.index.version import Group, IndexVersion
@@ -98,54 +99,93 @@ class Answerer:
         return r
 
     def retrieve(self, question: str) -> tuple[Retrieval, Retriever]:
-        """Raw retrieval (used by calibration and diagnostics)."""
+        """Raw retrieval, the calibrated model's order (diagnostics: ``hoidap explain``)."""
         r = self.retriever(self.index.current())
-        return r.retrieve(question), r
+        retrieval = r.retrieve(question)
+        if retrieval.hits:
+            self._rescore(retrieval, r)
+        return retrieval, r
 
     # --- steps -------------------------------------------------------------
     def _answer(self, question: str, version: IndexVersion) -> Answer:
-        toks = tokens(question)
+        retriever = self.retriever(version)
+        query = retriever.query(question)
+        toks = tokens(query.normalized)
         if not toks:
-            return Answer(found=False, kind="empty")
+            return Answer(found=False, kind="empty" if not tokens(query.text) else "smalltalk")
         content = [t for t in toks if t not in STOPWORDS and fold(t) not in SMALLTALK]
         if not content:
             return Answer(found=False, kind="smalltalk")
 
-        meta = self._meta(question, version)
+        meta = self._meta(query, version)
         if meta is not None:
             return meta
 
-        retriever = self.retriever(version)
-        retrieval = retriever.retrieve(question)
+        retrieval = retriever.retrieve(query)
         if not retrieval.hits:
             return Answer(found=False)
-        # The calibrated model rescores the top answers; the most probable one wins.
+        top, p = self._rescore(retrieval, retriever)
+        # A message that asks several things: each ask is answered on its own, and the
+        # confident answers to other official questions follow the main one.
+        extra = self._asks(query, retriever, exclude=top.group.gid) if len(query.asks) >= 2 else []
+        if p < self.calibration.threshold:
+            if extra:
+                main, *rest = extra
+                main.more = rest
+                return main
+            suggestions = self._suggestions(retrieval, retriever)
+            if p >= self.calibration.confirm_threshold and suggestions and suggestions[0].gid == top.group.gid:
+                # Plausible, not certain: ask "Có phải bạn muốn hỏi…?" with a one-tap way to the quote.
+                return Answer(found=False, score=p, suggestions=suggestions, confirm=True, gid=top.group.gid)
+            return Answer(found=False, score=p, suggestions=suggestions)
+
+        result = self._quote(version, top, p, query)
+        result.related = [
+            self._suggestion(h.group) for h in retrieval.hits[1:3] if self._relevant(h, retrieval, retriever)
+        ]
+        result.more = extra
+        return result
+
+    def _rescore(self, retrieval: Retrieval, retriever: Retriever) -> tuple[GroupHit, float]:
+        """The calibrated model rescores the top answers; the most probable one is moved first."""
         probs = [
             self.calibration.probability(features(retrieval, retriever, rank))
             for rank in range(min(RERANK, len(retrieval.hits)))
         ]
         best = max(range(len(probs)), key=probs.__getitem__)
-        top, p = retrieval.hits[best], probs[best]
         if best:
             retrieval.hits.insert(0, retrieval.hits.pop(best))
-        if p < self.calibration.threshold:
-            return Answer(found=False, score=p, suggestions=self._suggestions(retrieval, retriever))
+        return retrieval.hits[0], probs[best]
 
-        unit = version.units[top.best_unit]
-        if unit.kind == "item":
-            result = self._item(version, top.group, unit.item, unit.text, p)
-        else:
-            result = self._whole(version, top.group, p)
-        result.related = [
-            self._suggestion(h.group) for h in retrieval.hits[1:3] if self._relevant(h, retrieval, retriever)
-        ]
-        return result
+    def _quote(self, version: IndexVersion, hit: GroupHit, p: float, query: Query) -> Answer:
+        """One item when the message clearly targets it, else the whole official answer."""
+        position, margin = item_margin(hit, version)
+        if position is not None and not query.wants_list and margin >= self.calibration.item_margin:
+            unit = version.units[position]
+            return self._item(version, hit.group, unit.item, unit.text, p)
+        return self._whole(version, hit.group, p)
 
-    def _meta(self, question: str, version: IndexVersion) -> Answer | None:
-        intent = meta_intent(question)
+    def _asks(self, query: Query, retriever: Retriever, exclude: int) -> list[Answer]:
+        """Confident answers to the separate asks of a message, one per official question."""
+        out: list[Answer] = []
+        seen = {exclude}
+        for ask in query.asks:
+            retrieval = retriever.retrieve(query, text=ask)
+            if not retrieval.hits:
+                continue
+            hit, p = self._rescore(retrieval, retriever)
+            if p >= self.calibration.threshold and hit.group.gid not in seen:
+                seen.add(hit.group.gid)
+                out.append(self._quote(retriever.version, hit, p, query))
+        return out
+
+    def _meta(self, query: Query, version: IndexVersion) -> Answer | None:
+        intent = meta_intent(query.normalized)
         if intent is None:
             return None
-        refs = referenced_documents(question, version)
+        if query.foreign:
+            return None  # another document is named: its facts are not ours to state
+        refs = set(query.refs)
         if not refs and len(version.documents) == 1:
             refs = set(version.documents)
         if len(refs) != 1:

@@ -31,11 +31,22 @@ class Calibration:
     intercept: float
     threshold: float
     fusion_weight: float
+    # Between this and ``threshold`` the best answer is offered as "Có phải bạn muốn hỏi…?" (one tap).
+    confirm_threshold: float = 1.0
+    # An item is quoted alone only when it leads the next item of its answer by this much (fused score).
+    item_margin: float = 0.0
     model_id: str = ""
     metrics: dict = field(default_factory=dict)
+    adapter: str = ""  # digest of the query adapter fitted with this calibration ("" = none)
 
     def probability(self, x: list[float]) -> float:
-        """P(the best answer is right and in scope)."""
+        """P(the best answer is right and in scope).
+
+        A question that names a document we do not have (and that the answer does not
+        itself cite) is never answered from ours, whatever else matches: 0.
+        """
+        if x[FEATURES.index("foreign_reference")] > 0:
+            return 0.0
         z = self.intercept
         for xi, m, s, c in zip(x, self.mean, self.scale, self.coef, strict=True):
             z += c * (xi - m) / (s or 1.0)

@@ -14,19 +14,26 @@ without diacritics, and with one slipped letter. Then:
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from bot.answer.calibration import RERANK, Calibration
 from bot.answer.features import FEATURES, features
-from bot.answer.retrieval import Retriever
+from bot.answer.retrieval import Retriever, item_margin
+from bot.embed.adapter import AdaptedEmbedder, QueryAdapter
 from bot.embed.base import Embedder
 from bot.index.version import IndexVersion
 from bot.segment.base import Segmenter
 from bot.text.normalize import fold, has_diacritics
 
 FUSION_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.8)
+FOLDS = 5
+ADAPTER_STRENGTHS = (0.003, 0.01, 0.03)
+C_GRID = (0.5, 2.0, 8.0, 32.0)
+WRONG_COST = 2.0
+WHOLE_VALUE = 0.7
+CONFIRM_PRECISION = 0.4
 
 
 class _MemoEmbedder(Embedder):
@@ -72,15 +79,16 @@ def typo(text: str, rng: random.Random) -> str:
 
 
 def augment(rows: Sequence[dict], seed: int = 7) -> list[dict]:
+    """Each row, plus an unaccented copy and a copy with one slipped letter; ``src`` names the original."""
     rng = random.Random(seed)
     out = []
-    for row in rows:
-        out.append(row)
+    for i, row in enumerate(rows):
+        out.append({**row, "src": i})
         if has_diacritics(row["q"]):
-            out.append({**row, "q": fold(row["q"]), "aug": "unaccented"})
+            out.append({**row, "q": fold(row["q"]), "aug": "unaccented", "src": i})
         variant = typo(row["q"], rng)
         if variant != row["q"]:
-            out.append({**row, "q": variant, "aug": "typo"})
+            out.append({**row, "q": variant, "aug": "typo", "src": i})
     return out
 
 
@@ -94,39 +102,114 @@ def _label(row: dict, retriever: Retriever, hit) -> int:
     return int(hit.group.question_number in {e[0] for e in expect})
 
 
+def _positives(row: dict, version: IndexVersion) -> list[int]:
+    """Unit positions a labelled question should meet: its item, or the official question and answer."""
+    out: list[int] = []
+    doc = row.get("doc")
+    for number, item in row.get("expect") or []:
+        for group in version.groups:
+            if group.question_number != number or (doc and group.doc_id != doc):
+                continue
+            units = [(p, version.units[p]) for p in group.positions]
+            items = [p for p, u in units if item is not None and u.kind == "item" and u.item == item]
+            out += items or [p for p, u in units if u.kind in ("question", "answer")]
+    return out
+
+
+def _adapter_texts(query) -> list[str]:
+    return list(dict.fromkeys(t for t in (query.dense_full, query.dense_focus) if t))
+
+
 def fit_calibration(
     version: IndexVersion,
     embedder: Embedder,
     segmenter: Segmenter,
     rows: Sequence[dict],
+    train_rows: Sequence[dict] = (),
     c: float = 0.5,
     seed: int = 7,
-) -> Calibration:
-    """Fit on ``rows`` (augmented) against the given index version."""
+    adapt: bool = True,
+    progress: Callable[[str], None] | None = None,
+    report: list | None = None,
+) -> tuple[Calibration, QueryAdapter | None]:
+    """Fit on ``rows`` (augmented) against the given index version.
+
+    ``train_rows``: further in-scope questions used only to train the query adapter.
+    Returns the calibration and the adapter (None when ``adapt`` is false).
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
 
+    say = progress or (lambda _msg: None)
     data = augment(rows, seed)
+    extra = [r for r in augment(train_rows, seed + 1) if r.get("expect")]
     memo = _MemoEmbedder(embedder)
+    probe = Retriever(version, memo, segmenter, 0.0)
+    say(f"Chuẩn hóa {len(data) + len(extra)} câu hỏi")
+    queries = [probe.query(r["q"]) for r in data]  # normalised once, whatever the weights
+    extra_queries = [probe.query(r["q"]) for r in extra]
+    src = np.asarray([r["src"] for r in data])
+    folds = np.zeros(len(data), dtype=int)
+    for k, (_, test) in enumerate(GroupKFold(FOLDS, shuffle=True, random_state=seed).split(src, src, src)):
+        folds[test] = k
+    units = np.vstack([version.vectors.vector(i) for i in range(len(version.units))]).astype(np.float32)
 
+    def train_adapter(strength: float, exclude: int | None) -> QueryAdapter:
+        texts, positives = [], []
+        pairs = [(r, q) for i, (r, q) in enumerate(zip(data, queries, strict=True)) if folds[i] != exclude]
+        for r, q in pairs + list(zip(extra, extra_queries, strict=True)):
+            pos = _positives(r, version)
+            if pos or not r.get("expect"):  # out-of-scope questions teach it what to leave alone
+                for t in _adapter_texts(q):
+                    texts.append(t)
+                    positives.append(pos)
+        return QueryAdapter.fit(memo.embed_queries(texts), positives, units, embedder.model_id, strength, seed=seed)
+
+    # 1. The adapter, cross-fitted: the questions of fold k are answered with an adapter trained
+    #    without them, so everything measured below is measured on unseen questions.
+    def fold_retrievers(adapters: list[QueryAdapter | None], weight: float) -> list[Retriever]:
+        return [Retriever(version, AdaptedEmbedder(memo, a), segmenter, weight) for a in adapters]
+
+    def ranked_right(retrievers: list[Retriever]) -> float:
+        inscope = [i for i, r in enumerate(data) if r.get("expect")]
+        right = 0
+        for i in inscope:
+            ret = retrievers[folds[i]].retrieve(queries[i])
+            right += _label(data[i], None, ret.hits[0] if ret.hits else None)
+        return right / max(len(inscope), 1)
+
+    adapters: list[QueryAdapter | None] = [None] * FOLDS
+    strength = None
+    if adapt:
+        best = -1.0
+        for s in ADAPTER_STRENGTHS:
+            say(f"Huấn luyện bộ chuyển đổi câu hỏi (độ bám {s})")
+            candidate = [train_adapter(s, k) for k in range(FOLDS)]
+            acc = ranked_right(fold_retrievers(candidate, 0.1))
+            if acc > best + 1e-9:
+                best, strength, adapters = acc, s, candidate
+
+    # 2. The fusion weight ranking most in-scope questions' right answer first.
+    say("Chọn trọng số BM25")
     best_w, best_acc = FUSION_GRID[0], -1.0
     for w in FUSION_GRID:
-        retriever = Retriever(version, memo, segmenter, w)
-        inscope = [r for r in data if r.get("expect")]
-        right = sum(
-            _label(r, retriever, (ret.hits[0] if ret.hits else None))
-            for r in inscope
-            for ret in [retriever.retrieve(r["q"])]
-        )
-        acc = right / max(len(inscope), 1)
+        acc = ranked_right(fold_retrievers(adapters, w))
         if acc > best_acc + 1e-9:
             best_w, best_acc = w, acc
 
-    retriever = Retriever(version, memo, segmenter, best_w)
+    say("Tính đặc trưng và hiệu chỉnh")
+    retrievers = fold_retrievers(adapters, best_w)
     X, y, qid, inscope = [], [], [], []
-    for i, r in enumerate(data):
-        ret = retriever.retrieve(r["q"])
+    item_records: list[tuple[float, bool]] = []  # (margin of the best item, is it the right item)
+    for i, (r, q) in enumerate(zip(data, queries, strict=True)):
+        retriever = retrievers[folds[i]]
+        ret = retriever.retrieve(q)
+        if ret.hits and _label(r, retriever, ret.hits[0]) and not q.wants_list:
+            position, margin = item_margin(ret.hits[0], version)
+            if position is not None:
+                wanted = {item for number, item in r["expect"] if number == ret.hits[0].group.question_number}
+                item_records.append((margin, version.units[position].item in wanted))
         for rank, hit in enumerate(ret.hits[:RERANK]):
             X.append(features(ret, retriever, rank))
             y.append(_label(r, retriever, hit))
@@ -136,15 +219,28 @@ def fit_calibration(
     y = np.asarray(y)
     qid = np.asarray(qid)
     inscope = np.asarray(inscope)
+    row_fold = folds[qid]
 
-    # Cross-validated probabilities (folds split by question) choose the threshold
-    # on questions the model did not see, with the same rerank-then-accept rule
-    # the answerer applies.
-    cv_p = np.zeros(len(y))
-    for train, test in GroupKFold(5, shuffle=True, random_state=seed).split(X, y, qid):
-        scaler = StandardScaler().fit(X[train])
-        model = LogisticRegression(C=c, max_iter=5000).fit(scaler.transform(X[train]), y[train])
-        cv_p[test] = model.predict_proba(scaler.transform(X[test]))[:, 1]
+    # 3. Cross-validated probabilities choose the thresholds on questions the model did not see
+    #    (same folds: a question's unaccented and mistyped copies stay together).
+    def cross_validated(c_value: float) -> np.ndarray:
+        out = np.zeros(len(y))
+        for k in range(FOLDS):
+            train, test = row_fold != k, row_fold == k
+            scaler = StandardScaler().fit(X[train])
+            model = LogisticRegression(C=c_value, max_iter=5000).fit(scaler.transform(X[train]), y[train])
+            out[test] = model.predict_proba(scaler.transform(X[test]))[:, 1]
+        out[X[:, FEATURES.index("foreign_reference")] > 0] = 0.0  # as Calibration.probability does
+        return out
+
+    # Regularisation chosen by cross-validated log-loss (rare, decisive evidence such as a named
+    # document we do not have needs a weak enough prior to count).
+    best_loss = np.inf
+    for c_value in C_GRID:
+        p_cv = np.clip(cross_validated(c_value), 1e-6, 1 - 1e-6)
+        loss = float(-np.mean(y * np.log(p_cv) + (1 - y) * np.log(1 - p_cv)))
+        if loss < best_loss - 1e-9:
+            best_loss, c, cv_p = loss, c_value, p_cv
     best_p = np.zeros(len(data))
     best_y = np.zeros(len(data))
     for i in range(len(data)):
@@ -152,16 +248,45 @@ def fit_calibration(
         if len(rows_i):
             j = rows_i[np.argmax(cv_p[rows_i])]
             best_p[i], best_y[i] = cv_p[j], y[j]
-    best_t, best_obj, best_pair = 0.5, -1.0, (0.0, 0.0)
-    for t in np.arange(0.2, 0.81, 0.01):
-        ins = float(np.mean((best_p[inscope] >= t) & (best_y[inscope] == 1)))
-        rej = float(np.mean(best_p[~inscope] < t))
-        obj = (ins + rej) / 2
+            if report is not None:  # cross-validated judgement of every question, for diagnostics
+                report.append({"row": data[i], "p": float(cv_p[j]), "right": int(y[j]), "x": X[j].tolist()})
+    # Accepting a wrong answer (a wrong quote, or any quote for an out-of-scope question) costs
+    # WRONG_COST times what a refusal of an answerable question costs.
+    best_t, best_obj, best_pair = 0.5, -np.inf, (0.0, 0.0)
+    n = len(data)
+    for t in np.arange(0.2, 0.96, 0.01):
+        accepted = best_p >= t
+        right = float(np.sum(accepted & (best_y == 1)))
+        wrong = float(np.sum(accepted & (best_y == 0)))
+        obj = (right - WRONG_COST * wrong) / n
         if obj > best_obj + 1e-9:
+            ins = float(np.mean(accepted[inscope] & (best_y[inscope] == 1)))
+            rej = float(np.mean(~accepted[~inscope]))
             best_t, best_obj, best_pair = float(t), obj, (ins, rej)
+    # Below the threshold, "Có phải bạn muốn hỏi…?" is offered down to where it is right at least
+    # CONFIRM_PRECISION of the time (right official question first, among the offers in the band).
+    confirm_t = best_t
+    for t in np.arange(best_t - 0.01, 0.04, -0.01):
+        band = (best_p >= t) & (best_p < best_t)
+        if band.sum() and float(np.mean(best_y[band] == 1)) >= CONFIRM_PRECISION:
+            confirm_t = float(t)
+        else:
+            break
+    in_band = (best_p >= confirm_t) & (best_p < best_t)
+    # One item is quoted alone only past the margin where that beats quoting the whole answer:
+    # the right item is worth 1, the whole answer (right, but long) WHOLE_VALUE, a wrong item 0.
+    best_m, best_value = 0.0, -1.0
+    for m in np.arange(0.0, 0.101, 0.005):
+        value = sum((1.0 if right else 0.0) if margin >= m else WHOLE_VALUE for margin, right in item_records)
+        if value > best_value + 1e-9:
+            best_m, best_value = float(m), value
 
     scaler = StandardScaler().fit(X)
     model = LogisticRegression(C=c, max_iter=5000).fit(scaler.transform(X), y)
+    adapter = None
+    if adapt:
+        say("Huấn luyện bộ chuyển đổi câu hỏi trên toàn bộ dữ liệu")
+        adapter = train_adapter(strength, None)
     calibration = Calibration(
         features=list(FEATURES),
         mean=[float(v) for v in scaler.mean_],
@@ -169,6 +294,8 @@ def fit_calibration(
         coef=[float(v) for v in model.coef_[0]],
         intercept=float(model.intercept_[0]),
         threshold=round(best_t, 2),
+        confirm_threshold=round(confirm_t, 2),
+        item_margin=round(best_m, 3),
         fusion_weight=best_w,
         model_id=embedder.model_id,
         metrics={
@@ -177,7 +304,14 @@ def fit_calibration(
             "fusion_top1_inscope": round(best_acc, 4),
             "cv_inscope_top1": round(best_pair[0], 4),
             "cv_oos_reject": round(best_pair[1], 4),
+            "cv_confirm_band": int(in_band.sum()),
+            "cv_confirm_right": int(np.sum(in_band & (best_y == 1))),
+            "cv_item_quotes": sum(1 for m, _ in item_records if m >= best_m),
+            "cv_item_quotes_right": sum(1 for m, right in item_records if m >= best_m and right),
             "C": c,
+            "adapter_strength": strength,
+            "adapter_training_questions": len(extra),
         },
+        adapter=adapter.digest if adapter is not None else "",
     )
-    return calibration
+    return calibration, adapter

@@ -3,8 +3,12 @@
 They are answered from the metadata parsed from the document's title line,
 never from generated text: the reply states the parsed facts and quotes the
 title. A question is about metadata only when it both asks a metadata question
-(when / who issued / what number / what about / how many questions) and points
-at a document (its type or number, or "văn bản này" when only one is loaded).
+(when issued / who issued / what number / what about / how many questions) and
+points at a *loaded* document (its type or number, or "văn bản này" when only
+one is loaded). Attributes the title does not carry — validity, what it
+replaces, who signed, pages — are not metadata questions, and a question that
+names another document (``Kết luận 21-KL/TW nói về gì?``) never gets a sentence
+about ours: the caller checks the named documents first.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from bot.text.normalize import canonical, fold
 
 # Patterns run on folded text so unaccented questions are understood too.
 _WHEN = re.compile(
-    r"\b(ban hanh|ky|co hieu luc)\b.*\b(ngay nao|ngay bao nhieu|khi nao|luc nao|nam nao|thang nao|bao gio|hom nao)\b"
+    r"\b(ban hanh|ra doi|ky)\b.*\b(ngay nao|ngay bao nhieu|khi nao|luc nao|nam nao|thang nao|bao gio|hom nao)\b"
     r"|\b(ngay nao|khi nao|bao gio|nam nao)\b.*\bban hanh\b"
     r"|\bngay ban hanh\b"
 )

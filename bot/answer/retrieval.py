@@ -7,37 +7,21 @@ evidence used later to accept or refuse an answer is collected here too.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.documents.metadata import number_key
+from bot.answer.query import Query
 from bot.embed.base import Embedder
 from bot.index.version import Group, IndexVersion
 from bot.segment.base import Segmenter
 from bot.text.analysis import QueryTerms, TextProfile
-from bot.text.normalize import canonical, fold, has_diacritics
+from bot.text.normalize import canonical, has_diacritics
 
 CANDIDATES = 64
 # A question that names a document ("theo Chỉ thị 46…") favours that document.
 DOC_REFERENCE_BONUS = 0.05
-_DOC_REF_RE = re.compile(
-    r"\b(chi thi|nghi quyet|quy dinh|ket luan|quyet dinh|huong dan|ke hoach|thong tri|chuong trinh|de an)"
-    r"\s+(?:so\s+)?(\d{1,4})(?:\s*-\s*([a-z]{1,6}(?:\s*/\s*[a-z]{1,6})*))?"
-)
-_DOC_TYPE_CODES = {
-    "chi thi": "ct",
-    "nghi quyet": "nq",
-    "quy dinh": "qd",
-    "ket luan": "kl",
-    "quyet dinh": "qd",
-    "huong dan": "hd",
-    "ke hoach": "kh",
-    "thong tri": "tt",
-    "chuong trinh": "ctr",
-    "de an": "da",
-}
+SENTENCE_VIEWS = True
 
 
 @dataclass
@@ -48,58 +32,32 @@ class GroupHit:
     dense_question: float  # cosine to the official question
     best_unit: int  # position of the best unit (by fused score)
     unit_scores: dict[int, float] = field(default_factory=dict)
+    dense_focus: float = 0.0  # best cosine of the question part alone (long messages)
+
+
+def item_margin(hit: GroupHit, version: IndexVersion) -> tuple[int | None, float]:
+    """The best-scoring item of a hit and how far ahead of the runner-up item it is.
+
+    (None, 0) when the hit's best unit is not an item. Quoting one item is right only when
+    the message clearly describes that one; otherwise the whole official answer is quoted.
+    """
+    unit = version.units[hit.best_unit]
+    if unit.kind != "item":
+        return None, 0.0
+    others = [
+        score for pos, score in hit.unit_scores.items() if pos != hit.best_unit and version.units[pos].kind == "item"
+    ]
+    return hit.best_unit, hit.unit_scores[hit.best_unit] - max(others, default=hit.unit_scores[hit.best_unit] - 1.0)
 
 
 @dataclass
 class Retrieval:
-    """What one question retrieved, with the evidence for the accept/refuse decision."""
+    """What one message retrieved, with the evidence for the accept/refuse decision."""
 
-    terms: QueryTerms
-    dense_text: str
+    query: Query
     hits: list[GroupHit]  # best first
-
-
-def find_references(text: str, version: IndexVersion) -> tuple[set[str], list[tuple[int, int]]]:
-    """Loaded documents ``text`` names (``theo Chỉ thị 46``, ``46-CT/TU``) and where it names them.
-
-    ``text`` must be canonical (NFC): its folded form then has the same length,
-    so spans found on the folded text cut the original at the same places.
-    """
-    folded = fold(text)
-    refs: set[str] = set()
-    spans: list[tuple[int, int]] = []
-    if len(folded) != len(text):
-        return refs, spans
-    for doc_id, meta in version.documents.items():
-        if not meta.number:
-            continue
-        key = number_key(meta.number)  # "46-ct/tu"
-        num, _, code = key.partition("-")
-        code = code.split("/")[0]
-        for m in re.finditer(re.escape(key).replace("/", r"\s*/\s*"), folded):
-            refs.add(doc_id)
-            spans.append(m.span())
-        for m in _DOC_REF_RE.finditer(folded):
-            if m.group(2) == num and (_DOC_TYPE_CODES.get(m.group(1)) == code or not m.group(3)):
-                refs.add(doc_id)
-                start = m.start()
-                before = folded[:start].rstrip()
-                for word in ("theo", "trong", "cua", "tai"):  # "theo Chỉ thị 46": the whole phrase goes
-                    if before.endswith(word):
-                        start = len(before) - len(word)
-                spans.append((start, m.end()))
-    return refs, spans
-
-
-def referenced_documents(question: str, version: IndexVersion) -> set[str]:
-    """Ids of loaded documents the question names, e.g. ``Chỉ thị 46`` or ``46-CT/TU``."""
-    return find_references(canonical(question), version)[0]
-
-
-def without_spans(text: str, spans: list[tuple[int, int]]) -> str:
-    for start, end in sorted(spans, reverse=True):
-        text = text[:start] + " " + text[end:]
-    return re.sub(r"\s+", " ", text).strip(" ,;:")
+    terms: QueryTerms  # content of what was asked (the question part, or one of several asks)
+    focus: str  # the text those terms come from
 
 
 class Retriever:
@@ -121,22 +79,29 @@ class Retriever:
             self._profiles[group.gid] = prof
         return prof
 
-    def retrieve(self, question: str, top_groups: int = 6) -> Retrieval:
-        v = self.version
-        text = canonical(question)
-        # A named document steers which document answers, but is not what the question asks:
-        # "theo Chỉ thị 46, người đứng đầu…" is judged on "người đứng đầu…".
-        refs, spans = find_references(text, v)
-        if spans:
-            text = without_spans(text, spans) or text
-        words = self.segmenter.words(text) if has_diacritics(text) else []
-        terms = QueryTerms.of(text, v.lexicon, words)
-        # The model reads unaccented Vietnamese poorly: put the marks back first.
-        dense_text = text if terms.accented else v.restorer.restore(text)
-        qvec = self.embedder.embed_queries([dense_text or text])[0]
+    def query(self, message: str) -> Query:
+        return Query.of(message, self.version, self.segmenter)
 
-        _, dense_ids = v.vectors.search(qvec, CANDIDATES)
-        kw_all = v.keywords.scores(terms.keyword_terms())
+    def retrieve(self, query: Query | str, top_groups: int = 6, text: str | None = None) -> Retrieval:
+        """Rank official answers for ``query``; ``text`` (one of its asks) narrows the dense side."""
+        if isinstance(query, str):
+            query = self.query(query)
+        v = self.version
+        focus_text = query.dense_focus if text is None else (text if has_diacritics(text) else v.restorer.restore(text))
+        texts = [focus_text or query.dense_full]
+        if text is None:
+            # Context sentences help ranking: each unit is scored by its best cosine over the
+            # question part, the whole message and (long messages) each sentence on its own,
+            # so a described situation meets the item it describes without the generic question
+            # ("chỉ thị có nói tới không?") diluting it.
+            for extra in [query.dense_full, *(query.dense_sentences if SENTENCE_VIEWS else [])]:
+                if extra and extra not in texts:
+                    texts.append(extra)
+        qvecs = self.embedder.embed_queries(texts)
+
+        dense_ids = np.unique(np.concatenate([v.vectors.search(q, CANDIDATES)[1] for q in qvecs]))
+        rank_terms = query.full_terms if text is None else QueryTerms.of(text, v.lexicon)
+        kw_all = v.keywords.scores(rank_terms.keyword_terms())
         k = min(CANDIDATES, len(kw_all))
         top = np.argpartition(-kw_all, k - 1)[:k] if k else np.zeros(0, np.int64)
         kw_ids = top[kw_all[top] > 0]
@@ -144,10 +109,12 @@ class Retriever:
         # Score every unit of every group touched, so a group is judged on all its parts.
         gids = np.unique(v.group_of[candidates])
         positions = np.array(sorted({p for g in gids for p in v.groups[g].positions}), dtype=np.int64)
-        dense = dict(zip(positions.tolist(), v.vectors.scores_for(qvec, positions).tolist(), strict=True))
+        per_text = [v.vectors.scores_for(q, positions) for q in qvecs]
+        focus_scores = dict(zip(positions.tolist(), per_text[0].tolist(), strict=True))
+        # Context sentences help ranking: a unit scores its best cosine over the focus and the whole message.
+        dense = dict(zip(positions.tolist(), np.max(np.vstack(per_text), axis=0).tolist(), strict=True))
         kmax = float(kw_all.max()) if len(kw_all) else 0.0
-        if len(v.documents) < 2:
-            refs = set()  # nothing to choose between
+        refs = query.refs if len(v.documents) >= 2 else set()  # nothing to choose between
 
         hits: list[GroupHit] = []
         for g in gids.tolist():
@@ -167,7 +134,11 @@ class Retriever:
                     dense_question=dense[qpos] if qpos is not None else max(dense[p] for p in group.positions),
                     best_unit=best,
                     unit_scores=unit_scores,
+                    dense_focus=max(focus_scores[p] for p in group.positions),
                 )
             )
         hits.sort(key=lambda h: h.score, reverse=True)
-        return Retrieval(terms, dense_text, hits[:top_groups])
+        if text is None:
+            return Retrieval(query, hits[:top_groups], query.terms, query.focus)
+        words = self.segmenter.words(text) if has_diacritics(text) else []
+        return Retrieval(query, hits[:top_groups], QueryTerms.of(text, v.lexicon, words), text)

@@ -18,6 +18,7 @@ from itertools import pairwise
 
 from bot.text.normalize import fold, normalize
 from bot.text.stopwords import QUESTION_PHRASES, STOPWORDS
+from bot.text.syllable import dictionary_folded
 
 _WORD_RE = re.compile(r"\w+")
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
@@ -110,8 +111,12 @@ class Lexicon:
         return self._deletes
 
     def correct(self, folded_token: str) -> str | None:
-        """The corpus syllable one edit away from ``folded_token`` (most frequent), if any."""
-        if len(folded_token) < 3 or folded_token in self.profile.folded:
+        """The corpus syllable one edit away from ``folded_token`` (most frequent), if any.
+
+        A real Vietnamese syllable the corpus happens not to use (``ông`` in "mấy ông") is a
+        word, not a typo: only tokens that no dictionary syllable folds to are corrected.
+        """
+        if len(folded_token) < 3 or folded_token in self.profile.folded or folded_token in dictionary_folded():
             return None
         index = self._delete_index()
         candidates: set[str] = set(index.get(folded_token, ()))  # a letter was dropped

@@ -1,0 +1,279 @@
+"""One object per member message: normalised once at the entry, read by every step.
+
+A message from a group chat is not a clean question. It may carry fillers and
+shorthand (``ad ơi ct46 nói j z``), keystrokes of an input method that was off,
+and — in long messages — two or three sentences of context before the question,
+or two questions at once. :class:`Query` holds every form the later steps need:
+
+- ``normalized``: the whole message in document Vietnamese (:mod:`bot.text.chat`);
+- ``focus``: the question part(s) — what coverage is measured on, so context
+  sentences help ranking but do not count against the answer;
+- ``asks``: the separate things asked, when a message asks more than one;
+- ``refs``/``spans``: loaded documents the message names (``theo Chỉ thị 46``),
+  removed from the focus because they steer *which* document answers, not what
+  is asked; ``foreign``: documents it names that are not loaded (``Kết luận 21``);
+- ``dense_focus``/``dense_full``: the texts the embedding model reads (diacritics
+  restored when the member typed without them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.documents.metadata import number_key
+from bot.index.version import IndexVersion
+from bot.segment.base import Segmenter
+from bot.text.analysis import QueryTerms
+from bot.text.chat import clean, normalize_chat, telex_tokens
+from bot.text.normalize import fold, has_diacritics
+
+# --- document references --------------------------------------------------------------------------
+_DOC_TYPES = (
+    "chi thi|nghi quyet|quy dinh|ket luan|quyet dinh|huong dan|ke hoach|thong tri|chuong trinh|de an"
+    "|nghi dinh|thong tu|thong bao|cong van|luat"
+)
+_DOC_REF_RE = re.compile(
+    rf"\b({_DOC_TYPES})\s+(?:(?:so|trung uong|tw|hoi nghi trung uong)\s+)?(\d{{1,4}})"
+    r"(?:\s*-\s*([a-z]{1,6}(?:\s*/\s*[a-z]{1,6})*))?"
+)
+_NUMBER_RE = re.compile(r"\b(\d{1,4})\s*-\s*([a-z]{1,6})(?:\s*/\s*([a-z]{1,6}))?\b")
+_DOC_TYPE_CODES = {
+    "chi thi": "ct",
+    "nghi quyet": "nq",
+    "quy dinh": "qd",
+    "ket luan": "kl",
+    "quyet dinh": "qd",
+    "huong dan": "hd",
+    "ke hoach": "kh",
+    "thong tri": "tt",
+    "chuong trinh": "ctr",
+    "de an": "da",
+    "nghi dinh": "nd",
+    "thong tu": "tt",
+    "thong bao": "tb",
+    "cong van": "cv",
+    "luat": "luat",
+}
+
+
+@dataclass(frozen=True)
+class DocReference:
+    """A document a message names: ``("ket luan", "21", "kl/tw")``; ``key`` compares them."""
+
+    kind: str  # folded type words ("chi thi"), or "" when only the number was written ("46-CT/TU")
+    number: str
+    code: str  # folded code after the number ("ct/tu"), may be ""
+    span: tuple[int, int]
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.number}".strip() + (f"-{self.code.upper()}" if self.code else "")
+
+
+def find_references(text: str) -> list[DocReference]:
+    """Every document named in ``text`` (any case; diacritics optional)."""
+    folded = fold(text)
+    if len(folded) != len(text):  # spans must cut the original at the same places
+        return []
+    refs: list[DocReference] = []
+    taken: list[tuple[int, int]] = []
+    for m in _DOC_REF_RE.finditer(folded):
+        start = m.start()
+        before = folded[:start].rstrip()
+        for word in ("theo", "trong", "cua", "tai", "ve"):  # "theo Chỉ thị 46": the whole phrase goes
+            if before.endswith(" " + word) or before == word:
+                start = len(before) - len(word)
+                break
+        code = re.sub(r"\s+", "", m.group(3) or "")
+        refs.append(DocReference(m.group(1), m.group(2), code, (start, m.end())))
+        taken.append((m.start(), m.end()))
+    for m in _NUMBER_RE.finditer(folded):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        code = m.group(2) + (f"/{m.group(3)}" if m.group(3) else "")
+        refs.append(DocReference("", m.group(1), code, m.span()))
+    return refs
+
+
+def matches(ref: DocReference, number: str | None) -> bool:
+    """Does ``ref`` name the document numbered ``number`` (``"46-CT/TU"``)?"""
+    if not number:
+        return False
+    key = number_key(number)  # "46-ct/tu"
+    num, _, code = key.partition("-")
+    if ref.number.lstrip("0") != num.lstrip("0"):
+        return False
+    own_type = code.split("/")[0]
+    if ref.code:
+        return ref.code.split("/")[0] == own_type and (
+            "/" not in ref.code or "/" not in code or ref.code.split("/")[1] == code.split("/")[1]
+        )
+    return not ref.kind or _DOC_TYPE_CODES.get(ref.kind) == own_type
+
+
+def without_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + " " + text[end:]
+    return re.sub(r"\s+", " ", text).strip(" ,;:")
+
+
+# --- sentences and the question part ---------------------------------------------------------------
+_SENTENCE_END = re.compile(r"(?<=[.?!…;])\s+|\n+")
+# Cues that a sentence asks something (matched on folded text: unaccented messages too).
+_QUESTION_CUES = re.compile(
+    r"\b(gi|nao|sao|the nao|ra sao|bao nhieu|bao gio|bao lau|ai|dau|khong|chua|co phai|phai khong|hay khong"
+    r"|cho (em|e|minh|toi|anh|chi|hoi|biet|xin)|hoi|xin|trich|neu|liet ke|ke ra|gui|giup|muon biet|muon doc"
+    r"|can (biet|ban|danh sach|doc)|cho biet|tim|la sao|nhu nao|the)\b"
+)
+# Enumerations inside one sentence: "một là …, hai là …", "thứ nhất …, thứ hai …".
+_ENUMERATOR = re.compile(
+    r"(?:^|[\s,;:])(?:mot la|hai la|ba la|thu nhat|thu hai|thu ba|y (?:1|2|3|mot|hai|ba)|\(?[1-3][.)])\s*[,:]?\s*"
+)
+# Asking for the whole list ("liệt kê hết", "danh sách đầy đủ", "từ (1) đến hết"): quote the whole answer.
+_WANTS_LIST = re.compile(
+    r"\b(liet ke|danh sach|danh muc|tat ca|toan bo|day du|het cac|het nhung|het moi|ke het|ke ra het|neu het"
+    r"|tu \(?1\)? den het|nguyen danh sach|full|gom nhung (gi|bieu hien nao)|nhung bieu hien nao|cac bieu hien nao"
+    r"|bao nhieu bieu hien|may bieu hien)\b"
+)
+# "…, và …" joining two questions: only when both halves ask something.
+_AND_SPLIT = re.compile(r",?\s+(?:va|con)\s+(?=\S)")
+
+
+@dataclass
+class Sentence:
+    raw: str  # cleaned, as typed
+    text: str  # normalised
+    question: bool
+
+
+def split_sentences(cleaned: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(cleaned) if s and s.strip(" .,;")]
+
+
+def is_question(raw: str, normalized: str) -> bool:
+    if raw.rstrip().endswith("?"):
+        return True
+    return bool(_QUESTION_CUES.search(fold(raw)) or _QUESTION_CUES.search(fold(normalized)))
+
+
+def split_asks(text: str) -> list[str]:
+    """The separate questions inside one normalised question sentence (usually just one)."""
+    folded = fold(text)
+    if len(folded) != len(text):
+        return [text]
+    cuts = [m for m in _ENUMERATOR.finditer(folded)]
+    if len(cuts) >= 2:
+        pieces = []
+        for i, m in enumerate(cuts):
+            end = cuts[i + 1].start() if i + 1 < len(cuts) else len(text)
+            piece = text[m.end() : end].strip(" ,;:.?")
+            if piece:
+                pieces.append(piece)
+        if len(pieces) >= 2:
+            return pieces
+    halves = _AND_SPLIT.split(text)
+    if len(halves) == 2 and all(_QUESTION_CUES.search(fold(h)) and len(h.split()) >= 4 for h in halves):
+        return [h.strip(" ,;:.?") for h in halves]
+    return [text]
+
+
+@dataclass
+class Query:
+    """Everything later steps read about one message (built by :meth:`of`)."""
+
+    raw: str
+    text: str  # cleaned (hygiene, NFC, tone placement), case kept: for logs and display
+    normalized: str  # chat language → document Vietnamese, lowercase
+    sentences: list[Sentence]
+    focus: str  # the question part(s), document references removed
+    context: str  # the other sentences (normalised)
+    asks: list[str]  # separate things asked (≥ 2 when the message asks several), references removed
+    refs: set[str]  # ids of loaded documents the message names
+    foreign: list[str]  # labels of documents named that are not loaded ("ket luan 21-KL/TW")
+    references: list[DocReference]
+    accented: bool
+    dense_focus: str
+    dense_full: str
+    dense_sentences: list[str]  # each sentence of a long message (empty for one-sentence messages)
+    words: list[str]  # segmented words of the focus (accented messages)
+    wants_list: bool  # asks for a whole list: the whole answer is quoted, never one item
+    terms: QueryTerms  # content of the focus, typos corrected against the corpus
+    full_terms: QueryTerms  # content of the whole message (ranking)
+    decoded: list[tuple[str, str]] = field(default_factory=list)
+    expanded: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms.tokens and not self.full_terms.tokens
+
+    @classmethod
+    def of(cls, raw: str, version: IndexVersion, segmenter: Segmenter | None) -> Query:
+        text = clean(raw or "")
+        telex = telex_tokens(text) >= 2
+        sentences: list[Sentence] = []
+        decoded: list[tuple[str, str]] = []
+        expanded: list[tuple[str, str]] = []
+        for piece in split_sentences(text):
+            chat = normalize_chat(piece, telex=telex)
+            decoded += chat.decoded
+            expanded += chat.expanded
+            if chat.text.strip(" .,;:?!…"):
+                sentences.append(Sentence(piece, chat.text, is_question(piece, chat.text)))
+        normalized = " ".join(s.text for s in sentences)
+        asked = [s for s in sentences if s.question] or sentences
+        rest = [s for s in sentences if s not in asked]
+
+        references = find_references(normalized)
+        refs: set[str] = set()
+        foreign: list[str] = []
+        for ref in references:
+            hit = {doc_id for doc_id, meta in version.documents.items() if matches(ref, meta.number)}
+            refs |= hit
+            if not hit:
+                foreign.append(ref.label)
+
+        def strip_refs(s: str) -> str:
+            spans = [r.span for r in find_references(s) if any(matches(r, m.number) for m in version.documents.values())]
+            return (without_spans(s, spans) or s) if spans else s
+
+        focus = strip_refs(" ".join(s.text for s in asked))
+        asks = [strip_refs(a) for s in asked for a in split_asks(s.text)]
+        asks = [a for a in asks if a.strip(" .,;:?!")]
+        context = " ".join(s.text for s in rest)
+        full = strip_refs(normalized)
+
+        accented = has_diacritics(full)
+        dense_focus = focus if has_diacritics(focus) else version.restorer.restore(focus)
+        dense_full = full if accented else version.restorer.restore(full)
+        dense_sentences = []
+        if len(sentences) >= 2:
+            for s in sentences:
+                piece = strip_refs(s.text)
+                if len(piece.split()) >= 4:
+                    dense_sentences.append(piece if has_diacritics(piece) else version.restorer.restore(piece))
+        words = segmenter.words(focus) if segmenter is not None and has_diacritics(focus) else []
+        terms = QueryTerms.of(focus, version.lexicon, words)
+        full_terms = QueryTerms.of(full, version.lexicon)
+        return cls(
+            raw=raw or "",
+            text=text,
+            normalized=normalized,
+            sentences=sentences,
+            focus=focus,
+            context=context,
+            asks=asks,
+            refs=refs,
+            foreign=foreign,
+            references=references,
+            accented=accented,
+            dense_focus=dense_focus or focus,
+            dense_full=dense_full or full,
+            dense_sentences=dense_sentences,
+            words=words,
+            wants_list=bool(_WANTS_LIST.search(fold(focus))),
+            terms=terms,
+            full_terms=full_terms,
+            decoded=decoded,
+            expanded=expanded,
+        )
