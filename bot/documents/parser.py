@@ -147,17 +147,23 @@ def _title_block(pre: list[Block]) -> tuple[list[Block], list[Block]]:
     for b in pre[start + 1 : start + 6]:
         prev = title[-1].text
         short_head = len(prev) <= 40 and not NUMBER_RE.search(prev)  # "HỎI - ĐÁP", "KẾ HOẠCH" alone
+        capitals = _all_caps(prev) and _all_caps(b.text)  # a title set in capitals, over several lines
         if (
             b.kind != "p"
             or _HEADING_RE.match(b.text)
             or _QUESTION_RE.match(b.text)
             or b.text.endswith((".", ":", ";"))
             or len(b.text) > 400
-            or not (short_head or _TITLE_CONTINUES_RE.match(b.text))
+            or not (short_head or capitals or _TITLE_CONTINUES_RE.match(b.text))
         ):
             break
         title.append(b)
     return title, pre[:start]
+
+
+def _all_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
 
 
 def _masthead_like(text: str) -> bool:

@@ -150,10 +150,13 @@ def _reading_order(lines: list[_PdfLine]) -> list[list[_PdfLine]]:
         elif line.x0 >= gutter:
             pending_right.append(line)
         else:
-            # Words on both sides of the gutter with no word across it: two columns on one baseline.
-            if not any(w.x0 < gutter < w.x1 for w in line.words):
-                pending_left.append(_PdfLine([w for w in line.words if w.x1 <= gutter]))
-                pending_right.append(_PdfLine([w for w in line.words if w.x0 >= gutter]))
+            # Words on both sides with a gutter-wide gap between them: two columns on one baseline.
+            # (A centred title line may also have a space near the middle; its gap is a word space.)
+            lefts = [w for w in line.words if w.x1 <= gutter]
+            rights = [w for w in line.words if w.x0 >= gutter]
+            if len(lefts) + len(rights) == len(line.words) and rights[0].x0 - lefts[-1].x1 >= _MIN_GUTTER:
+                pending_left.append(_PdfLine(lefts))
+                pending_right.append(_PdfLine(rights))
             else:
                 flush()
                 runs.append([line])
