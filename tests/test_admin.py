@@ -29,7 +29,7 @@ def core(settings, embedder):
 def run(core, monkeypatch):
     monkeypatch.setattr(cli, "_assistant", lambda settings=None: core)
     runner = CliRunner()
-    return lambda *args: runner.invoke(cli.main, list(args))
+    return lambda *args, input=None: runner.invoke(cli.main, list(args), input=input)
 
 
 def source(answer):
@@ -61,15 +61,22 @@ def test_cli_add_answer_remove_and_roll_back(core, run):
     help_docs = {d.name for d in core.documents()}
     assert help_docs == {"Chỉ thị số 46-CT/TU", "Quy định số 99-QĐ/TU", "Kế hoạch số 77-KH/TU"}
 
-    removed = run("docs", "remove", "99-qd-tu")
+    kept = run("docs", "remove", "99-qd-tu", input="n\n")  # removing asks first; "no" changes nothing
+    assert kept.exit_code == 1 and "Xóa Quy định số 99-QĐ/TU (99-qd-tu.txt)" in kept.output
+    assert "99-qd-tu.txt" in {p.name for p in core.knowledge.files()}
+    removed = run("docs", "remove", "99-qd-tu", input="y\n")
     assert removed.exit_code == 0 and "Đã xóa 99-qd-tu.txt" in removed.output
     assert not core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?").found
+    assert [p.name for p in (core.settings.knowledge_dir / ".history").iterdir()][0].endswith("99-qd-tu.txt")
 
     versions = run("index", "versions")
     assert versions.output.count("v0") == 3 and versions.output.count("*") == 1
     back = run("index", "rollback")
     assert back.exit_code == 0 and "Đã chuyển chỉ mục về phiên bản v0002" in back.output
     assert source(core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?")) == ("99-QĐ/TU", 2)
+    # The rollback brought the document back into the knowledge folder: the next build keeps it.
+    assert "99-qd-tu.txt" in {p.name for p in core.knowledge.files()}
+    assert run("docs", "list").output.count("đã lập chỉ mục") == 3
 
 
 def test_refusals_change_nothing(core, settings, tmp_path, run):
