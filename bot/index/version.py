@@ -25,6 +25,8 @@ from bot.text.analysis import Lexicon
 from bot.text.restore import DiacriticRestorer
 
 FORMAT_VERSION = 1
+# Files every version has (the vector and keyword backends add their own inside/next to these).
+REQUIRED_FILES = ("manifest.json", "units.jsonl", "groups.json", "lexicon.json", "vectors.faiss", "keyword")
 VERSION_NAME_RE = re.compile(r"^v\d{4}-\d{8}-\d{6}$")
 
 
@@ -155,10 +157,13 @@ class IndexVersion:
         self.name = self.path.name
         self.info = load_manifest(self.path, self.name)
         self.manifest = self.info.model_dump(mode="json")
+        missing = [f for f in REQUIRED_FILES if not (self.path / f).exists()]
+        if missing:
+            raise IndexStoreError(f"Chỉ mục {self.name} thiếu tệp: {', '.join(missing)}")
         try:
             self._load()
-        except HoidapError:
-            raise
+        except HoidapError as e:
+            raise IndexStoreError(f"Chỉ mục {self.name} bị hỏng: {e}") from e
         except Exception as e:  # files that parse but hold the wrong shapes: one message, not a traceback
             raise IndexStoreError(f"Chỉ mục {self.name} bị hỏng hoặc thiếu tệp: {type(e).__name__}: {e}") from e
         self._check()
