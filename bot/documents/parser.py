@@ -52,7 +52,8 @@ _HEADING_RE = re.compile(
 _TITLE_START_RE = re.compile(
     r"^\s*(?:H[ỎO]I\s*[-–—]?\s*Đ[ÁA]P|TÀI LIỆU|" + "|".join(t.upper() for t in DOC_TYPES) + r")\b"
 )
-_TITLE_CONTINUES_RE = re.compile(r"^\s*(?:[a-zđà-ỹ]|Về\b|V/v\b|\(|Của\b|Ngày\b|Số\b)")
+# A title goes on with a line that starts small, or with the words that continue one ("Về …", "(…)").
+_TITLE_CONTINUES_RE = re.compile(r"^\s*(?:Về\b|V/v\b|\(|Của\b|Ngày\b|Số\b)")
 _MASTHEAD_NUMBER_RE = re.compile(r"\bSố\s*:?\s*(\d{1,4}-[A-Za-zĐđ]{1,6}(?:/[A-Za-zĐđ]{1,6})*)")
 
 MAX_ANSWER_CHARS = 40_000  # the whole official answer to one question
@@ -154,7 +155,7 @@ def _title_block(pre: list[Block]) -> tuple[list[Block], list[Block]]:
             or _QUESTION_RE.match(b.text)
             or b.text.endswith((".", ":", ";"))
             or len(b.text) > 400
-            or not (short_head or capitals or _TITLE_CONTINUES_RE.match(b.text))
+            or not (short_head or capitals or b.text[:1].islower() or _TITLE_CONTINUES_RE.match(b.text))
         ):
             break
         title.append(b)
