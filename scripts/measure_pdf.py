@@ -60,7 +60,12 @@ def measure(text: str, visible: list[str]) -> dict:
     doubles = sum(len(re.findall(r"\S {2,}\S", line)) for line in text.splitlines())
     lines = [line for line in text.splitlines() if line.strip()]
     per_line = round(sum(len(line.split()) for line in lines) / max(len(lines), 1), 1)
-    return {"paragraphs": f"{found}/{len(visible)}", "glued": glued, "double_spaces": doubles, "words_per_line": per_line}
+    return {
+        "paragraphs": f"{found}/{len(visible)}",
+        "glued": glued,
+        "double_spaces": doubles,
+        "words_per_line": per_line,
+    }
 
 
 def main() -> None:
