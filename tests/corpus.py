@@ -321,6 +321,55 @@ def docx_with_multiline_title(folder: Path) -> Sample:
     )
 
 
+def docx_plan_with_masthead(folder: Path) -> Sample:
+    """A free-form plan as offices lay it out: masthead ("Số 25-KH/TU", place and date), the type in
+    capitals over a title that names the directive it implements, headings in capitals, numbered points."""
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    d = docx.Document()
+    masthead = ["TỈNH ỦY YÊN BÁI", "*", "Số 25-KH/TU", "Yên Bái, ngày 20 tháng 02 năm 2025"]
+    title = [
+        "KẾ HOẠCH",
+        "thực hiện Chỉ thị số 05-CT/TU, ngày 08/01/2025 của Ban Thường vụ Tỉnh ủy về tăng cường công tác "
+        "bảo vệ nền tảng tư tưởng của Đảng (TÀI LIỆU KIỂM THỬ)",
+    ]
+    for text in masthead + title:
+        d.add_paragraph(text).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    visible = masthead + title
+    body = [
+        ("MỤC ĐÍCH, YÊU CẦU", None),
+        ("Nâng cao nhận thức, trách nhiệm của cấp ủy, tổ chức đảng và cán bộ, đảng viên trong công tác bảo vệ "
+         "nền tảng tư tưởng của Đảng, đấu tranh phản bác các quan điểm sai trái, thù địch.", None),
+        ("NHIỆM VỤ, GIẢI PHÁP", None),
+        ("Tổ chức quán triệt Chỉ thị đến toàn thể cán bộ, đảng viên trong quý I năm 2025.", "List Number"),
+        ("Kiện toàn Ban Chỉ đạo 35 các cấp; xây dựng lực lượng nòng cốt trên không gian mạng.", "List Number"),
+        ("Định kỳ sáu tháng sơ kết, rút kinh nghiệm việc thực hiện Kế hoạch.", "List Number"),
+    ]  # fmt: skip
+    k = 0
+    for text, style in body:
+        d.add_paragraph(text, style=style) if style else d.add_paragraph(text)
+        if style:
+            k += 1
+            visible.append(f"{k}. {text}")
+        else:
+            visible.append(text)
+    path = folder / "kh-25-ke-hoach.docx"
+    d.save(path)
+    return Sample(
+        path,
+        0,
+        [],
+        " ".join(title),
+        "25-KH/TU",
+        dt.date(2025, 2, 20),
+        None,
+        "Kế hoạch",
+        visible,
+        sections=4,
+    )
+
+
 PDF_ITEMS = [
     "Tổ chức quán triệt, triển khai Chỉ thị đến 100% chi bộ trực thuộc trong quý I năm 2025; gắn việc "
     "thực hiện Chỉ thị với phong trào thi đua yêu nước và nhiệm vụ chính trị của từng cơ quan, đơn vị.",
@@ -603,6 +652,7 @@ MAKERS = [
     docx_with_tables,
     docx_with_numbering,
     docx_with_multiline_title,
+    docx_plan_with_masthead,
     pdf_justified,
     pdf_two_columns,
     txt_hard_wrapped,

@@ -40,6 +40,8 @@ def test_each_file_parses_into_its_expected_structure(samples, maker):
     assert len(doc.pairs) == sample.questions
     assert [len(p.items) for p in doc.pairs] == sample.items
     assert [p.number for p in doc.pairs] == list(range(1, sample.questions + 1))
+    if not sample.questions:
+        assert len(doc.sections) == sample.sections
     meta = doc.meta
     assert norm(meta.title) == norm(sample.title)
     assert (meta.number, meta.date, meta.doc_type) == (sample.number, sample.date, sample.doc_type)
@@ -92,6 +94,13 @@ def test_word_automatic_numbering_becomes_visible_labels(samples):
     assert [i.text[:3] for i in doc.pair(3).items] == ["a) ", "b) ", "c) "]
     assert [i.text[:2] for i in doc.pair(4).items] == ["• ", "• "]
     assert [i.text[:4] for i in doc.pair(5).items] == ["(1) ", "(2) "]  # a restarted list starts at 1 again
+
+
+def test_a_plan_takes_its_own_number_and_date_from_the_masthead(samples):
+    doc = parse_file(samples["docx_plan_with_masthead"].path)
+    assert doc.doc_id == "25-kh-tu" and doc.meta.short_name == "Kế hoạch số 25-KH/TU"
+    assert [s.heading for s in doc.sections] == ["MỤC ĐÍCH, YÊU CẦU"] + ["NHIỆM VỤ, GIẢI PHÁP"] * 3
+    assert [s.text[:3] for s in doc.sections[1:]] == ["1. ", "2. ", "3. "]
 
 
 def test_a_manual_line_break_mid_sentence_does_not_split_the_answer(samples):

@@ -31,7 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.documents.layout import Block, clean_inline, is_page_number
-from bot.documents.metadata import CODE_TYPES, DOC_TYPES, NUMBER_RE, parse_date, parse_title
+from bot.documents.metadata import CODE_TYPES, DOC_TYPES, NUMBER_RE, number_key, parse_date, parse_title
 from bot.documents.model import Document, DocumentMeta, Item, QAPair, Section
 from bot.documents.readers import read_document, read_regular_file, too_large
 from bot.errors import DocumentError, DocumentTooLarge
@@ -107,17 +107,17 @@ def parse_blocks(blocks: list[Block], path: Path, sha256: str) -> Document:
         for b in content[:first_question]:
             if b.kind == "p" and _ANSWER_RE.match(b.text):
                 raise DocumentError("“Trả lời” xuất hiện trước mọi câu hỏi", path, b.line)
-        title, masthead = _title_block(content[:first_question])
+        title, masthead = _title_block(content[:first_question], qa=True)
         body = content[first_question:]
     else:
-        title, masthead = _title_block(content)
+        title, masthead = _title_block(content, qa=False)
         body = content[len(masthead) + len(title) :]
     if title:
         meta = parse_title(" ".join(b.text for b in title))
     else:
         meta = DocumentMeta(title=Path(path).stem)
         warnings.append("Không thấy dòng tiêu đề trước Câu hỏi 1: văn bản được gọi theo tên tệp.")
-    meta = _from_masthead(meta, masthead)
+    meta = _from_masthead(meta, masthead, _own_type(title[0].text) if title else None)
     if not meta.number:
         warnings.append("Tiêu đề không có số hiệu văn bản: văn bản được gọi theo tiêu đề.")
     if first_question is not None:
@@ -137,8 +137,12 @@ def parse_blocks(blocks: list[Block], path: Path, sha256: str) -> Document:
     return doc
 
 
-def _title_block(pre: list[Block]) -> tuple[list[Block], list[Block]]:
-    """(title lines, masthead lines above them) from the lines before the body."""
+def _title_block(pre: list[Block], qa: bool) -> tuple[list[Block], list[Block]]:
+    """(title lines, masthead lines above them) from the lines before the body.
+
+    In a Q&A everything before ``Câu hỏi 1`` is title, masthead or preamble, so a title set in capitals
+    goes on over capital lines; in a free-form document a capital line may be its first heading.
+    """
     if not pre:
         return [], []
     start = next((i for i, b in enumerate(pre[:8]) if b.kind == "p" and _TITLE_START_RE.match(b.text)), 0)
@@ -148,7 +152,7 @@ def _title_block(pre: list[Block]) -> tuple[list[Block], list[Block]]:
     for b in pre[start + 1 : start + 6]:
         prev = title[-1].text
         short_head = len(prev) <= 40 and not NUMBER_RE.search(prev)  # "HỎI - ĐÁP", "KẾ HOẠCH" alone
-        capitals = _all_caps(prev) and _all_caps(b.text)  # a title set in capitals, over several lines
+        capitals = qa and _all_caps(prev) and _all_caps(b.text)  # a title set in capitals, over several lines
         if (
             b.kind != "p"
             or _HEADING_RE.match(b.text)
@@ -160,6 +164,14 @@ def _title_block(pre: list[Block]) -> tuple[list[Block], list[Block]]:
             break
         title.append(b)
     return title, pre[:start]
+
+
+def _own_type(first_title_line: str) -> str | None:
+    """ "KẾ HOẠCH …" → "Kế hoạch": a title that starts with its document's type in capitals (not "HỎI - ĐÁP")."""
+    for t in DOC_TYPES:
+        if first_title_line.startswith(t.upper()):
+            return t
+    return None
 
 
 def _all_caps(text: str) -> bool:
@@ -175,19 +187,32 @@ def _masthead_like(text: str) -> bool:
     )
 
 
-def _from_masthead(meta: DocumentMeta, masthead: list[Block]) -> DocumentMeta:
-    """Number and date printed above the title ("Số 12-HD/BTG", "Yên Bái, ngày …") when the title lacks them."""
+def _from_masthead(meta: DocumentMeta, masthead: list[Block], own_type: str | None) -> DocumentMeta:
+    """Number and date printed above the title ("Số 25-KH/TU", "Yên Bái, ngày …").
+
+    They fill what the title lacks. And when the title starts with the document's own type ("KẾ HOẠCH /
+    thực hiện Chỉ thị số 05-CT/TU, ngày … của …"), the number, date and issuer in the title are those of
+    the document it implements: the masthead's number and date are this one's.
+    """
+    number = date = None
     for b in masthead:
-        if meta.date is None and (date := parse_date(b.text)):
-            meta = replace(meta, date=date)
-        if meta.number is None and (m := _MASTHEAD_NUMBER_RE.search(b.text)):
-            number = m.group(1)
-            head, tail = number.split("-", 1)
+        date = date or parse_date(b.text)
+        if number is None and (m := _MASTHEAD_NUMBER_RE.search(b.text)):
+            head, tail = m.group(1).split("-", 1)
             number = f"{head}-{tail.upper()}"
-            code = tail.split("/", 1)[0]
-            meta = replace(
-                meta, number=number, doc_type=meta.doc_type or CODE_TYPES.get(code) or CODE_TYPES.get(code.upper())
-            )
+    if own_type and number:
+        code = number.split("-", 1)[1].split("/", 1)[0]
+        own = own_type if not CODE_TYPES.get(code) else CODE_TYPES[code]
+        same = meta.number and number_key(meta.number) == number_key(number)
+        if not same:
+            return replace(meta, number=number, doc_type=own, date=date or None, issuer=None, subject=None)
+    if meta.date is None and date:
+        meta = replace(meta, date=date)
+    if meta.number is None and number:
+        code = number.split("-", 1)[1].split("/", 1)[0]
+        meta = replace(
+            meta, number=number, doc_type=meta.doc_type or CODE_TYPES.get(code) or CODE_TYPES.get(code.upper())
+        )
     return meta
 
 
