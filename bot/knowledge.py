@@ -245,16 +245,21 @@ class KnowledgeBase:
         When it is a new version of a loaded document, ``replaces``/``replaces_name``
         name that document and ``changes`` says what differs.
         """
+        return self._preview(path, original_name)[0]
+
+    def _preview(self, path: Path, original_name: str | None) -> tuple[DocumentSummary, Path | None]:
         doc, name = self._candidate(path, original_name)
         summary = DocumentSummary.of(doc, name)
+        replaced = None
         for existing_path, existing in self.documents():
             if existing.sha256 == doc.sha256:
                 raise DuplicateDocument(f"văn bản này đã có trong kho (trùng nội dung với {existing_path.name})", name)
             if existing.doc_id == doc.doc_id or same_document(existing, doc):
+                replaced = existing_path
                 summary.replaces = existing_path.name
                 summary.replaces_name = f"{existing.meta.short_name} ({existing_path.name})"
                 summary.changes = diff_documents(existing, doc)
-        return summary
+        return summary, replaced
 
     def _to_history(self, path: Path) -> Path:
         self.history.mkdir(parents=True, exist_ok=True)
@@ -270,8 +275,8 @@ class KnowledgeBase:
         A new version of a loaded document replaces it only when ``replace`` is
         true; the old file goes to ``.history/``.
         """
-        summary = self.preview(path, original_name)
-        if summary.replaces and not replace:
+        summary, replaced = self._preview(path, original_name)
+        if replaced is not None and not replace:
             raise DuplicateDocument(
                 f"đã có văn bản cùng số hiệu {summary.number or summary.doc_id} (tệp {summary.replaces}); "
                 "muốn thay thế thì xác nhận thay thế (CLI: --replace)",
@@ -280,9 +285,8 @@ class KnowledgeBase:
         suffix = Path(original_name or path).suffix.lower()
         self.folder.mkdir(parents=True, exist_ok=True)
         change = FileChange()
-        if summary.replaces:
-            old = self.folder / summary.replaces
-            change.moved.append((old, self._to_history(old)))
+        if replaced is not None:
+            change.moved.append((replaced, self._to_history(replaced)))
         target = self.folder / f"{summary.doc_id}{suffix}"
         if target.exists():  # a file of another name's slot: never overwrite, keep it in history
             change.moved.append((target, self._to_history(target)))
