@@ -245,20 +245,42 @@ def docs_list() -> None:
     click.echo(f"Chỉ mục đang dùng: {active or '(chưa có)'}")
 
 
+def _print_preview(summary) -> None:
+    for line in summary.describe():
+        click.echo(line)
+
+
+@docs.command("preview")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def docs_preview(files: tuple[Path, ...]) -> None:
+    """Show what adding documents would do (parsed structure, warnings, what they replace); change nothing.
+
+    Example: hoidap docs preview quy-dinh-31-ban-sua.docx
+    """
+    assistant = _assistant()
+    for f in files:
+        _print_preview(assistant.preview_document(f, None))
+        click.echo()
+
+
 @docs.command("add")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--replace", is_flag=True, help="Thay thế văn bản đã có cùng số hiệu.")
+@click.option("--replace", is_flag=True, help="Thay thế văn bản đã có cùng số hiệu (bản cũ được lưu vào lịch sử).")
 @click.option("--no-build", is_flag=True, help="Chỉ chép vào kho, chưa xây dựng lại chỉ mục.")
 def docs_add(files: tuple[Path, ...], replace: bool, no_build: bool) -> None:
     """Add documents (.txt .md .docx .pdf) to the knowledge folder and rebuild the index.
 
-    Example: hoidap docs add quy-dinh-99.docx ke-hoach-77.pdf
+    Each file's preview is printed first (number, date, issuer, questions, items, warnings; for a new
+    version of a loaded document “Sẽ thay thế …” and what changed). Example: hoidap docs add qd-99.docx kh-77.pdf
     """
     assistant = _assistant()
+    for f in files:
+        _print_preview(assistant.preview_document(f, None))
+        click.echo()
     if no_build:
         for f in files:
-            summary, stored, _ = assistant.knowledge.add(f, None, replace=replace)
-            click.echo(f"Đã thêm {summary.name} → {stored} (chưa xây dựng chỉ mục).")
+            summary, _ = assistant.knowledge.add(f, None, replace=replace)
+            click.echo(f"Đã thêm {summary.name} → {summary.file} (chưa xây dựng chỉ mục).")
         return
     progress = RichProgress()
     try:
@@ -272,13 +294,23 @@ def docs_add(files: tuple[Path, ...], replace: bool, no_build: bool) -> None:
 
 @docs.command("remove")
 @click.argument("doc_id")
+@click.option("--yes", "-y", is_flag=True, help="Không hỏi lại.")
 @click.option("--no-build", is_flag=True, help="Chỉ xóa khỏi kho, chưa xây dựng lại chỉ mục.")
-def docs_remove(doc_id: str, no_build: bool) -> None:
+def docs_remove(doc_id: str, yes: bool, no_build: bool) -> None:
     """Remove a document (by the id shown in `hoidap docs list`) and rebuild the index.
 
+    Asks for confirmation (--yes to skip). The file is kept in the knowledge folder's .history/.
     Example: hoidap docs remove 99-qd-tu
     """
     assistant = _assistant()
+    target = next(((p, d) for p, d in assistant.knowledge.documents() if d.doc_id == doc_id or p.name == doc_id), None)
+    if target is None:
+        from bot.errors import DocumentNotFound
+
+        raise DocumentNotFound(f"không có văn bản mã “{doc_id}” (xem: hoidap docs list)")
+    path, doc = target
+    if not yes:
+        click.confirm(f"Xóa {doc.meta.short_name} ({path.name}) khỏi kho văn bản?", abort=True)
     if no_build:
         path, _ = assistant.knowledge.remove(doc_id)
         click.echo(f"Đã xóa {path.name} (chưa xây dựng chỉ mục).")
@@ -288,7 +320,7 @@ def docs_remove(doc_id: str, no_build: bool) -> None:
         path, result = assistant.remove_document(doc_id, progress=progress)
     finally:
         progress.finish()
-    click.echo(f"Đã xóa {path.name}.")
+    click.echo(f"Đã xóa {path.name} (bản lưu trong {assistant.knowledge.history.name}/).")
     _print_build(result)
 
 
@@ -319,8 +351,11 @@ def index_rollback(version: str | None) -> None:
 
     Example: hoidap index rollback   |   hoidap index rollback v0003-20261128-101500
     """
-    name = _assistant().rollback(version)
+    assistant = _assistant()
+    name = assistant.rollback(version)
+    docs_ = ", ".join(d.name for d in assistant.documents())
     click.echo(f"Đã chuyển chỉ mục về phiên bản {name}.")
+    click.echo(f"Kho văn bản và chỉ mục gồm: {docs_}.")
 
 
 @main.group()

@@ -17,6 +17,7 @@ from bot.answer.calibration import Calibration
 from bot.answer.model import Answer
 from bot.embed.base import Embedder
 from bot.embed.factory import create_embedder
+from bot.errors import IndexStoreError
 from bot.index.builder import BuildResult, build_index
 from bot.index.manager import IndexManager
 from bot.index.store import IndexStore
@@ -158,45 +159,80 @@ class Assistant:
 
     @cached_property
     def knowledge(self):
+        from bot.index.builder import parse_cache
         from bot.knowledge import KnowledgeBase
 
-        return KnowledgeBase(self.settings.knowledge_dir, self.settings.max_upload_bytes)
+        return KnowledgeBase(self.settings.knowledge_dir, self.settings.max_upload_bytes, parse_cache(self.settings))
+
+    def preview_document(self, path: Path, name: str | None = None):
+        """What adding a file would do, without storing it: a :class:`bot.knowledge.DocumentSummary`
+        (number, date, issuer, questions, items per question, warnings; ``replaces`` and ``changes``
+        when it is a new version of a loaded document). Refusals raise DocumentError subclasses.
+
+        ``path``: where the bytes are; ``name``: the name the user sent (labels messages, picks the reader).
+        """
+        return self.knowledge.preview(path, name)
 
     def add_documents(
         self, files: list[tuple[Path, str | None]], replace: bool = False, progress: Progress | None = None
     ):
         """Store documents in the knowledge folder and rebuild; on any failure the folder is put back.
 
-        ``files``: (path of the bytes, name to show/type by). Example: ``add_documents([(Path("qd99.docx"), None)])``.
+        ``files``: (path of the bytes, name to show/type by). With ``replace``, a new version of a
+        loaded document replaces it (the old file is kept in the folder's history, not served).
+        Returns (summaries, build result). Example: ``add_documents([(Path("qd99.docx"), None)])``.
         """
-        changes = []  # (stored file, (replaced file, its bytes) | None)
+        changes = []
         summaries = []
         try:
             for path, name in files:
-                summary, stored, replaced = self.knowledge.add(path, name, replace=replace)
-                changes.append((stored, replaced))
+                summary, change = self.knowledge.add(path, name, replace=replace)
+                changes.append(change)
                 summaries.append(summary)
             result = self.build(progress=progress)
         except BaseException:
-            for stored, replaced in reversed(changes):
-                stored.unlink(missing_ok=True)
-                if replaced:
-                    replaced[0].write_bytes(replaced[1])
+            for change in reversed(changes):
+                change.undo()
             raise
         return summaries, result
 
     def remove_document(self, doc_id: str, progress: Progress | None = None):
-        """Delete a document from the knowledge folder and rebuild (put back if the build fails)."""
-        removed, data = self.knowledge.remove(doc_id)
+        """Remove a document from the knowledge folder (kept in its history) and rebuild; put back if the
+        build fails. Returns (path it had, build result). The one way to remove a document."""
+        removed, change = self.knowledge.remove(doc_id)
         try:
             return removed, self.build(progress=progress)
         except BaseException:
-            removed.write_bytes(data)
+            change.undo()
             raise
 
     def rollback(self, version: str | None = None) -> str:
-        """Switch back to an older complete index version (default: the one before the active)."""
-        name = self.store.rollback(version)
+        """Switch back to a listed index version (default: the one before the active) — and to its documents.
+
+        The version is loaded and checked completely first (a broken one is refused and nothing changes);
+        the knowledge folder is then made to hold exactly that version's documents (others go to the
+        folder's history, missing ones come back from the index's copies), so a later build does not
+        bring back what was rolled back. Runs under the build lock: never during a build.
+        """
+        with self.store.build_lock():
+            name = self.store.resolve(version)
+            checked = self.store.check(name)
+            change = None
+            if checked.manifest.get("source_set") == "knowledge":
+                try:
+                    restored, moved, change = self.knowledge.restore(
+                        checked.manifest["documents"], self.store.source_path
+                    )
+                except IndexStoreError as e:
+                    raise IndexStoreError(f"Không quay lại được {name}: {e}") from e
+                if restored or moved:
+                    log.info("rollback to %s: restored %s, moved to history %s", name, restored, moved)
+            try:
+                self.store.activate(name)
+            except BaseException:
+                if change is not None:
+                    change.undo()
+                raise
         self.index.refresh(wait=True)
         return name
 

@@ -29,7 +29,7 @@ def core(settings, embedder):
 def run(core, monkeypatch):
     monkeypatch.setattr(cli, "_assistant", lambda settings=None: core)
     runner = CliRunner()
-    return lambda *args: runner.invoke(cli.main, list(args))
+    return lambda *args, input=None: runner.invoke(cli.main, list(args), input=input)
 
 
 def source(answer):
@@ -61,15 +61,22 @@ def test_cli_add_answer_remove_and_roll_back(core, run):
     help_docs = {d.name for d in core.documents()}
     assert help_docs == {"Chỉ thị số 46-CT/TU", "Quy định số 99-QĐ/TU", "Kế hoạch số 77-KH/TU"}
 
-    removed = run("docs", "remove", "99-qd-tu")
+    kept = run("docs", "remove", "99-qd-tu", input="n\n")  # removing asks first; "no" changes nothing
+    assert kept.exit_code == 1 and "Xóa Quy định số 99-QĐ/TU (99-qd-tu.txt)" in kept.output
+    assert "99-qd-tu.txt" in {p.name for p in core.knowledge.files()}
+    removed = run("docs", "remove", "99-qd-tu", input="y\n")
     assert removed.exit_code == 0 and "Đã xóa 99-qd-tu.txt" in removed.output
     assert not core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?").found
+    assert [p.name for p in (core.settings.knowledge_dir / ".history").iterdir()][0].endswith("99-qd-tu.txt")
 
     versions = run("index", "versions")
     assert versions.output.count("v0") == 3 and versions.output.count("*") == 1
     back = run("index", "rollback")
     assert back.exit_code == 0 and "Đã chuyển chỉ mục về phiên bản v0002" in back.output
     assert source(core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?")) == ("99-QĐ/TU", 2)
+    # The rollback brought the document back into the knowledge folder: the next build keeps it.
+    assert "99-qd-tu.txt" in {p.name for p in core.knowledge.files()}
+    assert run("docs", "list").output.count("đã lập chỉ mục") == 3
 
 
 def test_refusals_change_nothing(core, settings, tmp_path, run):
@@ -196,3 +203,86 @@ def test_changing_the_model_invalidates_the_cache_and_says_so(settings, segmente
     assert result.embedded == result.units and result.cached == 0
     assert any("Mô hình đã đổi" in n and "model-a" in n for n in result.notices)
     assert IndexStore(settings.index_dir).versions()[-1].manifest["model_id"] == "model-b"
+
+
+def test_a_corrected_version_replaces_the_document_with_a_preview_of_what_changed(core, run, tmp_path):
+    from tests.corpus import txt_corrected, txt_hard_wrapped
+
+    original, corrected = txt_hard_wrapped(tmp_path), txt_corrected(tmp_path)
+    assert run("docs", "add", str(original.path)).exit_code == 0
+    question = "Vụ việc phức tạp thì thời hạn giải quyết đơn thư được kéo dài tối đa bao nhiêu ngày?"
+    before = core.ask(question)
+    assert source(before) == ("31-QĐ/TU", 2) and "không quá 45 ngày" in before.answer
+
+    preview = core.preview_document(corrected.path, "qd31-ban-sua-cuoi.txt")
+    assert preview.replaces == "31-qd-tu.txt" and preview.replaces_name == "Quy định số 31-QĐ/TU (31-qd-tu.txt)"
+    assert preview.number == "31-QĐ/TU" and preview.date == "12/2/2025" and preview.issuer == "Ban Thường vụ Tỉnh ủy"
+    assert preview.items_per_question == {1: 0, 2: 0, 3: 3, 4: 0}
+    assert preview.changes == [
+        "Thêm Câu hỏi 4: Kết quả tiếp công dân được báo cáo khi nào?",
+        "Câu hỏi 2: sửa câu trả lời “…nhưng không quá 45 ngày và phải…” → “…nhưng không quá 60 ngày và phải…”",
+    ]
+
+    refused = run("docs", "add", str(corrected.path))  # the CLI shows the preview, then asks for --replace
+    assert refused.exit_code == 1
+    assert "Sẽ thay thế Quy định số 31-QĐ/TU (31-qd-tu.txt)" in refused.output
+    assert "không quá 60 ngày" in refused.output and "--replace" in refused.output
+    replaced = run("docs", "add", "--replace", str(corrected.path))
+    assert replaced.exit_code == 0, replaced.output
+    assert "thay thế 31-qd-tu.txt" in replaced.output
+
+    after = core.ask(question)
+    assert source(after) == ("31-QĐ/TU", 2) and "không quá 60 ngày" in after.answer
+    assert [d.name for d in core.documents()].count("Quy định số 31-QĐ/TU") == 1  # what /help lists
+    files = sorted(p.name for p in core.knowledge.files())
+    assert files == ["31-qd-tu.txt", "chi-thi-46-CT-TU-hoi-dap.txt"]
+    history = list((core.settings.knowledge_dir / ".history").iterdir())
+    assert len(history) == 1 and history[0].read_bytes() == original.path.read_bytes()  # kept, not served
+
+
+def test_rollback_then_an_unrelated_upload_does_not_bring_the_document_back(core):
+    core.build()
+    core.add_documents([(QD99, None)])
+    rolled_to = core.rollback()
+    assert rolled_to == core.store.versions()[0].name
+    asked = "Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?"
+    assert source(core.ask(asked)) != ("99-QĐ/TU", 2)
+    assert "99-qd-tu.txt" not in {p.name for p in core.knowledge.files()}
+
+    core.add_documents([(KH77, None)])  # an unrelated upload rebuilds from the knowledge folder
+    assert source(core.ask(asked)) != ("99-QĐ/TU", 2)
+    assert {d.name for d in core.documents()} == {"Chỉ thị số 46-CT/TU", "Kế hoạch số 77-KH/TU"}
+    assert not any(q.source.get("doc_number") == "99-QĐ/TU" for q in core.quiz_bank())  # the quiz follows
+
+    core.build()  # and so does a plain rebuild (/reindex)
+    assert {d.name for d in core.documents()} == {"Chỉ thị số 46-CT/TU", "Kế hoạch số 77-KH/TU"}
+
+
+def test_a_document_is_parsed_once_not_at_every_add(core, monkeypatch):
+    import bot.documents.cache as cache_module
+
+    parsed = []
+    real = cache_module.parse_file
+    monkeypatch.setattr(cache_module, "parse_file", lambda path, **kw: parsed.append(path.name) or real(path, **kw))
+    core.build()
+    assert parsed == ["chi-thi-46-CT-TU-hoi-dap.txt"]
+    core.add_documents([(QD99, None)])
+    core.add_documents([(KH77, None)])
+    core.build()
+    # Each content parsed once (the seed's parse was cached on disk by the first build).
+    assert parsed == ["chi-thi-46-CT-TU-hoi-dap.txt", QD99.name, KH77.name]
+
+
+def test_a_link_in_the_knowledge_folder_is_refused_and_its_target_never_quoted(core, run, tmp_path):
+    knowledge = core.settings.knowledge_dir
+    (knowledge / "tai-khoan.txt").symlink_to("/etc/passwd")
+    (knowledge / "mat-tich.txt").symlink_to(tmp_path / "khong-co.txt")
+    built = run("build")
+    assert built.exit_code == 0, built.output
+    assert "Từ chối liên kết tai-khoan.txt → /etc/passwd: trỏ ra ngoài thư mục kho văn bản" in built.output
+    assert "Liên kết hỏng mat-tich.txt" in built.output
+    answer = core.ask("www-data usr sbin nologin")
+    assert not answer.found and "nologin" not in answer.answer
+    assert [d.name for d in core.documents()] == ["Chỉ thị số 46-CT/TU"]
+    listed = run("docs", "list")
+    assert "tai-khoan" not in listed.output

@@ -93,14 +93,35 @@ async def test_admin_adds_a_document_from_chat_and_members_get_answers_from_it(f
     reply = await ask(fake, member, "Khi có cảnh báo bão, các cấp ủy phải làm gì?")
     assert "Kế hoạch số 77-KH/TU" not in reply.params["text"]
 
-    # /reindex rebuilds from the knowledge folder, with a progress message.
+    # /reindex rebuilds from the knowledge folder, with a progress message; the rollback stuck: the
+    # rolled-back document stays out (it went back to the folder's history with the rollback).
     before = len(fake.calls)
     await fake.send(fake.private_chat(admin), admin, "/reindex")
     await fake.wait_for(
         "editMessageText", lambda c: "Đã cập nhật chỉ mục" in c.params["text"], after=before, timeout=120
     )
     reply = await ask(fake, member, "Khi có cảnh báo bão, các cấp ủy phải làm gì?")
-    assert "Kế hoạch số 77-KH/TU" in reply.params["text"]
+    assert "Kế hoạch số 77-KH/TU" not in reply.params["text"]
+    assert [p.name for p in admin_bot.knowledge.files()] == ["chi-thi-46-CT-TU-hoi-dap.txt"]
+
+
+async def test_a_corrected_version_sent_in_chat_replaces_the_old_one(fake, admin_bot, tmp_path):
+    from tests.corpus import txt_corrected, txt_hard_wrapped
+
+    admin, member = fake.user(ADMIN, "Quản trị"), fake.user(MEMBER, "Thành viên")
+    question = "Vụ việc phức tạp thì thời hạn giải quyết đơn thư được kéo dài tối đa bao nhiêu ngày?"
+    for sample, expected in ((txt_hard_wrapped(tmp_path), "45 ngày"), (txt_corrected(tmp_path), "60 ngày")):
+        preview = await send_file(fake, admin, sample.path.name, sample.path.read_bytes())
+        if expected == "60 ngày":
+            assert "thay thế" in preview.params["text"] and "31-qd-tu.txt" in preview.params["text"]
+        before = await confirm(fake, admin, preview, "Cập nhật")
+        await fake.wait_for(
+            "editMessageText", lambda c: "Đã cập nhật chỉ mục" in c.params["text"], after=before, timeout=120
+        )
+        reply = await ask(fake, member, question)
+        assert expected in reply.params["text"]
+    helped = await ask(fake, member, "/help")
+    assert helped.params["text"].count("• Quy định số 31-QĐ/TU") == 1  # listed once, not once per version
 
 
 async def test_cancel_and_a_second_document_with_questions(fake, admin_bot):

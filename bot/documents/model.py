@@ -148,7 +148,8 @@ class Document:
     meta: DocumentMeta
     pairs: list[QAPair] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # shown in previews: what an admin should check
+    encoding: str | None = None  # legacy encoding the text was converted from ("tcvn3", "vni")
 
     @property
     def is_qa(self) -> bool:

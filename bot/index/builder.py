@@ -19,9 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from bot.ann.factory import create_vector_index
+from bot.documents.cache import ParseCache
 from bot.documents.model import Document, Unit
-from bot.documents.parser import parse_file
-from bot.documents.readers import SUPPORTED_SUFFIXES
+from bot.documents.parser import file_sha256
+from bot.documents.readers import read_regular_file
+from bot.documents.sources import Scan
+from bot.documents.sources import find_sources as scan_sources
 from bot.embed.base import Embedder
 from bot.embed.cache import EmbeddingCache, text_key
 from bot.errors import DocumentError, HoidapError, IndexBuildError
@@ -53,37 +56,30 @@ class BuildResult:
 
 
 def find_sources(paths: list[Path]) -> list[Path]:
-    """Source files named by ``paths`` (folders are scanned for supported files)."""
-    found: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if (
-                    f.is_file()
-                    and f.suffix.lower() in SUPPORTED_SUFFIXES
-                    and not f.name.startswith((".", "_"))
-                    and not f.name.upper().startswith("README")
-                ):
-                    found.append(f)
-        elif p.is_file():
-            found.append(p)
-        else:
-            raise DocumentError("không tìm thấy tệp hoặc thư mục", p)
-    return found
+    """Source files named by ``paths`` (folders are scanned for regular, supported files)."""
+    return scan_sources(paths).files
 
 
-def parse_sources(paths: list[Path], max_bytes: int | None = None) -> list[Document]:
-    """Parse every source; two files with the same document id are an error."""
+def parse_sources(
+    paths: list[Path] | Scan, max_bytes: int | None = None, cache: ParseCache | None = None
+) -> list[Document]:
+    """Parse every source (once per content, with ``cache``); two files with the same document id are an error."""
+    cache = cache or ParseCache()
+    files = paths.files if isinstance(paths, Scan) else find_sources(paths)
     docs: list[Document] = []
     seen: dict[str, str] = {}
-    for path in find_sources(paths):
-        doc = parse_file(path, max_bytes=max_bytes)
+    for path in files:
+        doc = cache.parse(path, max_bytes=max_bytes)
         if doc.doc_id in seen:
             raise DocumentError(f"trùng văn bản với {Path(seen[doc.doc_id]).name} (cùng số hiệu/mã {doc.doc_id})", path)
         seen[doc.doc_id] = str(path)
         docs.append(doc)
     return docs
+
+
+def parse_cache(settings: Settings) -> ParseCache:
+    """The parse cache every build and preview of this configuration shares."""
+    return ParseCache(Path(settings.index_dir) / "cache" / "documents")
 
 
 def make_groups(docs: list[Document]) -> tuple[list[Unit], list[Group]]:
@@ -145,19 +141,34 @@ def build_index(
     progress = progress or Progress()
     store = IndexStore(settings.index_dir)
     started = time.time()
+    roots = sources or [settings.knowledge_dir]
+    from_knowledge = sources is None or [Path(s).resolve() for s in sources] == [Path(settings.knowledge_dir).resolve()]
     with store.build_lock():
         store.clean_staging()
         try:
-            docs = parse_sources(sources or [settings.knowledge_dir], settings.max_upload_bytes)
+            scan = scan_sources(roots)
+            docs = parse_sources(scan, settings.max_upload_bytes, parse_cache(settings))
+            # Keep each source by content: a rollback to this version restores exactly this set.
+            for doc in docs:
+                _keep_source(store, doc, settings.max_upload_bytes)
         except DocumentError as e:
             raise IndexBuildError(f"Không xây dựng được chỉ mục — {e}") from e
         if not docs:
-            raise IndexBuildError(
-                f"Không có tài liệu nào để lập chỉ mục trong {', '.join(str(s) for s in sources or [settings.knowledge_dir])}"
-            )
+            raise IndexBuildError(f"Không có tài liệu nào để lập chỉ mục trong {', '.join(str(s) for s in roots)}")
         name, staging = store.new_staging()
         try:
-            result = _build_into(staging, name, settings, embedder, segmenter, docs, progress, store)
+            result = _build_into(
+                staging,
+                name,
+                settings,
+                embedder,
+                segmenter,
+                docs,
+                progress,
+                store,
+                _knowledge_paths(docs, settings, from_knowledge),
+            )
+            result.notices[:0] = scan.notices
             IndexVersion(staging)  # validate: a version that cannot be loaded is never activated
             _smoke_test(staging)
             store.commit(name, staging)
@@ -175,6 +186,27 @@ def build_index(
         return result
 
 
+def _keep_source(store: IndexStore, doc: Document, max_bytes: int | None) -> None:
+    data = read_regular_file(Path(doc.path), max_bytes)
+    if file_sha256(data) != doc.sha256:
+        raise DocumentError("tệp đã thay đổi trong lúc xây dựng chỉ mục; hãy chạy lại", doc.path)
+    store.keep_source(doc.sha256, data)
+
+
+def _knowledge_paths(docs: list[Document], settings: Settings, from_knowledge: bool) -> dict[str, str] | None:
+    """Each document's path inside the knowledge folder (None when the build was not from it)."""
+    if not from_knowledge:
+        return None
+    root = Path(settings.knowledge_dir).resolve()
+    out = {}
+    for d in docs:
+        try:
+            out[d.doc_id] = Path(d.path).resolve().relative_to(root).as_posix()
+        except ValueError:
+            out[d.doc_id] = Path(d.path).name
+    return out
+
+
 def _build_into(
     out: Path,
     name: str,
@@ -184,6 +216,7 @@ def _build_into(
     docs: list[Document],
     progress: Progress,
     store: IndexStore,
+    knowledge_paths: dict[str, str] | None = None,
 ) -> BuildResult:
     units, groups = make_groups(docs)
     texts = [u.text for u in units]
@@ -247,20 +280,21 @@ def _build_into(
     doc_entries = []
     for d in docs:
         kinds = Counter(u.kind for u in units if u.doc_id == d.doc_id)
-        doc_entries.append(
-            {
-                "doc_id": d.doc_id,
-                "file": Path(d.path).name,
-                "sha256": d.sha256,
-                "meta": d.meta.to_dict(),
-                "counts": {
-                    "questions": len(d.pairs),
-                    "items": sum(len(p.items) for p in d.pairs),
-                    "sections": len(d.sections),
-                    "units": sum(kinds.values()),
-                },
-            }
-        )
+        entry = {
+            "doc_id": d.doc_id,
+            "file": Path(d.path).name,
+            "sha256": d.sha256,
+            "meta": d.meta.to_dict(),
+            "counts": {
+                "questions": len(d.pairs),
+                "items": sum(len(p.items) for p in d.pairs),
+                "sections": len(d.sections),
+                "units": sum(kinds.values()),
+            },
+        }
+        if knowledge_paths is not None:
+            entry["path"] = knowledge_paths[d.doc_id]
+        doc_entries.append(entry)
     embedded = len(missing)
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -281,6 +315,7 @@ def _build_into(
         },
         "embedding": {"embedded": embedded, "cached": len(units) - embedded},
         "documents": doc_entries,
+        "source_set": "knowledge" if knowledge_paths is not None else "paths",
     }
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return BuildResult(

@@ -2,9 +2,14 @@
 
 A build switches ``index/ACTIVE`` atomically; :class:`IndexManager` notices the
 change (checking at most once per ``check_interval``), loads the new version in
-a background thread and swaps it in only when fully loaded. Questions keep
-being answered from the old version meanwhile, and a version that fails to
-load is logged and skipped while the old one stays in service.
+a background thread and swaps it in only when fully loaded and checked.
+Questions keep being answered from the old version meanwhile.
+
+A version that fails to load is logged once, marked failed and not tried again
+(it is retried only if its folder is rebuilt: its ``READY`` stamp changes); the
+old version stays in service. At start, when ``ACTIVE`` is empty, names no
+version, or names one that cannot load, the newest complete version that loads
+is served instead, with a warning.
 """
 
 from __future__ import annotations
@@ -13,12 +18,11 @@ import logging
 import threading
 import time
 
-from bot.errors import HoidapError
-from bot.index.store import IndexStore
+from bot.errors import HoidapError, IndexStoreError, NoActiveIndex
+from bot.index.store import READY, IndexStore
 from bot.index.version import IndexVersion
 
 log = logging.getLogger(__name__)
-RETRY_FAILED_AFTER = 30.0
 
 
 class IndexManager:
@@ -29,7 +33,7 @@ class IndexManager:
         self._lock = threading.Lock()
         self._init_lock = threading.Lock()
         self._loading: str | None = None
-        self._failed: dict[str, float] = {}
+        self._failed: dict[str, float | None] = {}  # name -> READY mtime when it failed
         self._last_check = 0.0
 
     def current(self) -> IndexVersion:
@@ -38,10 +42,60 @@ class IndexManager:
             with self._init_lock:  # concurrent first callers wait for one load
                 if self._version is None:
                     self._last_check = time.monotonic()
-                    self._version = IndexVersion(self.store.active_path())
+                    self._version = self._first_load()
         elif time.monotonic() - self._last_check >= self.check_interval:
             self.refresh()
         return self._version
+
+    def failed(self) -> set[str]:
+        """Versions that failed to load and are not retried."""
+        return set(self._failed)
+
+    def _stamp(self, name: str) -> float | None:
+        try:
+            return (self.store.versions_dir / name / READY).stat().st_mtime
+        except OSError:
+            return None
+
+    def _is_failed(self, name: str) -> bool:
+        return name in self._failed and self._failed[name] == self._stamp(name)
+
+    def _mark_failed(self, name: str, error: Exception) -> None:
+        self._failed[name] = self._stamp(name)
+        log.error(
+            "index version %s cannot be served (%s); keeping %s and not retrying it",
+            name,
+            error,
+            self._version.name if self._version else None,
+        )
+
+    def _first_load(self) -> IndexVersion:
+        name = self.store.active_name()
+        if name is not None:
+            try:
+                return self.store.check(name)
+            except HoidapError as e:
+                self._mark_failed(name, e)
+                first_error: HoidapError = e
+        else:
+            first_error = NoActiveIndex("Chưa có chỉ mục nào. Hãy chạy: hoidap build")
+        for info in reversed(self.store.versions()):
+            if info.name == name:
+                continue
+            try:
+                version = self.store.check(info.name)
+            except HoidapError as e:
+                self._mark_failed(info.name, e)
+                continue
+            log.warning(
+                "index/ACTIVE %s; serving the newest complete version %s instead",
+                f"names {name}, which cannot be served" if name else "is empty or broken",
+                info.name,
+            )
+            return version
+        if isinstance(first_error, NoActiveIndex) or name is None:
+            raise NoActiveIndex("Chưa có chỉ mục nào. Hãy chạy: hoidap build") from None
+        raise IndexStoreError(str(first_error)) from first_error
 
     def refresh(self, wait: bool = False) -> None:
         """Load the active version if it changed: in a background thread, or now if ``wait``."""
@@ -49,8 +103,7 @@ class IndexManager:
         name = self.store.active_name()
         if name is None or (self._version is not None and name == self._version.name):
             return
-        failed_at = self._failed.get(name)
-        if failed_at is not None and time.monotonic() - failed_at < RETRY_FAILED_AFTER:
+        if self._is_failed(name):
             return
         with self._lock:
             if self._loading == name:
@@ -63,10 +116,9 @@ class IndexManager:
 
     def _load(self, name: str) -> None:
         try:
-            version = IndexVersion(self.store.versions_dir / name)
-        except HoidapError:
-            self._failed[name] = time.monotonic()
-            log.exception("index version %s failed to load; keeping %s", name, self._version and self._version.name)
+            version = self.store.check(name)
+        except HoidapError as e:
+            self._mark_failed(name, e)
             return
         finally:
             with self._lock:

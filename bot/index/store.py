@@ -6,17 +6,21 @@ Layout under ``index/``::
     versions/<name>/            one complete build; READY is written last
     staging/<name>/             a build in progress (deleted if it fails or is killed)
     cache/embeddings.sqlite     embedding cache shared by builds
+    cache/documents/            parsed documents by content hash
+    sources/<sha256>            the source files of the kept versions, by content (for rollback)
     build.lock                  held (flock) while a build runs
 
 A reader only ever follows ``ACTIVE`` to a version with ``READY``, so a build
-that dies at any point leaves the previous version active and loadable.
+that dies at any point leaves the previous version active and loadable. Only
+names listed by :meth:`IndexStore.versions` can be activated, and a version is
+loaded and checked completely before it is (a version with a missing or
+corrupt file is refused and the active one stays).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import json
 import os
 import shutil
 from contextlib import contextmanager
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import IndexBuildError, IndexStoreError, NoActiveIndex
+from bot.index.version import VERSION_NAME_RE, IndexVersion, Manifest, load_manifest
 
 READY = "READY"
 MANIFEST = "manifest.json"
@@ -35,10 +40,16 @@ class VersionInfo:
     path: Path
     active: bool
     manifest: dict
+    info: Manifest | None = None
 
     @property
     def built_at(self) -> str:
         return self.manifest.get("built_at", "")
+
+
+def valid_name(name: str) -> bool:
+    """A version name as builds make them (``v0003-20261128-101500``): never a path."""
+    return bool(VERSION_NAME_RE.match(name))
 
 
 class IndexStore:
@@ -49,18 +60,26 @@ class IndexStore:
         self.versions_dir = self.root / "versions"
         self.staging_dir = self.root / "staging"
         self.pointer = self.root / "ACTIVE"
+        self.sources_dir = self.root / "sources"
 
     # --- reading -----------------------------------------------------------
     def active_name(self) -> str | None:
+        """The name ``ACTIVE`` points at (None when missing, empty or not a version name)."""
         try:
             name = self.pointer.read_text().strip()
         except FileNotFoundError:
             return None
-        return name or None
+        except (OSError, UnicodeDecodeError):
+            return None
+        return name if name and valid_name(name) else None
 
     def active_path(self) -> Path:
         name = self.active_name()
         if name is None:
+            if self.versions():
+                raise IndexStoreError(
+                    "Tệp ACTIVE trống hoặc hỏng; hãy chọn một phiên bản: hoidap index rollback <phiên bản>"
+                )
             raise NoActiveIndex("Chưa có chỉ mục nào. Hãy chạy: hoidap build")
         path = self.versions_dir / name
         if not (path / READY).is_file():
@@ -68,23 +87,45 @@ class IndexStore:
         return path
 
     def is_ready(self, name: str) -> bool:
-        return (self.versions_dir / name / READY).is_file()
+        return valid_name(name) and (self.versions_dir / name / READY).is_file()
 
     def versions(self) -> list[VersionInfo]:
-        """Complete versions, oldest first."""
+        """Complete versions (READY and a valid manifest), oldest first."""
         if not self.versions_dir.is_dir():
             return []
         active = self.active_name()
         out = []
         for path in sorted(self.versions_dir.iterdir()):
-            if not (path / READY).is_file():
+            if not valid_name(path.name) or not (path / READY).is_file():
                 continue
             try:
-                manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                info = load_manifest(path)
+            except IndexStoreError:
                 continue
-            out.append(VersionInfo(path.name, path, path.name == active, manifest))
+            out.append(VersionInfo(path.name, path, path.name == active, info.model_dump(mode="json"), info))
         return out
+
+    def resolve(self, name: str | None = None) -> str:
+        """A listed version name: ``name`` itself, or by default the newest complete one older than the active."""
+        listed = [v.name for v in self.versions()]
+        if name is None:
+            active = self.active_name()
+            older = [n for n in listed if active is None or n < active]
+            if not older:
+                raise IndexStoreError("Không có phiên bản cũ hơn để quay lại.")
+            return older[-1]
+        if name not in listed:
+            shown = name if len(name) <= 60 else name[:57] + "…"
+            raise IndexStoreError(
+                f"Không có phiên bản chỉ mục “{shown}”; chọn một tên trong danh sách: hoidap index versions"
+            )
+        return name
+
+    def check(self, name: str) -> IndexVersion:
+        """Load version ``name`` completely (every file, every cross-check); IndexStoreError if it cannot serve."""
+        if not self.is_ready(name):
+            raise IndexStoreError(f"Không có phiên bản chỉ mục hoàn chỉnh tên {name}")
+        return IndexVersion(self.versions_dir / name)
 
     # --- writing -----------------------------------------------------------
     @contextmanager
@@ -130,22 +171,34 @@ class IndexStore:
         return final
 
     def activate(self, name: str) -> None:
-        """Point ``ACTIVE`` at version ``name`` (atomic)."""
+        """Point ``ACTIVE`` at version ``name`` (atomic). Callers load it first (:meth:`check`)."""
         if not self.is_ready(name):
             raise IndexStoreError(f"Không có phiên bản chỉ mục hoàn chỉnh tên {name}")
         _write_atomic(self.pointer, name + "\n")
 
     def rollback(self, name: str | None = None) -> str:
-        """Activate ``name``, or the newest complete version older than the active one."""
-        versions = self.versions()
-        if name is None:
-            active = self.active_name()
-            older = [v.name for v in versions if active is None or v.name < active]
-            if not older:
-                raise IndexStoreError("Không có phiên bản cũ hơn để quay lại.")
-            name = older[-1]
+        """Activate a listed version (default: the one before the active), after loading it completely."""
+        name = self.resolve(name)
+        self.check(name)
         self.activate(name)
         return name
+
+    # --- source files by content ---------------------------------------------------------
+    def source_path(self, sha256: str) -> Path:
+        return self.sources_dir / sha256
+
+    def keep_source(self, sha256: str, data: bytes) -> None:
+        """Store a version's source file under its hash (once), so a rollback can restore it."""
+        target = self.source_path(sha256)
+        if target.is_file():
+            return
+        self.sources_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{sha256}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
 
     def prune(self, keep: int) -> list[str]:
         """Delete the oldest complete versions beyond ``keep``; never the active one."""
@@ -157,7 +210,17 @@ class IndexStore:
         for name in removable[: max(extra, 0)]:
             shutil.rmtree(self.versions_dir / name, ignore_errors=True)
             removed.append(name)
+        self._prune_sources()
         return removed
+
+    def _prune_sources(self) -> None:
+        """Drop stored source files no kept version needs (versions being built keep theirs: lock held)."""
+        if not self.sources_dir.is_dir():
+            return
+        needed = {d.sha256 for v in self.versions() if v.info for d in v.info.documents}
+        for path in self.sources_dir.iterdir():
+            if path.is_file() and not path.name.startswith(".") and path.name not in needed:
+                path.unlink(missing_ok=True)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -7,20 +7,112 @@ one per paragraph of a free-form document.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.ann.factory import load_vector_index
 from bot.documents.model import DocumentMeta, Unit
-from bot.errors import IndexStoreError
+from bot.errors import HoidapError, IndexStoreError
 from bot.lexical.factory import load_keyword_index
 from bot.text.analysis import Lexicon
 from bot.text.restore import DiacriticRestorer
 
 FORMAT_VERSION = 1
+# Files every version has (the vector and keyword backends add their own inside/next to these).
+REQUIRED_FILES = ("manifest.json", "units.jsonl", "groups.json", "lexicon.json", "vectors.faiss", "keyword")
+VERSION_NAME_RE = re.compile(r"^v\d{4}-\d{8}-\d{6}$")
+
+
+# --- the manifest, validated -------------------------------------------------------------
+class ManifestMeta(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    title: str
+    doc_type: str | None = None
+    number: str | None = None
+    date: dt.date | None = None
+    issuer: str | None = None
+    subject: str | None = None
+    is_qa: bool = False
+
+
+class ManifestDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    doc_id: str = Field(min_length=1)
+    file: str = Field(min_length=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    meta: ManifestMeta
+    counts: dict[str, int]
+    path: str | None = None  # relative to the knowledge folder (versions built from it)
+
+
+class ManifestCounts(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    documents: int = Field(ge=0)
+    groups: int = Field(ge=0)
+    units: int = Field(ge=0)
+    by_kind: dict[str, int] = Field(default_factory=dict)
+
+
+class Manifest(BaseModel):
+    """``manifest.json`` of a version. Unknown keys are kept: the format only ever grows."""
+
+    model_config = ConfigDict(extra="allow")
+
+    format_version: Literal[1]
+    version: str
+    built_at: str
+    model: str
+    model_id: str
+    dim: int = Field(gt=0)
+    vector_index: str
+    vector_kind: str = ""
+    keyword_index: str
+    segmenter: str = ""
+    counts: ManifestCounts
+    embedding: dict = Field(default_factory=dict)
+    documents: list[ManifestDocument]
+    # "knowledge": built from the knowledge folder, whose set a rollback restores; "paths": explicit files.
+    source_set: Literal["knowledge", "paths"] | None = None
+
+
+def _problem(error: dict) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ())) or "(gốc)"
+    kind = error.get("type", "")
+    if kind == "missing":
+        return f"{where}: thiếu"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{where}: phải là một đối tượng JSON"
+    if kind == "list_type":
+        return f"{where}: phải là một danh sách"
+    return f"{where}: {error.get('msg', kind)}"
+
+
+def load_manifest(path: Path, name: str | None = None) -> Manifest:
+    """Read and validate ``manifest.json`` of a version folder; every problem is one clean IndexStoreError."""
+    name = name or Path(path).name
+    try:
+        raw = json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise IndexStoreError(f"Chỉ mục {name} thiếu tệp manifest.json") from e
+    except (OSError, ValueError) as e:
+        raise IndexStoreError(f"Chỉ mục {name}: manifest.json không đọc được ({e})") from e
+    if isinstance(raw, dict) and raw.get("format_version") not in (None, FORMAT_VERSION):
+        raise IndexStoreError(f"Chỉ mục {name} có định dạng cũ; hãy xây dựng lại: hoidap build")
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as e:
+        problems = "; ".join(_problem(err) for err in e.errors()[:5])
+        raise IndexStoreError(f"Chỉ mục {name}: manifest.json không hợp lệ ({problems})") from e
 
 
 @dataclass(frozen=True)
@@ -52,36 +144,75 @@ class Group:
 
 
 class IndexVersion:
-    """Everything needed to answer from one version folder."""
+    """Everything needed to answer from one version folder, loaded and checked.
+
+    Loading reads every file and checks that they agree with each other (units,
+    groups, vectors, documents, counts); any problem is an :class:`IndexStoreError`
+    naming the version, never a raw traceback. A version is only switched to
+    after it loads (build, rollback, reload).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.name = self.path.name
+        self.info = load_manifest(self.path, self.name)
+        self.manifest = self.info.model_dump(mode="json")
+        missing = [f for f in REQUIRED_FILES if not (self.path / f).exists()]
+        if missing:
+            raise IndexStoreError(f"Chỉ mục {self.name} thiếu tệp: {', '.join(missing)}")
         try:
-            self.manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
-            if self.manifest.get("format_version") != FORMAT_VERSION:
-                raise IndexStoreError(f"Chỉ mục {self.name} có định dạng cũ; hãy xây dựng lại: hoidap build")
-            self.units = [
-                Unit.from_dict(json.loads(line))
-                for line in (self.path / "units.jsonl").read_text(encoding="utf-8").splitlines()
-                if line
-            ]
-            self.groups = [Group.from_dict(g) for g in json.loads((self.path / "groups.json").read_text("utf-8"))]
-            lex = json.loads((self.path / "lexicon.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise IndexStoreError(f"Chỉ mục {self.name} bị hỏng hoặc thiếu tệp: {e}") from e
+            self._load()
+        except HoidapError as e:
+            raise IndexStoreError(f"Chỉ mục {self.name} bị hỏng: {e}") from e
+        except Exception as e:  # files that parse but hold the wrong shapes: one message, not a traceback
+            raise IndexStoreError(f"Chỉ mục {self.name} bị hỏng hoặc thiếu tệp: {type(e).__name__}: {e}") from e
+        self._check()
+
+    def _load(self) -> None:
+        self.units = [
+            Unit.from_dict(json.loads(line))
+            for line in (self.path / "units.jsonl").read_text(encoding="utf-8").splitlines()
+            if line
+        ]
+        self.groups = [Group.from_dict(g) for g in json.loads((self.path / "groups.json").read_text("utf-8"))]
+        lex = json.loads((self.path / "lexicon.json").read_text(encoding="utf-8"))
         self.lexicon = Lexicon.from_dict(lex["lexicon"])
         self.restorer = DiacriticRestorer(lex["restore"])
-        self.vectors = load_vector_index(self.manifest["vector_index"], self.path / "vectors.faiss")
-        self.keywords = load_keyword_index(self.manifest["keyword_index"], self.path / "keyword")
-        if len(self.vectors) != len(self.units):
-            raise IndexStoreError(
-                f"Chỉ mục {self.name} không nhất quán: {len(self.vectors)} vector, {len(self.units)} đơn vị"
+        self.vectors = load_vector_index(self.info.vector_index, self.path / "vectors.faiss")
+        self.keywords = load_keyword_index(self.info.keyword_index, self.path / "keyword")
+        self.documents = {
+            d.doc_id: DocumentMeta.from_dict(
+                d.meta.model_dump(mode="json", include=set(DocumentMeta.__dataclass_fields__))
             )
-        self.group_of = np.zeros(len(self.units), dtype=np.int64)
-        for g in self.groups:
+            for d in self.info.documents
+        }
+
+    def _check(self) -> None:
+        def broken(detail: str) -> IndexStoreError:
+            return IndexStoreError(f"Chỉ mục {self.name} không nhất quán: {detail}")
+
+        n = len(self.units)
+        if len(self.vectors) != n:
+            raise broken(f"{len(self.vectors)} vector, {n} đơn vị")
+        if n and getattr(self.vectors, "dim", self.info.dim) != self.info.dim:
+            raise broken(f"vector {self.vectors.dim} chiều, manifest ghi {self.info.dim}")
+        if self.info.counts.units != n or self.info.counts.groups != len(self.groups):
+            raise broken("số đơn vị/câu trả lời khác với manifest")
+        self.group_of = np.full(n, -1, dtype=np.int64)
+        for k, g in enumerate(self.groups):
+            if g.gid != k:
+                raise broken(f"nhóm thứ {k} mang số {g.gid}")
+            if g.doc_id not in self.documents:
+                raise broken(f"nhóm {k} thuộc văn bản {g.doc_id!r} không có trong manifest")
+            for pos in g.positions:
+                if not 0 <= pos < n:
+                    raise broken(f"nhóm {k} trỏ tới đơn vị {pos} ngoài phạm vi (0…{n - 1})")
             self.group_of[list(g.positions)] = g.gid
-        self.documents = {d["doc_id"]: DocumentMeta.from_dict(d["meta"]) for d in self.manifest.get("documents", [])}
+        if n and (self.group_of < 0).any():
+            raise broken(f"đơn vị {int(np.argmax(self.group_of < 0))} không thuộc nhóm nào")
+        unknown = {u.doc_id for u in self.units} - set(self.documents)
+        if unknown:
+            raise broken(f"đơn vị của văn bản không có trong manifest: {', '.join(sorted(unknown))}")
 
     @property
     def model_id(self) -> str:

@@ -105,7 +105,8 @@ def _source(meta: DocumentMeta, group: Group | None, doc_id: str, item: int | No
 
 def _excerpt(text: str, limit: int) -> str:
     """The start of ``text`` cut at a clause or word boundary, with "…" when cut."""
-    text = re.sub(r"^\s*(\(\d+\)|[-–•+*])\s*", "", text).strip()
+    # A list label would give the right option away among unlabelled ones: (1) 1. 1) a) - • and "1 | " table rows.
+    text = re.sub(r"^\s*(\(\d+\)|\d{1,3}[.)]|[a-zđ]\)|[-–•+*◦▪]|\d{1,3}\s+\|)\s*", "", text).strip()
     if len(text) <= limit:
         return text.rstrip(".;")
     cut = max(text.rfind(", ", 0, limit - 1), text.rfind("; ", 0, limit - 1))

@@ -1,0 +1,151 @@
+"""Read a source file into paragraphs: .txt/.md, .docx (python-docx), .pdf (pdfplumber).
+
+Readers extract *what a reader of the document sees*, in reading order, as
+:class:`~bot.documents.layout.Block` paragraphs (and table rows); structure
+(questions, answers, items) is the parser's job. Every failure is a
+:class:`DocumentError` naming the file (and the line, where there is one).
+
+Limits keep the cost of one document bounded (issue: a 4 MB one-paragraph text
+or a 60 MB-XML .docx held builds for hours): a paragraph longer than
+:data:`MAX_BLOCK_CHARS`, more than :data:`MAX_BLOCKS` paragraphs, a .docx whose
+XML inflates past :data:`MAX_DOCX_XML_BYTES`, or a PDF of more than
+:data:`MAX_PDF_PAGES` pages is refused with a message saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.documents.encoding import ENCODING_NAMES, is_vietnamese, looks_like_tcvn3, repair_legacy
+from bot.documents.layout import Block
+from bot.errors import DocumentError, DocumentTooLarge, UnsupportedFileType
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+MAX_BLOCK_CHARS = 12_000  # one paragraph: about four pages of dense prose
+MAX_BLOCKS = 20_000  # paragraphs (and table rows) in one document
+MAX_DOCX_XML_BYTES = 40 * 1024 * 1024  # XML of a .docx once inflated (images do not count)
+MAX_PDF_PAGES = 1_500
+
+
+@dataclass
+class Extracted:
+    """What a reader got out of a file."""
+
+    blocks: list[Block]
+    notes: list[str] = field(default_factory=list)  # said in the preview (encoding converted, footers dropped)
+    encoding: str | None = None  # "tcvn3" / "vni" when the text was converted to Unicode
+    removed: list[str] = field(default_factory=list)  # running headers/footers and page numbers dropped
+
+    @property
+    def text(self) -> str:
+        return "\n".join(b.text for b in self.blocks)
+
+
+def unsupported(name: str | Path) -> UnsupportedFileType:
+    suffix = Path(name).suffix.lower()
+    return UnsupportedFileType(
+        f"định dạng {suffix or '(không có đuôi)'} không được hỗ trợ; hãy gửi tệp .txt, .md, .docx hoặc .pdf",
+        name,
+    )
+
+
+def read_regular_file(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file, refusing links and special files (opened without following links)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as e:
+        if Path(path).is_symlink():
+            raise DocumentError("là liên kết (symlink), không phải tệp thường; bị từ chối", path) from e
+        raise DocumentError(f"không đọc được tệp ({e.strerror})", path) from e
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise DocumentError("không phải tệp thường; bị từ chối", path)
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise DocumentTooLarge(too_large(info.st_size, max_bytes), path)
+        return f.read()
+
+
+def too_large(size: int, limit: int) -> str:
+    return f"tệp quá lớn ({size / 1048576:.1f} MB); giới hạn là {limit / 1048576:.0f} MB"
+
+
+def read_document(path: Path, data: bytes | None = None, max_bytes: int | None = None) -> Extracted:
+    """Paragraphs of ``path`` (or of ``data``, typed by ``path``'s suffix), checked against the limits."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise unsupported(path)
+    if data is None:
+        data = read_regular_file(path, max_bytes)
+    elif max_bytes is not None and len(data) > max_bytes:
+        raise DocumentTooLarge(too_large(len(data), max_bytes), path)
+    if not data.strip():
+        raise DocumentError("tệp rỗng, không có nội dung", path)
+    if suffix in (".txt", ".md"):
+        from bot.documents.readers.txt import read_text
+
+        extracted = read_text(data, path, markdown=suffix == ".md")
+    elif suffix == ".docx":
+        from bot.documents.readers.word import read_docx
+
+        extracted = read_docx(data, path)
+    else:
+        from bot.documents.readers.pdf import read_pdf
+
+        extracted = read_pdf(data, path)
+    check_limits(extracted.blocks, path)
+    check_vietnamese(extracted, path)
+    return extracted
+
+
+def check_limits(blocks: list[Block], path: Path) -> None:
+    if len(blocks) > MAX_BLOCKS:
+        raise DocumentTooLarge(
+            f"văn bản có quá nhiều đoạn ({len(blocks)}; tối đa {MAX_BLOCKS}); hãy tách thành nhiều tệp", path
+        )
+    for b in blocks:
+        if len(b.text) > MAX_BLOCK_CHARS:
+            raise DocumentTooLarge(
+                f"đoạn văn quá dài ({len(b.text)} ký tự; tối đa {MAX_BLOCK_CHARS} ký tự một đoạn); "
+                "hãy chia đoạn này thành các đoạn ngắn hơn",
+                path,
+                b.line,
+            )
+
+
+def fix_encoding(texts: list[str]) -> tuple[list[str], str | None]:
+    """Convert TCVN3/VNI mojibake to Unicode when the whole text says it is one (see encoding.py)."""
+    repaired = repair_legacy("\n".join(texts))
+    if repaired.encoding is None:
+        return texts, None
+    from bot.documents.encoding import tcvn3_to_unicode, vni_to_unicode
+
+    convert = tcvn3_to_unicode if repaired.encoding == "tcvn3" else vni_to_unicode
+    return [convert(t) for t in texts], repaired.encoding
+
+
+def encoding_note(encoding: str | None) -> list[str]:
+    if encoding is None:
+        return []
+    return [f"Văn bản gõ bằng bảng mã {ENCODING_NAMES[encoding]}; đã chuyển sang Unicode — hãy kiểm tra lại chữ."]
+
+
+def check_vietnamese(extracted: Extracted, path: Path) -> None:
+    text = extracted.text
+    ok, ratio = is_vietnamese(text)
+    if ok:
+        return
+    if looks_like_tcvn3(text):
+        raise DocumentError(
+            "chữ bị lỗi phông (có vẻ gõ bằng bảng mã cũ TCVN3/ABC hoặc VNI) và không chuyển được sang Unicode; "
+            "hãy mở bằng Word, chuyển mã sang Unicode (Unikey: Công cụ chuyển mã) rồi gửi lại",
+            path,
+        )
+    raise DocumentError(
+        f"nội dung không phải văn bản tiếng Việt (chỉ {ratio:.0%} số từ là âm tiết tiếng Việt); hãy kiểm tra lại tệp",
+        path,
+    )
