@@ -178,9 +178,13 @@ def eval_cmd(file: Path, show_failures: bool) -> None:
 def chat() -> None:
     """Chat with the assistant in the terminal (no bot token needed); ends at end of input.
 
+    Suggestions and "Có phải bạn muốn hỏi…" are numbered: type the number to see that answer.
     Example: hoidap chat   (gõ câu hỏi rồi Enter; Ctrl-D để thoát)
     """
+    from bot.channels.terminal import Terminal
+
     assistant = _assistant()
+    terminal = Terminal(assistant)
     interactive = sys.stdin.isatty()
     if interactive:
         click.echo("Hỏi–Đáp Chỉ thị — gõ câu hỏi rồi Enter (Ctrl-D để thoát).")
@@ -194,8 +198,10 @@ def chat() -> None:
             break
         if not line.strip():
             continue
-        click.echo(_format_answer(assistant.ask(line)))
-        click.echo()
+        reply = terminal.say(line)
+        if reply:
+            click.echo(reply)
+            click.echo()
 
 
 def _print_build(result) -> None:
@@ -336,13 +342,8 @@ def report_unanswered(days: int, limit: int, csv_path: str | None) -> None:
     Example: hoidap report unanswered --days 7 --csv unanswered.csv
     """
     import csv
-    import datetime as dt
 
-    from bot.storage import repository
-    from bot.storage.db import Database
-
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days > 0 else None
-    rows = repository.unanswered(Database(get_settings().database_url), since, limit)
+    rows = _assistant().unanswered(days if days > 0 else None, limit)
     if csv_path:
         out = click.open_file(csv_path, "w", encoding="utf-8")
         with out:
@@ -396,17 +397,7 @@ def quiz_import(file: Path) -> None:
 
     Example: hoidap quiz import cau-hoi-thang-12.csv
     """
-    from bot.quiz.importer import load_quiz_file
-
-    assistant = _assistant()
-    version = assistant.index.current()
-    known: dict[str, set[int]] = {}
-    for g in version.groups:
-        meta = version.document(g.doc_id)
-        if meta.number and g.question_number is not None:
-            known.setdefault(meta.number, set()).add(g.question_number)
-    questions = load_quiz_file(file, known)
-    added, dup = assistant.quiz.import_questions(questions)
+    added, dup = _assistant().import_quiz_file(file)
     click.echo(f"Đã nhập {added} câu hỏi từ {file.name}" + (f" ({dup} câu đã có, bỏ qua)." if dup else "."))
 
 
@@ -419,9 +410,12 @@ def run(ctx: click.Context) -> None:
     """
     settings = get_settings()
     if settings.telegram_token or settings.zalo_token:
-        from bot.channels.runner import run_channels
+        from bot.channels.runner import protect_secrets, run_channels
 
+        protect_secrets(settings)  # before anything can log a URL with a token in it
         logging.getLogger().setLevel(settings.log_level)
+        # httpx logs every request URL at INFO; masked anyway, but one line per message is noise.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         run_channels(settings)
     else:
         ctx.invoke(chat)
@@ -436,9 +430,7 @@ def explain(question: str) -> None:
     """
     from bot.answer.features import FEATURES, features
 
-    assistant = _assistant()
-    retrieval, retriever = assistant.answerer.retrieve(question)
-    cal = assistant.calibration
+    retrieval, retriever, cal = _assistant().explain(question)
     t = retrieval.terms
     click.echo(
         f"dense input: {retrieval.dense_text!r}; accented={t.accented}; content={t.content}; "
@@ -463,11 +455,10 @@ def calibrate(file: Path, out: Path | None) -> None:
     Example: hoidap calibrate eval/calibration.jsonl
     """
     from bot.answer.calibration import DEFAULT_PATH
-    from bot.answer.fit import fit_calibration
     from bot.evaluate import load_rows
 
     assistant = _assistant()
-    calibration = fit_calibration(assistant.index.current(), assistant.embedder, assistant.segmenter, load_rows(file))
+    calibration = assistant.calibrate(load_rows(file))
     target = out or assistant.settings.calibration_file or DEFAULT_PATH
     calibration.save(target)
     m = calibration.metrics
