@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ from bot.text.normalize import fold
 log = logging.getLogger(__name__)
 
 MEMBER, OFFICER, ADMIN = "member", "officer", "admin"
+OFFERED_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ class Conversation:
         self.settings = settings
         self.roles = Roles(settings, self.db)
         self.limiter = UserRateLimiter(settings.questions_per_minute)
+        # Choices just offered, by chat: a member may answer "1" before the background write landed.
+        self._offered: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
 
     # --- channels ---------------------------------------------------------------------------
     def register_channel(self, name: str, **info) -> ChannelInfo:
@@ -251,6 +255,10 @@ class Conversation:
         from bot.storage import repository
 
         channel, chat = actor.channel, actor.chat_id
+        self._offered[(channel, chat)] = numbered
+        self._offered.move_to_end((channel, chat))
+        while len(self._offered) > OFFERED_MAX:
+            self._offered.popitem(last=False)
         self.journal.submit(
             "chat choices", lambda s: repository.put_chat_state(s, channel, chat, {"choices": numbered})
         )
@@ -259,8 +267,10 @@ class Conversation:
         """A number typed on a text channel picks one of the choices last offered there (None: none)."""
         from bot.storage import repository
 
-        state = repository.get_chat_state(self.db, actor.channel, actor.chat_id)
-        data = (state.get("choices") or {}).get(str(int(number)))
+        offered = self._offered.get((actor.channel, actor.chat_id))
+        if offered is None:  # offered by another process, or before a restart
+            offered = repository.get_chat_state(self.db, actor.channel, actor.chat_id).get("choices") or {}
+        data = offered.get(str(int(number)))
         if not isinstance(data, str):
             return None
         turn = self.tap(actor, data)

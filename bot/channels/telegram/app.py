@@ -27,6 +27,7 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
+from bot.channels.logs import add_secrets
 from bot.channels.retry import send_retrying
 from bot.channels.telegram import render
 from bot.channels.telegram.ordering import PerMemberUpdateProcessor
@@ -92,6 +93,8 @@ class TelegramChannel:
     def __init__(self, settings: Settings, assistant, scheduler=None) -> None:
         if settings.telegram_token is None:
             raise ConfigError("Chưa cấu hình HOIDAP_TELEGRAM_TOKEN (lấy từ @BotFather).")
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        add_secrets(settings.telegram_token.get_secret_value(), secret)  # before PTB can log a URL
         self.settings = settings
         self.conv = assistant.conversation()
         self.scheduler = scheduler

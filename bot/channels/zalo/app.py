@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 from bot.channels import plain
 from bot.channels.keyed import KeyedLocks
+from bot.channels.logs import add_secrets
 from bot.channels.retry import send_retrying
 from bot.channels.split import split_text
 from bot.channels.webhook import WebhookServer
@@ -70,6 +71,8 @@ class ZaloChannel:
     def __init__(self, settings: Settings, assistant, client: ZaloClient | None = None, scheduler=None) -> None:
         if settings.zalo_token is None:
             raise ConfigError("Chưa cấu hình HOIDAP_ZALO_TOKEN.")
+        secret = settings.zalo_webhook_secret.get_secret_value() if settings.zalo_webhook_secret else None
+        add_secrets(settings.zalo_token.get_secret_value(), secret)
         self.settings = settings
         self.conv = assistant.conversation()
         self.client = client or ZaloClient(settings.zalo_token.get_secret_value(), settings.zalo_base_url)
