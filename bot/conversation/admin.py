@@ -4,6 +4,7 @@ unanswered report. Document output stays in private chats."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -23,7 +24,7 @@ SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 
 # --- officers ------------------------------------------------------------------------------------
 def _officer_target(actor: Actor, message: Incoming, args: list[str], verb: str) -> str:
-    if args and args[0].lstrip("-").isalnum() and len(args[0]) <= 64:
+    if args and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args[0]):
         return args[0]
     if message.reply_to_user:
         return message.reply_to_user
