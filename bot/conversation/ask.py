@@ -76,6 +76,7 @@ def ask(core, actor: Actor, text: str) -> Turn:
     ref = new_ref() if answer.kind != "empty" else None
     turn = Turn(replies_for(answer, ref))
     if ref is not None:
+        core.issued(ref, actor.user_id)
 
         def log_question(delivered: bool) -> None:
             row = repository.question_row(

@@ -153,6 +153,23 @@ class Conversation:
         self.limiter = UserRateLimiter(settings.questions_per_minute)
         # Choices just offered, by chat: a member may answer "1" before the background write landed.
         self._offered: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
+        # Questions answered by this process whose log may not be written yet: ref -> who asked.
+        self._issued: OrderedDict[str, str] = OrderedDict()
+
+    def issued(self, ref: str, user_id: str) -> None:
+        self._issued[ref] = user_id
+        while len(self._issued) > OFFERED_MAX:
+            self._issued.popitem(last=False)
+
+    def asker(self, ref: str) -> str | None:
+        """Who asked question ``ref`` (its log, or this process's memory while the log is queued)."""
+        from bot.storage import repository
+
+        with self.db.session() as s:  # a read: works while another writer holds the database
+            row = repository.question_by_ref(s, ref)
+            if row is not None:
+                return row.user_id
+        return self._issued.get(ref)
 
     # --- channels ---------------------------------------------------------------------------
     def register_channel(self, name: str, **info) -> ChannelInfo:

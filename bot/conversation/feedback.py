@@ -13,10 +13,10 @@ log = logging.getLogger(__name__)
 
 
 def record(core, actor: Actor, ref: str, value: int) -> Turn:
-    with core.db.session() as s:  # a read: works while another writer holds the database
-        asked = repository.question_by_ref(s, ref)
-        owner = asked.user_id if asked else None
-    if asked is not None and owner != actor.user_id:
+    owner = core.asker(ref)
+    if owner is None:
+        return Turn([Toast(text=texts.STALE_BUTTON, alert=True)])
+    if owner != actor.user_id:
         return Turn([Toast(text=texts.FEEDBACK_NOT_YOURS, alert=True)])
 
     def write(s) -> None:
