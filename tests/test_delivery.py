@@ -7,7 +7,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.answer.model import Answer, Source
 from bot.channels.split import split_blocks, split_text, utf16_len

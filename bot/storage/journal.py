@@ -129,10 +129,17 @@ class Journal:
             kind = trouble_kind(e)
             if kind is None:
                 raise
-            log.error("journal: gave up writing %s: %s", job.what, EXPLAIN[kind])
+            self.dropped += 1
+            if f"gave up: {kind}" not in self._reported:  # said once; the count is kept in .dropped
+                self._reported.add(f"gave up: {kind}")
+                log.error("journal: gave up writing %s (and will say so only once): %s", job.what, EXPLAIN[kind])
             return
         if self._reported:
-            log.warning("journal: the database accepts writes again (%s)", ", ".join(sorted(self._reported)))
+            log.warning(
+                "journal: the database accepts writes again (after: %s; %d writes given up)",
+                ", ".join(sorted(self._reported)),
+                self.dropped,
+            )
             self._reported.clear()
 
     def _on_retry(self, state: RetryCallState) -> None:

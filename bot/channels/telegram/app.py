@@ -27,7 +27,7 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
-from bot.channels.logs import add_secrets
+from bot.channels.logs import add_secrets, redact
 from bot.channels.retry import send_retrying
 from bot.channels.telegram import render
 from bot.channels.telegram.ordering import PerMemberUpdateProcessor
@@ -125,10 +125,11 @@ class TelegramChannel:
         try:
             await self.app.initialize()
         except InvalidToken as e:
-            raise ConfigError(f"Telegram từ chối token (HOIDAP_TELEGRAM_TOKEN): {e}") from None
-        except (NetworkError, TelegramError) as e:
+            raise ConfigError(f"Telegram từ chối token (HOIDAP_TELEGRAM_TOKEN): {redact(str(e))}") from None
+        except TelegramError as e:  # unreachable, a proxy's error page, a malformed base URL
+            detail = redact(str(e)).split(". Parsing the server response")[0]
             raise ConfigError(
-                f"Không kết nối được Telegram Bot API tại {self.settings.telegram_base_url}: {e}"
+                f"Không kết nối được Telegram Bot API tại {redact(self.settings.telegram_base_url)}: {detail}"
             ) from None
         self.conv.register_channel(CHANNEL, polls=True, bot_name=self.bot.username, resolve=self._resolve)
         try:
