@@ -11,8 +11,12 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
+from urllib.parse import urlparse
 
 from aiohttp import web
+from pydantic import SecretStr
+
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -55,3 +59,21 @@ class WebhookServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+async def open_webhook(
+    url: str | None,
+    secret: SecretStr | None,
+    listen: str,
+    port: int,
+    header: str,
+    accept: Callable[[object], None],
+    missing: str,
+) -> tuple[WebhookServer, str]:
+    """Listen on ``url``'s path (``missing``: the error when the URL or secret is not configured);
+    returns the running server and the secret to register with the service."""
+    if not url or secret is None:
+        raise ConfigError(missing)
+    server = WebhookServer(listen, port, urlparse(url).path or "/", header, secret.get_secret_value(), accept)
+    await server.start()
+    return server, secret.get_secret_value()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from urllib.parse import urlparse
 
 from telegram import BotCommand, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
@@ -31,7 +30,7 @@ from bot.channels.logs import add_secrets, redact
 from bot.channels.retry import send_retrying
 from bot.channels.telegram import render
 from bot.channels.telegram.ordering import PerMemberUpdateProcessor
-from bot.channels.webhook import WebhookServer
+from bot.channels.webhook import WebhookServer, open_webhook
 from bot.conversation import texts
 from bot.conversation.actions import UploadDecision, decode
 from bot.conversation.actor import CHANNEL as CHANNEL_KIND
@@ -146,19 +145,17 @@ class TelegramChannel:
             self.scheduler.register(CHANNEL, self.send_claim)
 
     async def _start_webhook(self) -> None:
-        url, secret = self.settings.webhook_url, self.settings.webhook_secret
-        if not url or secret is None:
-            raise ConfigError("Chế độ webhook cần HOIDAP_WEBHOOK_URL và HOIDAP_WEBHOOK_SECRET.")
-        self._webhook = WebhookServer(
-            self.settings.webhook_listen,
-            self.settings.webhook_port,
-            urlparse(url).path or "/",
+        s = self.settings
+        self._webhook, secret = await open_webhook(
+            s.webhook_url,
+            s.webhook_secret,
+            s.webhook_listen,
+            s.webhook_port,
             SECRET_HEADER,
-            secret.get_secret_value(),
             self._accept,
+            "Chế độ webhook cần HOIDAP_WEBHOOK_URL và HOIDAP_WEBHOOK_SECRET.",
         )
-        await self._webhook.start()
-        await self.bot.set_webhook(url, secret_token=secret.get_secret_value(), allowed_updates=Update.ALL_TYPES)
+        await self.bot.set_webhook(s.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         log.info("telegram: webhook on %s:%s", self.settings.webhook_listen, self.settings.webhook_port)
 
     def _accept(self, body: object) -> None:

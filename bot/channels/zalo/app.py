@@ -17,14 +17,13 @@ import re
 import time
 import unicodedata
 from collections import OrderedDict
-from urllib.parse import urlparse
 
 from bot.channels import plain
 from bot.channels.keyed import KeyedLocks
 from bot.channels.logs import add_secrets
 from bot.channels.retry import send_retrying
 from bot.channels.split import split_text
-from bot.channels.webhook import WebhookServer
+from bot.channels.webhook import WebhookServer, open_webhook
 from bot.channels.zalo.client import MESSAGE_LIMIT, ZaloApiError, ZaloClient
 from bot.conversation.actor import GROUP, PRIVATE, Actor, Incoming
 from bot.conversation.replies import QuizPoll, Reply, Turn, Work
@@ -123,19 +122,18 @@ class ZaloChannel:
             )
 
     async def _start_webhook(self) -> None:
-        url, secret = self.settings.zalo_webhook_url, self.settings.zalo_webhook_secret
-        if not url or secret is None:
-            raise ConfigError("Chế độ webhook của Zalo cần HOIDAP_ZALO_WEBHOOK_URL và HOIDAP_ZALO_WEBHOOK_SECRET.")
-        self._webhook = WebhookServer(
-            self.settings.zalo_webhook_listen,
-            self.settings.zalo_webhook_port,
-            urlparse(url).path or "/",
+        s = self.settings
+        url = s.zalo_webhook_url
+        self._webhook, secret = await open_webhook(
+            url,
+            s.zalo_webhook_secret,
+            s.zalo_webhook_listen,
+            s.zalo_webhook_port,
             SECRET_HEADER,
-            secret.get_secret_value(),
             self._accept,
+            "Chế độ webhook của Zalo cần HOIDAP_ZALO_WEBHOOK_URL và HOIDAP_ZALO_WEBHOOK_SECRET.",
         )
-        await self._webhook.start()
-        result = await self.client.set_webhook(url, secret.get_secret_value())
+        result = await self.client.set_webhook(url, secret)
         if result.get("url") not in (None, url):
             log.error("zalo: setWebhook registered %r, not %r", result.get("url"), url)
         verification = result.get("verification")
