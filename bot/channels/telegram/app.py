@@ -285,19 +285,20 @@ class TelegramChannel:
         turn.replies = [r for r in turn.replies if not isinstance(r, Toast)]
         await self.send_turn(actor, turn, None)
 
+    async def _poll_known(self, poll_id: str) -> bool:
+        """An answer can overtake the recording of its own poll (a member faster than our database
+        write after sendPoll returned): wait briefly. Polls we never sent stay unknown."""
+        for _ in range(POLL_WAIT_TRIES):
+            if await asyncio.to_thread(self.conv.knows_poll, CHANNEL, poll_id):
+                return True
+            await asyncio.sleep(POLL_WAIT_STEP)
+        log.info("telegram: update for unknown poll %s ignored", poll_id)
+        return False
+
     async def _on_poll_answer(self, update: Update) -> None:
         answer = update.poll_answer
-        if answer.user is None:  # voted as a chat: not attributable to a person
-            return
-        # An answer can overtake the recording of its own poll (a member faster than our database
-        # write after sendPoll returned); polls we never sent stay unknown.
-        for _ in range(POLL_WAIT_TRIES):
-            if await asyncio.to_thread(self.conv.knows_poll, CHANNEL, answer.poll_id):
-                break
-            await asyncio.sleep(POLL_WAIT_STEP)
-        else:
-            log.info("telegram: answer to unknown poll %s ignored", answer.poll_id)
-            return
+        if answer.user is None or not await self._poll_known(answer.poll_id):
+            return  # voted as a chat (not attributable to a person), or not our poll
         option = answer.option_ids[0] if answer.option_ids else None
         await asyncio.to_thread(
             self.conv.poll_answer, CHANNEL, str(answer.user.id), answer.user.full_name, answer.poll_id, option
@@ -305,7 +306,7 @@ class TelegramChannel:
 
     async def _on_poll(self, update: Update) -> None:
         poll = update.poll
-        if await asyncio.to_thread(self.conv.knows_poll, CHANNEL, poll.id):
+        if await self._poll_known(poll.id):
             await asyncio.to_thread(
                 self.conv.poll_counts, CHANNEL, poll.id, poll.total_voter_count, [o.voter_count for o in poll.options]
             )
