@@ -84,6 +84,7 @@ async def bot(fake, seed_settings, tmp_path, embedder):
     from bot.channels.telegram.app import TelegramChannel
 
     channel = TelegramChannel(settings, core, scheduler)
+    channel.typing_after = 0  # "typing…" at once (by default only for answers slower than half a second)
     await channel.start()
     yield core, scheduler
     fake.release_polls()

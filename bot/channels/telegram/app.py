@@ -30,6 +30,7 @@ from bot.channels.logs import add_secrets, redact
 from bot.channels.retry import send_retrying
 from bot.channels.telegram import render
 from bot.channels.telegram.ordering import PerMemberUpdateProcessor
+from bot.channels.typing import show_typing
 from bot.channels.webhook import WebhookServer, open_webhook
 from bot.conversation import texts
 from bot.conversation.actions import UploadDecision, decode
@@ -46,6 +47,7 @@ CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 POLL_WAIT_TRIES, POLL_WAIT_STEP = 20, 0.25
 PROGRESS_EVERY = 1.5  # seconds between progress edits
+TYPING_AFTER = 0.5  # seconds an answer may take before "typing…" is shown
 # Our sender retries 429s itself (tenacity, honouring retry_after); the rate limiter only paces
 # sending to Telegram's 30 messages/s, and its "gave up after 0 retries" log would be noise.
 logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
@@ -97,6 +99,8 @@ class TelegramChannel:
         self.settings = settings
         self.conv = assistant.conversation()
         self.scheduler = scheduler
+        self.typing_after = TYPING_AFTER
+        self._tasks: set[asyncio.Task] = set()
         self._webhook: WebhookServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         builder = (
@@ -173,6 +177,11 @@ class TelegramChannel:
             await self.app.stop()
         await self.app.shutdown()
 
+    def _background(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)  # keep a reference until it ends
+        task.add_done_callback(self._tasks.discard)
+
     def _resolve(self, ref: str) -> ChatInfo | None:
         """A chat named in a command ("@kenh", "-100…"), looked up from a worker thread."""
         try:
@@ -225,10 +234,17 @@ class TelegramChannel:
                 await self.send_turn(actor, await asyncio.to_thread(self.conv.other, actor, "media"), message)
             return
         incoming = self._incoming(message, text, edited=update.edited_message is not None)
+        done = asyncio.Event()
         if self.conv.will_answer(actor, incoming):
-            with contextlib.suppress(TelegramError):
-                await self.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
-        turn = await asyncio.to_thread(self.conv.text, actor, incoming)
+            self._background(
+                show_typing(
+                    lambda: self.bot.send_chat_action(message.chat.id, ChatAction.TYPING), self.typing_after, done
+                )
+            )
+        try:
+            turn = await asyncio.to_thread(self.conv.text, actor, incoming)
+        finally:
+            done.set()
         await self.send_turn(actor, turn, message)
 
     def _incoming(self, message: Message, text: str, edited: bool) -> Incoming:

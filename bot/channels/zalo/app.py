@@ -23,6 +23,7 @@ from bot.channels.keyed import KeyedLocks
 from bot.channels.logs import add_secrets
 from bot.channels.retry import send_retrying
 from bot.channels.split import split_text
+from bot.channels.typing import show_typing
 from bot.channels.webhook import WebhookServer, open_webhook
 from bot.channels.zalo.client import MESSAGE_LIMIT, ZaloApiError, ZaloClient
 from bot.conversation.actor import GROUP, PRIVATE, Actor, Incoming
@@ -76,6 +77,7 @@ class ZaloChannel:
         self.conv = assistant.conversation()
         self.client = client or ZaloClient(settings.zalo_token.get_secret_value(), settings.zalo_base_url)
         self.scheduler = scheduler
+        self.typing_after = 0.5  # seconds an answer may take before "typing…" is shown
         self.names: list[str] = [settings.zalo_bot_name] if settings.zalo_bot_name else []
         self.can_join_groups: bool | None = None
         self._poller: asyncio.Task | None = None
@@ -185,8 +187,11 @@ class ZaloChannel:
             self._spawn(body)
 
     def _spawn(self, update: dict) -> None:
-        task = asyncio.create_task(self.handle(update))
-        self._tasks.add(task)
+        self._background(self.handle(update))
+
+    def _background(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)  # keep a reference until it ends (stop() waits for them)
         task.add_done_callback(self._tasks.discard)
 
     def _first_time(self, message_id: object) -> bool:
@@ -236,10 +241,15 @@ class ZaloChannel:
             mentioned=mentioned or not group,
             reply_to_bot=group and not mentioned,
         )
+        done = asyncio.Event()
         if self.conv.will_answer(actor, incoming):
-            with contextlib.suppress(ZaloApiError):
-                await self.client.send_chat_action(chat_id, "typing")
-        turn = await asyncio.to_thread(self.conv.text, actor, incoming)
+            self._background(
+                show_typing(lambda: self.client.send_chat_action(chat_id, "typing"), self.typing_after, done)
+            )
+        try:
+            turn = await asyncio.to_thread(self.conv.text, actor, incoming)
+        finally:
+            done.set()
         await self.send_turn(actor, turn)
 
     # --- replies out -------------------------------------------------------------------------------------
