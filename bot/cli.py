@@ -182,9 +182,13 @@ def eval_cmd(file: Path, show_failures: bool) -> None:
 def chat() -> None:
     """Chat with the assistant in the terminal (no bot token needed); ends at end of input.
 
+    Suggestions and "Có phải bạn muốn hỏi…" are numbered: type the number to see that answer.
     Example: hoidap chat   (gõ câu hỏi rồi Enter; Ctrl-D để thoát)
     """
+    from bot.channels.terminal import Terminal
+
     assistant = _assistant()
+    terminal = Terminal(assistant)
     interactive = sys.stdin.isatty()
     if interactive:
         click.echo("Hỏi–Đáp Chỉ thị — gõ câu hỏi rồi Enter (Ctrl-D để thoát).")
@@ -198,8 +202,10 @@ def chat() -> None:
             break
         if not line.strip():
             continue
-        click.echo(_format_answer(assistant.ask(line)))
-        click.echo()
+        reply = terminal.say(line)
+        if reply:
+            click.echo(reply)
+            click.echo()
 
 
 def _print_build(result) -> None:
@@ -375,13 +381,8 @@ def report_unanswered(days: int, limit: int, csv_path: str | None) -> None:
     Example: hoidap report unanswered --days 7 --csv unanswered.csv
     """
     import csv
-    import datetime as dt
 
-    from bot.storage import repository
-    from bot.storage.db import Database
-
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days > 0 else None
-    rows = repository.unanswered(Database(get_settings().database_url), since, limit)
+    rows = _assistant().unanswered(days if days > 0 else None, limit)
     if csv_path:
         out = click.open_file(csv_path, "w", encoding="utf-8")
         with out:
@@ -435,17 +436,7 @@ def quiz_import(file: Path) -> None:
 
     Example: hoidap quiz import cau-hoi-thang-12.csv
     """
-    from bot.quiz.importer import load_quiz_file
-
-    assistant = _assistant()
-    version = assistant.index.current()
-    known: dict[str, set[int]] = {}
-    for g in version.groups:
-        meta = version.document(g.doc_id)
-        if meta.number and g.question_number is not None:
-            known.setdefault(meta.number, set()).add(g.question_number)
-    questions = load_quiz_file(file, known)
-    added, dup = assistant.quiz.import_questions(questions)
+    added, dup = _assistant().import_quiz_file(file)
     click.echo(f"Đã nhập {added} câu hỏi từ {file.name}" + (f" ({dup} câu đã có, bỏ qua)." if dup else "."))
 
 
@@ -458,9 +449,12 @@ def run(ctx: click.Context) -> None:
     """
     settings = get_settings()
     if settings.telegram_token or settings.zalo_token:
-        from bot.channels.runner import run_channels
+        from bot.channels.runner import protect_secrets, run_channels
 
+        protect_secrets(settings)  # before anything can log a URL with a token in it
         logging.getLogger().setLevel(settings.log_level)
+        # httpx logs every request URL at INFO; masked anyway, but one line per message is noise.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         run_channels(settings)
     else:
         ctx.invoke(chat)
@@ -475,9 +469,7 @@ def explain(question: str) -> None:
     """
     from bot.answer.features import FEATURES, features
 
-    assistant = _assistant()
-    retrieval, retriever = assistant.answerer.retrieve(question)
-    cal = assistant.calibration
+    retrieval, retriever, cal = _assistant().explain(question)
     t = retrieval.terms
     q = retrieval.query
     click.echo(f"normalised: {q.normalized!r}")
@@ -510,7 +502,6 @@ def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool) -> No
     Example: hoidap calibrate eval/calibration.jsonl eval/calibration-chat.jsonl
     """
     from bot.answer.calibration import DEFAULT_PATH
-    from bot.answer.fit import fit_calibration
     from bot.embed.adapter import DEFAULT_PATH as ADAPTER_PATH
     from bot.evaluate import load_rows
 
@@ -518,14 +509,8 @@ def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool) -> No
     files = files or tuple(p for p in CALIBRATION_SETS if p.is_file())
     rows = [row for f in files for row in load_rows(f)]
     train = load_rows(TRAINING_SET) if TRAINING_SET.is_file() and not no_adapter else []
-    calibration, adapter = fit_calibration(
-        assistant.index.current(),
-        assistant.embedder,
-        assistant.segmenter,
-        rows,
-        train,
-        adapt=not no_adapter,
-        progress=lambda msg: click.echo(f"… {msg}", err=True),
+    calibration, adapter = assistant.calibrate(
+        rows, train, adapt=not no_adapter, progress=lambda msg: click.echo(f"… {msg}", err=True)
     )
     target = out or assistant.settings.calibration_file or DEFAULT_PATH
     if adapter is not None:

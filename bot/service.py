@@ -1,11 +1,13 @@
-"""The assembled core: one object channels and the CLI share.
+"""The assembled core: the one facade the CLI, the channels and the conversation core call.
 
-Heavy parts (the embedding model, the segmenter, the index) are created on
-first use and then reused for the life of the process.
+Methods are named after what callers want (``ask``, ``add_documents``, ``unanswered`` …); the
+parts behind them (database, background journal, quiz data) are private. The embedding model,
+segmenter and index are created on first use and reused for the life of the process.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
@@ -27,16 +29,9 @@ from bot.segment.factory import create_segmenter
 from bot.settings import Settings
 from bot.storage import repository
 from bot.storage.db import Database
+from bot.storage.journal import Journal
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Reply:
-    """An answer as delivered to a chat, with the id of its log row (for feedback)."""
-
-    answer: Answer
-    question_id: int | None
 
 
 @dataclass(frozen=True)
@@ -48,13 +43,18 @@ class DocumentInfo:
 
 
 class Assistant:
-    """Documents, index and answering for one configuration."""
+    """Documents, index, answering, quiz data and records for one configuration.
+
+    ``embedder``, ``segmenter``, ``index``, ``store``, ``knowledge`` and ``answerer`` stay reachable
+    for the index/answering tests and benchmarks; callers use the methods.
+    """
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self._embedder = embedder
         self._lock = threading.Lock()
 
+    # --- engine parts (lazy) ---------------------------------------------------------------
     @cached_property
     def embedder(self) -> Embedder:
         return self._embedder or create_embedder(self.settings)
@@ -70,32 +70,6 @@ class Assistant:
     @cached_property
     def index(self) -> IndexManager:
         return IndexManager(self.store)
-
-    @cached_property
-    def db(self) -> Database:
-        return Database(self.settings.database_url)
-
-    @cached_property
-    def quiz(self):
-        """The daily quiz service (bank synced with the active index on use)."""
-        from bot.quiz.service import QuizService
-
-        admins = {
-            "telegram": {str(i) for i in self.settings.admin_ids},
-            "zalo": {str(i) for i in self.settings.zalo_admin_ids},
-        }
-        return QuizService(self.db, self.settings.timezone, admins)
-
-    def quiz_bank(self, version=None):
-        """The generated bank for an index version (default: the active one); every question verified."""
-        from bot.quiz.generate import generate_bank
-
-        return generate_bank(version or self.index.current(), self.segmenter)
-
-    def sync_quiz_bank(self) -> None:
-        """Store the active version's generated bank (once per version) so chats can be served."""
-        version = self.index.current()
-        self.quiz.sync_bank(version.name, lambda: self.quiz_bank(version))
 
     @cached_property
     def calibration(self) -> Calibration:
@@ -128,26 +102,60 @@ class Assistant:
             max_suggestions=self.settings.max_suggestions,
         )
 
+    @cached_property
+    def knowledge(self):
+        from bot.knowledge import KnowledgeBase
+
+        return KnowledgeBase(self.settings.knowledge_dir, self.settings.max_upload_bytes)
+
+    @cached_property
+    def _db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def _journal(self) -> Journal:
+        return Journal(self._db)
+
+    @cached_property
+    def _quiz(self):
+        from bot.quiz.service import QuizService
+
+        return QuizService(self._db, self.settings.timezone)
+
+    @cached_property
+    def _conversation(self):
+        from bot.conversation.core import Conversation
+
+        return Conversation(self, self._db, self._journal, self._quiz)
+
+    # --- answering -------------------------------------------------------------------------
     def ask(self, question: str) -> Answer:
         """Answer one question. Example: ``Assistant(get_settings()).ask("Tham mưu lòng vòng")``."""
         return self.answerer.answer(question)
 
-    def handle_question(self, channel: str, chat_id: str, user_id: str | None, text: str) -> Reply:
-        """Answer a member's question from a chat and log it (the call channels make)."""
-        answer = self.ask(text)
-        qid = None
-        if answer.kind != "empty":
-            qid = repository.log_question(self.db, channel, chat_id, user_id, text, answer)
-        return Reply(answer, qid)
-
     def official_answer(self, doc_id: str, question_number: int) -> Answer | None:
-        """The whole official answer to one official question (suggestion buttons, "xem toàn văn")."""
+        """The whole official answer to one official question (suggestion taps, "xem toàn văn")."""
         return self.answerer.answer_question(doc_id, question_number)
 
-    def feedback(self, question_id: int, channel: str, user_id: str, value: int) -> bool:
-        """Store 👍 (+1) / 👎 (-1) on an answer."""
-        return repository.record_feedback(self.db, question_id, channel, user_id, 1 if value > 0 else -1)
+    def explain(self, question: str):
+        """Retrieval and accept/refuse evidence for one question: (retrieval, retriever, calibration)."""
+        retrieval, retriever = self.answerer.retrieve(question)
+        return retrieval, retriever, self.calibration
 
+    def calibrate(self, rows, train_rows=(), adapt: bool = True, progress=None):
+        """Fit the accept/refuse model (and the query adapter) on labelled questions against the
+        active index: ``(Calibration, QueryAdapter | None)``. ``train_rows`` only train the adapter."""
+        from bot.answer.fit import fit_calibration
+
+        return fit_calibration(
+            self.index.current(), self.embedder, self.segmenter, rows, train_rows, adapt=adapt, progress=progress
+        )
+
+    def conversation(self):
+        """The conversation core channels talk to (one per assistant)."""
+        return self._conversation
+
+    # --- documents and index ----------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
         """The documents the active index answers from."""
         version = self.index.current()
@@ -242,6 +250,44 @@ class Assistant:
         self.index.refresh(wait=True)
         return result
 
+    def index_versions(self):
+        """Complete index versions, oldest first (``.active`` marks the one in service)."""
+        return self.store.versions()
+
+    # --- quiz ------------------------------------------------------------------------------
+    def quiz_bank(self, version=None):
+        """The generated bank for an index version (default: the active one); every question verified."""
+        from bot.quiz.generate import generate_bank
+
+        return generate_bank(version or self.index.current(), self.segmenter)
+
+    def sync_quiz_bank(self) -> None:
+        """Store the active version's generated bank (once per version) so chats can be served."""
+        version = self.index.current()
+        self._quiz.sync_bank(version.name, lambda: self.quiz_bank(version))
+
+    def import_quiz_file(self, path: Path) -> tuple[int, int]:
+        """Officers' own questions from CSV/YAML, validated against the indexed documents: (added, duplicates)."""
+        from bot.quiz.importer import load_quiz_file
+
+        version = self.index.current()
+        known: dict[str, set[int]] = {}
+        for g in version.groups:
+            meta = version.document(g.doc_id)
+            if meta.number and g.question_number is not None:
+                known.setdefault(meta.number, set()).add(g.question_number)
+        return self._quiz.import_questions(load_quiz_file(path, known))
+
+    # --- records ----------------------------------------------------------------------------
+    def unanswered(self, days: int | None = 30, limit: int = 50) -> list[repository.UnansweredRow]:
+        """Most frequent questions without an official answer in the last ``days`` (None: all time)."""
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
+        return repository.unanswered(self._db, since, limit)
+
+    def flush_records(self, timeout: float | None = None) -> bool:
+        """Wait until logs written in the background are stored (tests, shutdown)."""
+        return self._journal.flush(timeout)
+
     def warm_up(self) -> None:
         """Load model, segmenter, index and database now: the first question is fast, and the
         lazily created parts are created once, before concurrent handlers can race to create them."""
@@ -249,4 +295,11 @@ class Assistant:
             self.embedder.ensure_loaded()
         self.segmenter.words("khởi động")
         self.index.current()
-        _ = self.db, self.quiz, self.answerer
+        _ = self._db, self._journal, self._quiz, self.answerer, self._conversation
+
+    def close(self) -> None:
+        """Finish background writes and release the database."""
+        if "_journal" in self.__dict__:
+            self._journal.close()
+        if "_db" in self.__dict__:
+            self._db.dispose()

@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     quiz_open_period: int = Field(
         0, ge=0, le=600, description="Seconds a quiz poll stays open (5-600); 0 = until the next quiz."
     )
+    quiz_misfire_grace_minutes: int = Field(
+        60,
+        ge=1,
+        le=720,
+        description="A quiz whose time passed while the bot was busy or down still goes out this late.",
+    )
+    quiz_tick_seconds: float = Field(
+        20, gt=0, le=300, description="How often the quiz scheduler looks for due quizzes."
+    )
 
     # --- Zalo --------------------------------------------------------------
     zalo_token: SecretStr | None = Field(None, description="Zalo Bot Platform token.")
@@ -98,6 +107,12 @@ class Settings(BaseSettings):
     zalo_webhook_port: int = 8444
     zalo_admin_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Zalo user ids of admins, comma-separated."
+    )
+    zalo_bot_name: str | None = Field(
+        None, description='The bot\'s name as members see it in Zalo ("Bot Hỏi Đáp"), stripped from @mentions.'
+    )
+    zalo_delete_webhook: bool = Field(
+        False, description="Polling mode: remove a webhook set on the bot (never done unless asked)."
     )
 
     log_level: str = "INFO"

@@ -75,8 +75,8 @@ async def main(users: int, per_user: int) -> dict:
     )
     core = Assistant(settings)
     await asyncio.to_thread(core.warm_up)
-    application = tg.build_app(settings, core)
-    await tg.start(application, settings)
+    channel = tg.build_app(settings, core)
+    await channel.start()
 
     pool = question_pool()
     rng = random.Random(0)
@@ -107,7 +107,8 @@ async def main(users: int, per_user: int) -> dict:
     await asyncio.gather(*(member(i) for i in range(users)))
     wall = time.perf_counter() - began
     fake.release_polls()
-    await tg.stop(application)
+    await channel.stop()
+    core.close()
     await fake.stop()
     return {
         "sent": users * per_user,

@@ -33,11 +33,12 @@ async def admin_bot(fake, settings, embedder):
     config = bot_settings(settings, fake, admin_ids=[ADMIN], max_upload_mb=1)
     core = Assistant(config, embedder=embedder)
     await asyncio.to_thread(core.build)
-    application = tg.build_app(config, core)
-    await tg.start(application, config)
+    channel = tg.build_app(config, core)
+    await channel.start()
     yield core
     fake.release_polls()
-    await tg.stop(application)
+    await channel.stop()
+    core.close()
 
 
 async def send_file(fake, user, name, data, mime="application/octet-stream"):
@@ -121,7 +122,7 @@ async def test_a_corrected_version_sent_in_chat_replaces_the_old_one(fake, admin
         reply = await ask(fake, member, question)
         assert expected in reply.params["text"]
     helped = await ask(fake, member, "/help")
-    assert helped.params["text"].count("• Quy định số 31-QĐ/TU") == 1  # listed once, not once per version
+    assert helped.params["text"].count("Quy định số 31-QĐ/TU — ") == 1  # listed once, not once per version
 
 
 async def test_cancel_and_a_second_document_with_questions(fake, admin_bot):
@@ -133,6 +134,15 @@ async def test_cancel_and_a_second_document_with_questions(fake, admin_bot):
     cancelled = await fake.wait_for("sendMessage", lambda c: "Đã hủy" in c.params["text"], after=before)
     assert cancelled and [p.name for p in admin_bot.knowledge.files()] == ["chi-thi-46-CT-TU-hoi-dap.txt"]
     assert not any((admin_bot.settings.data_dir / "uploads").iterdir())  # the staged upload is gone
+    # The pending upload lived in the database (any process could take the tap) and is gone too.
+    from bot.storage.db import Database
+    from bot.storage.models import Upload
+
+    with Database(admin_bot.settings.database_url).session() as s:
+        assert s.query(Upload).count() == 0
+    before = await confirm(fake, admin, preview, "Cập nhật")  # a second tap on the old preview
+    late = await fake.wait_for("answerCallbackQuery", after=before)
+    assert "hết hạn" in late.params.get("text", "")
 
 
 def zip_bomb() -> bytes:

@@ -114,7 +114,7 @@ def test_repeated_questions_are_served_from_cache(assistant, monkeypatch):
 
 def test_json_shape(assistant):
     j = assistant.ask("Tham mưu lòng vòng").to_json()
-    assert set(j) == {"found", "answer", "question", "source", "score", "suggestions"}
+    assert set(j) == {"found", "answer", "question", "source", "score", "suggestions", "confirm"}
     assert set(j["source"]) == {"document", "doc_number", "question_number", "item"}
     assert j["source"]["document"].startswith("HỎI - ĐÁP Về Chỉ thị số 46-CT/TU")
     assert 0.0 <= j["score"] <= 1.0

@@ -1,16 +1,19 @@
-"""The daily quiz core on SQLite and on real PostgreSQL: roles, rotation, scoring once, leaderboards."""
+"""The daily quiz data on SQLite and on real PostgreSQL: subscriptions, claims sent once, rotation,
+scoring once, leaderboards."""
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import PermissionDenied
 from bot.quiz.model import QuizQuestion
 from bot.quiz.service import QuizService
 from bot.storage.models import QuizAnswer, QuizDelivery
 
-ADMIN, OFFICER, MEMBER = "1", "2", "3"
+OFFICER = "2"
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+GRACE = dt.timedelta(hours=1)
 
 
 def bank(n=5):
@@ -22,32 +25,109 @@ def bank(n=5):
 
 @pytest.fixture
 def quiz(database):
-    service = QuizService(database, "Asia/Ho_Chi_Minh", {"telegram": {ADMIN}})
+    service = QuizService(database, "Asia/Ho_Chi_Minh")
     service.sync_bank("v1", lambda: bank())
-    service.grant_officer("telegram", ADMIN, OFFICER)
     return service
 
 
-def test_only_admins_grant_and_only_officers_manage(quiz):
-    with pytest.raises(PermissionDenied):
-        quiz.grant_officer("telegram", MEMBER, MEMBER)
-    with pytest.raises(PermissionDenied, match="/officer_add"):
-        quiz.subscribe("telegram", "-100", "group", "Chi bộ", "07:30", "12345", MEMBER)
-    assert quiz.subscription("telegram", "-100") is None
+def record_delivery(quiz, chat, question, poll_id, message_id, anonymous, sub_id=None):
+    claim = quiz.claim("telegram", chat, "group", question, "poll", subscription_id=sub_id, anonymous=anonymous)
+    quiz.mark_sent(claim.delivery_id, poll_id, message_id)
+    return claim.delivery_id
+
+
+def test_subscriptions_update_and_stop(quiz):
     sub = quiz.subscribe("telegram", "-100", "group", "Chi bộ", "07:30", "12345", OFFICER)
     assert (sub.time, sub.days, sub.active) == ("07:30", "12345", True)
-    assert quiz.subscribe("telegram", "-100", "group", "Chi bộ", "08:00", "0123456", ADMIN).id == sub.id  # updated
-    with pytest.raises(PermissionDenied):
-        quiz.unsubscribe("telegram", "-100", MEMBER)
-    assert quiz.unsubscribe("telegram", "-100", OFFICER)
+    assert quiz.subscribe("telegram", "-100", "group", "Chi bộ", "08:00", "0123456", "1").id == sub.id  # updated
+    assert quiz.unsubscribe("telegram", "-100")
     assert quiz.active_subscriptions("telegram") == []
+
+
+def _slot_today(minutes_from_now=-5):
+    now = dt.datetime.now(TZ)
+    return (now + dt.timedelta(minutes=minutes_from_now)).replace(second=0, microsecond=0)
+
+
+def test_a_due_quiz_is_claimed_once_by_many_processes_at_once(quiz, database):
+    """Eight schedulers ticking together (threads, each its own service as a process would) claim
+    each due subscription once: the claim is a row inserted with ON CONFLICT DO NOTHING."""
+    quizzes = [QuizService(database, "Asia/Ho_Chi_Minh") for _ in range(8)]
+    subs = []
+    for i in range(20):
+        sub = quiz.subscribe("telegram", f"-10{i}", "group", f"Nhóm {i}", "00:00", "0123456", OFFICER)
+        subs.append(sub)
+    slot = _slot_today(2)
+    from sqlalchemy import update
+
+    from bot.storage.models import QuizSubscription
+
+    with database.session() as s:  # scheduled before the slot, at the slot's time
+        s.execute(
+            update(QuizSubscription).values(time=f"{slot:%H:%M}", schedule_changed_at=slot - dt.timedelta(days=1))
+        )
+    tick = slot + dt.timedelta(seconds=30)
+
+    def run(service):
+        won = []
+        for sub, day in service.due({"telegram"}, tick, GRACE):
+            q = service.next_question(sub.channel, sub.chat_id)
+            claim = service.claim(
+                sub.channel,
+                sub.chat_id,
+                sub.chat_type,
+                q,
+                "poll",
+                subscription_id=sub.id,
+                local_date=day,
+                slot=sub.time,
+            )
+            if claim is not None:
+                won.append(claim.chat_id)
+        return won
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(run, quizzes))
+    claimed = [chat for won in results for chat in won]
+    assert sorted(claimed) == sorted(s.chat_id for s in subs)  # every chat once, none twice
+    assert quiz.due({"telegram"}, tick, GRACE) == []  # and nothing is due any more
+
+
+def test_misfire_grace_and_new_schedules(quiz, database):
+    slot = _slot_today(-30)
+    sub = quiz.subscribe("telegram", "-100", "group", "Chi bộ", f"{slot:%H:%M}", "0123456", OFFICER)
+    assert quiz.due({"telegram"}, slot + dt.timedelta(minutes=30), GRACE) == []  # set after today's slot
+    from sqlalchemy import update
+
+    from bot.storage.models import QuizSubscription
+
+    with database.session() as s:
+        s.execute(update(QuizSubscription).values(schedule_changed_at=slot - dt.timedelta(days=2)))
+    late = quiz.due({"telegram"}, slot + dt.timedelta(minutes=50), GRACE)  # a late tick still delivers
+    assert [s.id for s, _ in late] == [sub.id]
+    assert quiz.due({"telegram"}, slot + dt.timedelta(minutes=61), GRACE) == []  # past the grace
+    assert quiz.due({"zalo"}, slot + dt.timedelta(minutes=50), GRACE) == []  # other channels' processes
+
+
+def test_a_claim_whose_process_died_is_taken_over_once(quiz):
+    sub = quiz.subscribe("telegram", "-100", "group", "Chi bộ", "00:00", "0123456", OFFICER)
+    q = quiz.next_question("telegram", "-100")
+    local = dt.datetime.now(TZ)
+    claim = quiz.claim("telegram", "-100", "group", q, "poll", sub.id, local.date(), f"{local:%H:%M}")
+    assert claim is not None
+    # Never marked sent: after the timeout one taker resends it, the next finds nothing.
+    taken = quiz.reclaim_stale({"telegram"}, dt.timedelta(seconds=-1), GRACE)
+    assert [c.delivery_id for c in taken] == [claim.delivery_id]
+    assert quiz.reclaim_stale({"telegram"}, dt.timedelta(minutes=5), GRACE) == []
+    quiz.mark_sent(claim.delivery_id, "poll-x", "1")
+    assert quiz.reclaim_stale({"telegram"}, dt.timedelta(seconds=-1), GRACE) == []
 
 
 def test_no_question_repeats_in_a_chat_until_the_bank_is_exhausted(quiz):
     sent = []
     for _ in range(5):
         q = quiz.next_question("telegram", "-100")
-        quiz.record_delivery("telegram", "-100", q, f"p{len(sent)}", None, False)
+        record_delivery(quiz, "-100", q, f"p{len(sent)}", None, False)
         sent.append(q.id)
     assert len(set(sent)) == 5
     sixth = quiz.next_question("telegram", "-100")
@@ -60,15 +140,15 @@ def test_preview_pins_and_skip_replaces_the_next_question(quiz):
     sub = quiz.subscribe("telegram", "-100", "group", "Chi bộ", "07:30", "12345", OFFICER)
     first = quiz.next_question("telegram", "-100", pin=True)
     assert quiz.next_question("telegram", "-100").id == first.id
-    replaced = quiz.skip("telegram", "-100", OFFICER)
+    replaced = quiz.skip("telegram", "-100")
     assert replaced.id != first.id and quiz.next_question("telegram", "-100").id == replaced.id
-    quiz.record_delivery("telegram", "-100", replaced, "p1", "m1", False, sub.id)
+    record_delivery(quiz, "-100", replaced, "p1", "m1", False, sub.id)
     assert quiz.next_question("telegram", "-100").id != replaced.id  # the pin was used
 
 
 def test_each_member_scores_once(quiz):
     q = quiz.next_question("telegram", "-100")
-    quiz.record_delivery("telegram", "-100", q, "poll-1", "m1", False)
+    record_delivery(quiz, "-100", q, "poll-1", "m1", False)
     wrong = (q.correct + 1) % 4
     assert quiz.record_answer("telegram", "7", "An", None, poll_id="poll-1") is None  # retracted: nothing
     first = quiz.record_answer("telegram", "7", "An", q.correct, poll_id="poll-1")
@@ -86,7 +166,7 @@ def test_leaderboard_periods_and_streaks(quiz, database):
     days_back = [today - dt.timedelta(days=i) for i in (10, 2, 1, 0)]
     for i, day in enumerate(days_back):
         q = quiz.next_question("telegram", "-100")
-        d_id = quiz.record_delivery("telegram", "-100", q, f"poll-{i}", None, False)
+        d_id = record_delivery(quiz, "-100", q, f"poll-{i}", None, False)
         with database.session() as s:
             s.get(QuizDelivery, d_id).local_date = day
         quiz.record_answer("telegram", "7", "An", q.correct, poll_id=f"poll-{i}")  # right every day
@@ -104,7 +184,7 @@ def test_leaderboard_periods_and_streaks(quiz, database):
 
 def test_anonymous_channel_polls_are_counted_not_scored(quiz):
     q = quiz.next_question("telegram", "-100777")
-    quiz.record_delivery("telegram", "-100777", q, "chan-poll", "m", True)
+    record_delivery(quiz, "-100777", q, "chan-poll", "m", True)
     assert quiz.record_answer("telegram", "7", "An", q.correct, poll_id="chan-poll") is None
     votes = [0, 0, 0, 0]
     votes[q.correct] = 5
@@ -116,7 +196,7 @@ def test_anonymous_channel_polls_are_counted_not_scored(quiz):
 
 def test_300_concurrent_answers_are_all_stored_and_scored_exactly(quiz, database):
     q = quiz.next_question("telegram", "-100")
-    quiz.record_delivery("telegram", "-100", q, "busy-poll", None, False)
+    record_delivery(quiz, "-100", q, "busy-poll", None, False)
     wrong = (q.correct + 1) % 4
 
     def vote(i):

@@ -6,21 +6,26 @@ import itertools
 import pytest
 
 from bot.channels.telegram import app as tg
-from bot.storage.models import Feedback
+from bot.storage.db import Database
+from bot.storage.models import Feedback, QuestionLog
 from tests.conftest import bot_settings, free_port
 
 _ids = itertools.count(7001)
 
 
 @pytest.fixture
-async def bot(fake, assistant, seed_settings):
-    """The real application, polling the fake server."""
-    settings = bot_settings(seed_settings, fake, questions_per_minute=6)
-    application = tg.build_app(settings, assistant)
-    await tg.start(application, settings)
-    yield application
+async def bot(fake, seed_settings, embedder, tmp_path):
+    """The real channel, polling the fake server (its own database, so logs can be checked)."""
+    from bot.service import Assistant
+
+    settings = bot_settings(seed_settings, fake, questions_per_minute=6, database_url=f"sqlite:///{tmp_path / 'tg.db'}")
+    core = Assistant(settings, embedder=embedder)
+    channel = tg.build_app(settings, core)
+    await channel.start()
+    yield core
     fake.release_polls()
-    await tg.stop(application)
+    await channel.stop()
+    core.close()
 
 
 def new_user(fake):
@@ -58,7 +63,7 @@ async def test_private_question_gets_verbatim_quote_citation_and_buttons(fake, b
     assert "👍 Hữu ích" in labels and "👎 Chưa đúng" in labels
 
 
-async def test_full_answer_button_and_feedback_are_answered_and_stored(fake, bot, assistant):
+async def test_full_answer_button_and_feedback_are_answered_and_stored(fake, bot):
     call, chat, user = await ask_private(fake, "Tham mưu lòng vòng")
     message = call.result
     full = next(b for b in buttons(call) if b["text"].startswith("📖"))
@@ -74,9 +79,21 @@ async def test_full_answer_button_and_feedback_are_answered_and_stored(fake, bot
     await fake.press(message, user, thumbs["callback_data"])
     ack = await fake.wait_for("answerCallbackQuery", after=before)
     assert "Cảm ơn" in ack.params.get("text", "")
-    qid = int(thumbs["callback_data"].split("|")[1])
-    with assistant.db.session() as s:
-        votes = s.query(Feedback).filter_by(question_id=qid).all()
+    ref = thumbs["callback_data"].split("|")[1]
+    assert not ref.isdigit()  # not a guessable sequential id
+
+    # Someone else in the chat cannot vote on this member's answer.
+    other = new_user(fake)
+    before = len(fake.calls)
+    await fake.press(message, other, thumbs["callback_data"])
+    refused = await fake.wait_for("answerCallbackQuery", after=before)
+    assert "Chỉ người đã hỏi" in refused.params.get("text", "")
+
+    assert await asyncio.to_thread(bot.flush_records, 30)
+    with Database(bot.settings.database_url).session() as s:
+        asked = s.query(QuestionLog).filter_by(ref=ref).one()
+        votes = s.query(Feedback).filter_by(question_id=asked.id).all()
+        assert asked.delivered and asked.user_id == str(user["id"])
     assert [(v.user_id, v.value) for v in votes] == [(str(user["id"]), -1)]
 
 
@@ -168,17 +185,17 @@ async def test_per_user_limit_has_a_friendly_reply_once(fake, bot):
     assert len(replies) == 7
 
 
-async def test_one_slow_question_does_not_block_others(fake, bot, assistant, monkeypatch):
-    real = assistant.handle_question
+async def test_one_slow_question_does_not_block_others(fake, bot, monkeypatch):
+    real = bot.ask
 
-    def slow_for_some(channel, chat_id, user_id, text):
+    def slow_for_some(text):
         if "chậm" in text:
             import time
 
             time.sleep(3)
-        return real(channel, chat_id, user_id, text)
+        return real(text)
 
-    monkeypatch.setattr(assistant, "handle_question", slow_for_some)
+    monkeypatch.setattr(bot, "ask", slow_for_some)
     slow_user, fast_user = new_user(fake), new_user(fake)
     slow_chat, fast_chat = fake.private_chat(slow_user), fake.private_chat(fast_user)
     before = len(fake.calls)
@@ -198,6 +215,7 @@ async def test_help_lists_loaded_documents(fake, bot):
 
 
 async def test_webhook_mode_checks_the_secret(fake, assistant, seed_settings):
+    """Our endpoint (not PTB's) compares the secret in constant time; wrong or missing: 403."""
     from pydantic import SecretStr
 
     port = free_port()
@@ -210,8 +228,8 @@ async def test_webhook_mode_checks_the_secret(fake, assistant, seed_settings):
         webhook_listen="127.0.0.1",
         webhook_port=port,
     )
-    application = tg.build_app(settings, assistant)
-    await tg.start(application, settings)
+    channel = tg.build_app(settings, assistant)
+    await channel.start()
     try:
         assert fake.webhook == {"url": f"http://127.0.0.1:{port}/telegram-hook", "secret_token": "s3cret-value"}
         user = new_user(fake)
@@ -223,7 +241,7 @@ async def test_webhook_mode_checks_the_secret(fake, assistant, seed_settings):
         call = await fake.wait_for("sendMessage", lambda c: int(c.params["chat_id"]) == chat["id"])
         assert "Phải thực sự nêu gương" in call.params["text"]
     finally:
-        await tg.stop(application)
+        await channel.stop()
 
 
 async def test_the_token_never_appears_in_logs(fake, bot, caplog):

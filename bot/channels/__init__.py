@@ -1,1 +1,6 @@
-"""Chat channels (Telegram, Zalo): thin adapters over the core in ``bot.service``."""
+"""Chat channels: transports over the conversation core (:mod:`bot.conversation`).
+
+Each channel maps its updates to an Actor and one core call, renders the typed replies, and sends
+them with retries. Shared here: HTML/plain splitting, plain-text rendering, retries, the webhook
+endpoint, secret-masking logs, and the runner that starts everything.
+"""

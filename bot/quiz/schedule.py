@@ -36,9 +36,18 @@ def _day(token: str) -> int:
     raise UserInputError(f"Ngày không hợp lệ: “{token}”. {USAGE}")
 
 
+_DAY_WORDS = {"hai": "2", "ba": "3", "tu": "4", "nam": "5", "sau": "6", "bay": "7"}
+
+
+def _join_day_words(text: str) -> str:
+    """ "thứ 2", "Thứ Hai", "chủ nhật" → "t2", "t2", "cn" (members type days as words)."""
+    t = re.sub(r"chu\s*nhat", "cn", fold(text))
+    return re.sub(r"\bthu\s*(hai|ba|tu|nam|sau|bay|\d)\b", lambda m: "t" + _DAY_WORDS.get(m.group(1), m.group(1)), t)
+
+
 def parse_days(args: list[str]) -> str:
     """The set of days as a sorted digit string; no argument means every day."""
-    text = " ".join(args).strip()
+    text = _join_day_words(" ".join(args).strip())
     if not text or fold(text).replace(" ", "") in {"hangngay", "moingay", "all", "tatca"}:
         return ALL_DAYS
     days: set[int] = set()

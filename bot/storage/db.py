@@ -58,6 +58,14 @@ class Database:
         if migrate:
             self.upgrade()
 
+    @property
+    def sqlite_path(self) -> str | None:
+        """The file of a SQLite database (None for PostgreSQL or an in-memory database)."""
+        if not self.url.startswith("sqlite") or "///" not in self.url:
+            return None
+        path = self.url.split("///", 1)[1]
+        return None if not path or path == ":memory:" else path
+
     def upgrade(self, revision: str = "head") -> None:
         """Apply Alembic migrations up to ``revision``."""
         from alembic import command

@@ -18,10 +18,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -52,9 +54,16 @@ class QuestionLog(Base):
     question_number: Mapped[int | None] = mapped_column(Integer)
     item: Mapped[int | None] = mapped_column(Integer)
     index_version: Mapped[str | None] = mapped_column(String(64))
+    # Opaque reference put in feedback and confirmation buttons (never a guessable sequential id);
+    # the row is written after the answer was delivered, so buttons cannot carry its id.
+    ref: Mapped[str | None] = mapped_column(String(24))
+    delivered: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
 
-    __table_args__ = (Index("ix_questions_found_created", "found", "created_at"),)
+    __table_args__ = (
+        Index("ix_questions_found_created", "found", "created_at"),
+        UniqueConstraint("ref", name="uq_questions_ref"),
+    )
 
 
 class Feedback(Base):
@@ -70,6 +79,37 @@ class Feedback(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
 
     __table_args__ = (UniqueConstraint("question_id", "channel", "user_id", name="uq_feedback_vote"),)
+
+
+class Confirmation(Base):
+    """A member tapped "yes, that is what I meant" under a plausible answer: the best signal for learning."""
+
+    __tablename__ = "confirmations"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    question_ref: Mapped[str | None] = mapped_column(String(24), index=True)  # questions.ref of what was asked
+    asked: Mapped[str] = mapped_column(Text, default="")
+    doc_id: Mapped[str] = mapped_column(String(64))
+    question_number: Mapped[int] = mapped_column(Integer)
+    official_question: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+
+
+class Upload(Base):
+    """A document an admin sent, waiting for "Cập nhật chỉ mục" (in the database so any process can confirm it)."""
+
+    __tablename__ = "uploads"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Role(Base):
@@ -131,12 +171,20 @@ class QuizSubscription(Base):
     created_by: Mapped[str | None] = mapped_column(String(64))
     next_question_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+    # When time/days last changed: a slot earlier than this is not owed (subscribing at 10:00 for 07:30
+    # does not send today's quiz at once).
+    schedule_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    stopped_reason: Mapped[str | None] = mapped_column(String(64))  # why it went inactive (kicked, blocked…)
 
     __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_quiz_subscription_chat"),)
 
 
 class QuizDelivery(Base):
-    """One quiz question sent to one chat (a Telegram quiz poll, or a text quiz on Zalo)."""
+    """One quiz question sent to one chat (a Telegram quiz poll, or a text quiz on Zalo).
+
+    A scheduled delivery is *claimed* (inserted, unique per subscription, local date and slot) before
+    anything is sent; only the process whose insert succeeded sends it.
+    """
 
     __tablename__ = "quiz_deliveries"
 
@@ -148,7 +196,11 @@ class QuizDelivery(Base):
     poll_id: Mapped[str | None] = mapped_column(String(64))
     message_id: Mapped[str | None] = mapped_column(String(64))
     local_date: Mapped[dt.date] = mapped_column(Date)
-    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    slot: Mapped[str | None] = mapped_column(String(5))  # "07:30" for scheduled ones; None for /quiz_now
+    status: Mapped[str] = mapped_column(String(16), default="sent", server_default="sent")  # claimed|sent|failed
+    kind: Mapped[str] = mapped_column(String(8), default="poll", server_default="poll")  # poll | text
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     correct: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -157,6 +209,7 @@ class QuizDelivery(Base):
 
     __table_args__ = (
         UniqueConstraint("channel", "poll_id", name="uq_quiz_delivery_poll"),
+        UniqueConstraint("subscription_id", "local_date", "slot", name="uq_quiz_delivery_slot"),
         Index("ix_quiz_deliveries_chat_date", "channel", "chat_id", "local_date"),
     )
 

@@ -1,4 +1,7 @@
-"""Queries the core needs: question log, feedback, unanswered report, roles, chat state."""
+"""Queries the core needs: question log, feedback, confirmations, unanswered report, roles, chat state, uploads.
+
+Every member-typed text goes through :func:`clean_text` before storage.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.answer.model import Answer
+from bot.storage.clean import clean_text
 from bot.storage.db import Database
-from bot.storage.models import ChatState, Feedback, QuestionLog, Role, utcnow
+from bot.storage.models import ChatState, Confirmation, Feedback, QuestionLog, Role, Upload, utcnow
 from bot.text.analysis import tokens
 from bot.text.normalize import fold
 
@@ -20,15 +25,24 @@ def question_key(text: str) -> str:
     return fold(" ".join(tokens(text)))
 
 
-def log_question(db: Database, channel: str, chat_id: str, user_id: str | None, text: str, answer: Answer) -> int:
-    """Store a question and the outcome; returns its id (used by feedback buttons)."""
+def question_row(
+    channel: str,
+    chat_id: str,
+    user_id: str | None,
+    text: str,
+    answer: Answer,
+    ref: str | None = None,
+    delivered: bool = True,
+) -> QuestionLog:
+    """The log row of a question and its outcome (text cleaned for storage)."""
     src = answer.source
-    row = QuestionLog(
+    text = clean_text(text, 4000)
+    return QuestionLog(
         channel=channel,
-        chat_id=str(chat_id),
-        user_id=str(user_id) if user_id is not None else None,
-        text=text[:4000],
-        normalized=question_key(text)[:4000],
+        chat_id=clean_text(str(chat_id), 64),
+        user_id=clean_text(str(user_id), 64) if user_id is not None else None,
+        text=text,
+        normalized=clean_text(question_key(text), 4000),
         found=answer.found,
         kind=answer.kind,
         score=float(answer.score),
@@ -36,11 +50,45 @@ def log_question(db: Database, channel: str, chat_id: str, user_id: str | None, 
         question_number=src.question_number if src else None,
         item=src.item if src else None,
         index_version=answer.version,
+        ref=ref,
+        delivered=delivered,
     )
+
+
+def log_question(
+    db: Database,
+    channel: str,
+    chat_id: str,
+    user_id: str | None,
+    text: str,
+    answer: Answer,
+    ref: str | None = None,
+    delivered: bool = True,
+) -> int:
+    """Store a question and the outcome; returns its id."""
+    row = question_row(channel, chat_id, user_id, text, answer, ref, delivered)
     with db.session() as s:
         s.add(row)
         s.flush()
         return row.id
+
+
+def question_by_ref(s: Session, ref: str) -> QuestionLog | None:
+    return s.scalar(select(QuestionLog).where(QuestionLog.ref == ref))
+
+
+def set_feedback(s: Session, question_id: int, channel: str, user_id: str, value: int) -> None:
+    """A person's 👍 (+1) or 👎 (-1) on an answer; a new vote replaces the old one."""
+    existing = s.scalar(
+        select(Feedback).where(
+            Feedback.question_id == question_id, Feedback.channel == channel, Feedback.user_id == str(user_id)
+        )
+    )
+    if existing:
+        existing.value = value
+        existing.created_at = utcnow()
+    else:
+        s.add(Feedback(question_id=question_id, channel=channel, user_id=str(user_id), value=value))
 
 
 def record_feedback(db: Database, question_id: int, channel: str, user_id: str, value: int) -> bool:
@@ -48,17 +96,28 @@ def record_feedback(db: Database, question_id: int, channel: str, user_id: str, 
     with db.session() as s:
         if s.get(QuestionLog, question_id) is None:
             return False
-        existing = s.scalar(
-            select(Feedback).where(
-                Feedback.question_id == question_id, Feedback.channel == channel, Feedback.user_id == str(user_id)
-            )
-        )
-        if existing:
-            existing.value = value
-            existing.created_at = utcnow()
-        else:
-            s.add(Feedback(question_id=question_id, channel=channel, user_id=str(user_id), value=value))
+        set_feedback(s, question_id, channel, user_id, value)
     return True
+
+
+def confirmation_row(
+    channel: str, chat_id: str, user_id: str, ref: str | None, asked: str, doc_id: str, number: int, official: str
+) -> Confirmation:
+    return Confirmation(
+        channel=channel,
+        chat_id=clean_text(str(chat_id), 64),
+        user_id=clean_text(str(user_id), 64),
+        question_ref=ref,
+        asked=clean_text(asked, 4000),
+        doc_id=doc_id,
+        question_number=number,
+        official_question=clean_text(official, 4000),
+    )
+
+
+def confirmations(db: Database) -> list[Confirmation]:
+    with db.session() as s:
+        return list(s.scalars(select(Confirmation).order_by(Confirmation.id)))
 
 
 @dataclass(frozen=True)
@@ -154,11 +213,57 @@ def get_chat_state(db: Database, channel: str, chat_id: str) -> dict:
         return dict(row.data) if row else {}
 
 
+def put_chat_state(s: Session, channel: str, chat_id: str, data: dict) -> None:
+    row = s.get(ChatState, (channel, str(chat_id)))
+    if row is None:
+        s.add(ChatState(channel=channel, chat_id=str(chat_id), data=data, updated_at=utcnow()))
+    else:
+        row.data = data
+        row.updated_at = utcnow()
+
+
 def set_chat_state(db: Database, channel: str, chat_id: str, data: dict) -> None:
     with db.session() as s:
-        row = s.get(ChatState, (channel, str(chat_id)))
+        put_chat_state(s, channel, chat_id, data)
+
+
+def move_chat_state(db: Database, channel: str, old: str, new: str) -> None:
+    with db.session() as s:
+        row = s.get(ChatState, (channel, str(old)))
+        if row is not None:
+            put_chat_state(s, channel, new, dict(row.data))
+            s.delete(row)
+
+
+# --- uploads waiting for confirmation ---------------------------------------------
+def store_upload(db: Database, token: str, channel: str, user_id: str, filename: str, data: bytes, ttl: float) -> None:
+    now = utcnow()
+    with db.session() as s:
+        s.execute(delete(Upload).where(Upload.expires_at < now))  # forget abandoned ones
+        s.add(
+            Upload(
+                token=token,
+                channel=channel,
+                user_id=str(user_id),
+                filename=clean_text(filename, 255),
+                data=data,
+                created_at=now,
+                expires_at=now + dt.timedelta(seconds=ttl),
+            )
+        )
+
+
+def take_upload(db: Database, token: str) -> Upload | None:
+    """Remove and return a pending upload (None when unknown or expired): a tap is handled once."""
+    with db.session() as s:
+        row = s.get(Upload, token)
         if row is None:
-            s.add(ChatState(channel=channel, chat_id=str(chat_id), data=data, updated_at=utcnow()))
-        else:
-            row.data = data
-            row.updated_at = utcnow()
+            return None
+        s.delete(row)
+        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
+        return row if expires >= utcnow() else None
+
+
+def peek_upload(db: Database, token: str) -> Upload | None:
+    with db.session() as s:
+        return s.get(Upload, token)

@@ -19,7 +19,26 @@ class Call:
 
 
 class ApiError(Exception):
-    """A Bot API error answered with HTTP 400 and ``ok: false``."""
+    """A Bot API error answered with ``ok: false`` (HTTP 400 unless ``status`` says otherwise)."""
+
+    def __init__(self, description: str, status: int = 400, parameters: dict | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.parameters = parameters
+
+
+def bad_gateway(request: web.Request) -> web.Response:
+    """What a reverse proxy answers when the API behind it is down: an HTML page echoing the path
+    (which holds the bot token)."""
+    page = f"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>upstream failed for {request.path}</p></body></html>"
+    return web.Response(status=502, text=page, content_type="text/html")
+
+
+async def drop_connection(request: web.Request) -> web.Response:
+    """A network failure: the connection dies before any answer (the request was not processed)."""
+    if request.transport is not None:
+        request.transport.abort()
+    raise ConnectionResetError("fake network failure")
 
 
 class FakeServer:
@@ -27,6 +46,8 @@ class FakeServer:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        # method -> faults to inject on its next calls, in order: "network", 502, 500, 429, or a callable
+        self.faults: dict[str, list] = {}
         self.port = 0
         self._new_call = asyncio.Event()
         self._new_update = asyncio.Event()
@@ -48,6 +69,14 @@ class FakeServer:
     async def stop(self) -> None:
         if self._runner:
             await self._runner.cleanup()
+
+    def inject(self, method: str, *faults) -> None:
+        """Make the next calls of ``method`` fail, one fault per call."""
+        self.faults.setdefault(method, []).extend(faults)
+
+    def next_fault(self, method: str):
+        queue = self.faults.get(method)
+        return queue.pop(0) if queue else None
 
     def record(self, method: str, params: dict, result: object) -> None:
         self.calls.append(Call(method, params, result))

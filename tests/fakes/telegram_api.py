@@ -5,6 +5,12 @@ getMe, getUpdates (offset + long-poll timeout), sendMessage, editMessageText, ed
 answerCallbackQuery, setMyCommands, getMyCommands, sendChatAction, sendPoll, stopPoll,
 setWebhook, deleteWebhook, getWebhookInfo, getFile (+ file download), sendDocument.
 
+It answers as the real API does when things go wrong: 401 for a wrong token; HTML that does not
+parse ("can't parse entities"), text over 4,096 characters after parsing ("message is too long");
+403 for a chat that kicked or blocked the bot; 400 with ``migrate_to_chat_id`` for a group upgraded
+to a supergroup; and, injected per method, 429 with ``retry_after``, a proxy's 502 page, 500, or a
+dropped connection.
+
 Control side (what tests call): make users and chats, inject messages, button
 presses and poll answers (queued for getUpdates, or POSTed to the bot's webhook
 with or without the right secret), and wait for what the bot sent.
@@ -16,10 +22,90 @@ import itertools
 import json
 import time
 import uuid
+from html.parser import HTMLParser
 
 from aiohttp import ClientSession, web
 
-from tests.fakes.base import ApiError, Call, FakeServer
+from tests.fakes.base import ApiError, Call, FakeServer, bad_gateway, drop_connection
+
+# What Telegram's HTML parse mode accepts (https://core.telegram.org/bots/api#html-style).
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
+MESSAGE_MAX = 4096
+
+
+class _EntityParser(HTMLParser):
+    """Telegram's HTML check: known tags, properly nested and closed; collects the plain text."""
+
+    ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+        self.error: str | None = None
+
+    def _fail(self, message: str) -> None:
+        self.error = self.error or message
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ALLOWED_TAGS:
+            self._fail(f'Unsupported start tag "{tag}"')
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self._fail(f'Unexpected end tag "{tag}"')
+            return
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if "<" in data or ">" in data:
+            self._fail("Unsupported start tag")  # a raw "<" that is no tag
+        if "&" in data:
+            self._fail("Unsupported entity")  # a bare "&" that starts no entity
+        self.text.append(data)
+
+    def handle_entityref(self, name):
+        if name not in self.ENTITIES:
+            self._fail(f'Unsupported entity "{name}"')
+        self.text.append(self.ENTITIES.get(name, ""))
+
+    def handle_charref(self, name):
+        self.text.append(chr(int(name[1:], 16) if name[:1] in "xX" else int(name)))
+
+
+def parse_html(html: str) -> str:
+    """The text Telegram would show, or ApiError("can't parse entities") as Telegram answers."""
+    parser = _EntityParser()
+    parser.feed(html)
+    parser.close()
+    if parser.rawdata:
+        parser._fail("Unsupported start tag")  # an unterminated "<…"
+    if parser.error:
+        raise ApiError(f"Bad Request: can't parse entities: {parser.error}")
+    if parser.stack:
+        raise ApiError(
+            f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{parser.stack[-1]}\""
+        )
+    return "".join(parser.text)
+
 
 # Parameters that are plain strings in the Bot API (everything else arrives JSON-encoded).
 STRING_PARAMS = {
@@ -53,7 +139,8 @@ class FakeTelegram(FakeServer):
         self._chats: dict[int, dict] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
-        self.fail_next: dict[str, int] = {}  # method -> how many calls to fail with 500
+        self.kicked: dict[int, str] = {}  # chat id -> the 403 description sends to it get
+        self.migrated: dict[int, int] = {}  # old group id -> new supergroup id
 
     def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
@@ -92,18 +179,38 @@ class FakeTelegram(FakeServer):
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params = await self._params(request)
-        if self.fail_next.get(method):
-            self.fail_next[method] -= 1
-            return web.json_response({"ok": False, "error_code": 500, "description": "Internal"}, status=500)
+        fault = self.next_fault(method)
+        if fault == "network":
+            return await drop_connection(request)
+        if fault == 502:
+            return bad_gateway(request)
+        if fault == 500:
+            return web.json_response(
+                {"ok": False, "error_code": 500, "description": "Internal Server Error"}, status=500
+            )
+        if fault == 429:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
+                status=429,
+            )
         handler = getattr(self, "api_" + method, None)
         if handler is None:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": f"Not Found: {method}"}, status=404
             )
         try:
+            self._check_chat(method, params)
             result = await handler(params)
         except ApiError as e:
-            return web.json_response({"ok": False, "error_code": 400, "description": str(e)}, status=400)
+            body = {"ok": False, "error_code": e.status, "description": str(e)}
+            if e.parameters:
+                body["parameters"] = e.parameters
+            return web.json_response(body, status=e.status)
         if method != "getUpdates":
             self.record(method, params, result)
         return web.json_response({"ok": True, "result": result})
@@ -113,6 +220,18 @@ class FakeTelegram(FakeServer):
         if data is None or request.match_info["token"] != self.token:
             return web.Response(status=404)
         return web.Response(body=data)
+
+    def _check_chat(self, method: str, p: dict) -> None:
+        if not method.startswith("send") or method == "sendChatAction" or "chat_id" not in p:
+            return
+        chat_id = int(p["chat_id"])
+        if chat_id in self.migrated:
+            raise ApiError(
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                parameters={"migrate_to_chat_id": self.migrated[chat_id]},
+            )
+        if chat_id in self.kicked:
+            raise ApiError(self.kicked[chat_id], status=403)
 
     async def api_getMe(self, p):
         return {
@@ -175,15 +294,31 @@ class FakeTelegram(FakeServer):
         chat_id = int(chat_id)
         return self._chats.get(chat_id, {"id": chat_id, "type": "private" if chat_id > 0 else "group"})
 
-    async def api_sendMessage(self, p):
+    def _check_text(self, p: dict) -> str:
         text = p.get("text", "")
-        if not 1 <= len(text) <= 4096:
-            raise ApiError("Bad Request: message text is empty or too long")
+        shown = parse_html(text) if str(p.get("parse_mode", "")).upper() == "HTML" else text
+        if not shown.strip():
+            raise ApiError("Bad Request: message text is empty")
+        if _utf16_len(shown) > MESSAGE_MAX:
+            raise ApiError("Bad Request: message is too long")
+        self._check_markup(p.get("reply_markup"))
+        return text
+
+    def _check_markup(self, markup) -> None:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise ApiError("Bad Request: BUTTON_DATA_INVALID")
+
+    async def api_sendMessage(self, p):
+        text = self._check_text(p)
         extra = {"reply_markup": p["reply_markup"]} if p.get("reply_markup") else {}
         return self._store(p["chat_id"], text=text, **extra)
 
     async def api_editMessageText(self, p):
         key = (int(p["chat_id"]), int(p["message_id"]))
+        self._check_text(p)
         if key not in self.messages:
             raise ApiError("Bad Request: message to edit not found")
         self.messages[key] = {**self.messages[key], "text": p["text"], "edit_date": int(time.time())}
@@ -326,6 +461,33 @@ class FakeTelegram(FakeServer):
         if pos >= 0 and not text.startswith("/"):
             out.append({"type": "mention", "offset": _utf16_len(text[:pos]), "length": _utf16_len(mention)})
         return out
+
+    def photo_update(self, chat: dict, user: dict, caption: str) -> dict:
+        """A photo whose caption is a question."""
+        photo = {"photo": [{"file_id": "ph", "file_unique_id": "ph", "width": 90, "height": 90}], "caption": caption}
+        return {"update_id": next(self._update_ids), "message": self._message(chat, user, **photo)}
+
+    def membership_update(self, chat: dict, user: dict, status: str) -> dict:
+        """The bot's own membership changed (``kicked``, ``left``, ``member``)."""
+        member = {"user": self.bot_user, "status": status}
+        if status == "kicked":
+            member["until_date"] = 0
+        change = {
+            "chat": chat,
+            "from": user,
+            "date": int(time.time()),
+            "old_chat_member": {"user": self.bot_user, "status": "member"},
+            "new_chat_member": member,
+        }
+        return {"update_id": next(self._update_ids), "my_chat_member": change}
+
+    def migrate(self, old: dict, new_id: int) -> dict:
+        """Upgrade a group to a supergroup: later sends to the old id fail with ``migrate_to_chat_id``."""
+        self.migrated[old["id"]] = new_id
+        return self.group_chat(new_id, old.get("title", "Chi bộ"), kind="supergroup")
+
+    def kick(self, chat: dict, description: str = "Forbidden: bot was kicked from the group chat") -> None:
+        self.kicked[chat["id"]] = description
 
     def media_update(self, chat: dict, user: dict, kind: str) -> dict:
         payloads = {

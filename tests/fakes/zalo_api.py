@@ -1,14 +1,18 @@
 """A fake Zalo Bot Platform API server on 127.0.0.1 (aiohttp), for end-to-end tests.
 
-Bot side (JSON POST bodies, like the real API): getMe, getUpdates (long poll,
-one update per call, ``408 Request timeout`` when idle), setWebhook (secret of
-8-256 characters), deleteWebhook, getWebhookInfo, sendMessage (1-2000
-characters), sendChatAction.
+Bot side (JSON POST bodies, like the real API): getMe (``id``, ``account_name``,
+``account_type``, ``can_join_groups``), getUpdates (long poll, one update per call,
+``408 Request timeout`` when idle; refused while a webhook is set), setWebhook
+(secret of 8-256 characters; answers ``url`` and ``updated_at``), deleteWebhook,
+getWebhookInfo, sendMessage (1-2000 characters counted in UTF-16 units),
+sendChatAction. Errors as documented: 401 for a wrong token, and injected per
+method: 429 (quota exceeded), a proxy's 502 page, 500, a dropped connection.
 
-Control side: make text / sticker / image / unsupported updates (string ids,
-millisecond dates), queue them for getUpdates or POST them to the webhook with
-or without the right ``X-Bot-Api-Secret-Token``, post raw bodies, and wait for
-what the bot sent.
+Control side: make text / sticker / image / voice / unsupported updates (string
+ids, millisecond dates); group messages carry the "@Bot …" mention Zalo puts in
+the text; queue them for getUpdates, or POST them to the webhook as Zalo does
+(the flat update body) with or without the right ``X-Bot-Api-Secret-Token``;
+post raw bodies; deliver one message twice; wait for what the bot sent.
 """
 
 from __future__ import annotations
@@ -20,13 +24,20 @@ import uuid
 
 from aiohttp import ClientSession, web
 
-from tests.fakes.base import ApiError, FakeServer
+from tests.fakes.base import ApiError, FakeServer, bad_gateway, drop_connection
+
+BOT_NAME = "Bot Hỏi Đáp"
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 class FakeZalo(FakeServer):
-    def __init__(self, token: str = "1459232241454765289:zalo-TEST-token-abc") -> None:
+    def __init__(self, token: str = "1459232241454765289:zalo-TEST-token-abc", can_join_groups: bool = True) -> None:
         super().__init__()
         self.token = token
+        self.can_join_groups = can_join_groups
         self.updates: list[dict] = []
         self.webhook: dict | None = None
         self._ids = itertools.count(1)
@@ -46,6 +57,14 @@ class FakeZalo(FakeServer):
             params = await request.json() if request.can_read_body else {}
         except ValueError:
             return web.json_response({"ok": False, "error_code": 400, "description": "Invalid JSON"}, status=400)
+        fault = self.next_fault(method)
+        if fault == "network":
+            return await drop_connection(request)
+        if fault == 502:
+            return bad_gateway(request)
+        if fault in (500, 429):
+            description = "Quota exceeded" if fault == 429 else "Internal server error"
+            return web.json_response({"ok": False, "error_code": fault, "description": description}, status=fault)
         handler = getattr(self, "api_" + method, None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not found"}, status=404)
@@ -67,7 +86,7 @@ class FakeZalo(FakeServer):
             "id": self.token.split(":")[0],
             "account_name": "bot.HoiDapTest",
             "account_type": "BASIC",
-            "can_join_groups": True,
+            "can_join_groups": self.can_join_groups,
         }
 
     async def api_getUpdates(self, p):
@@ -95,7 +114,7 @@ class FakeZalo(FakeServer):
 
     async def api_sendMessage(self, p):
         text = p.get("text")
-        if not p.get("chat_id") or not isinstance(text, str) or not 1 <= len(text) <= 2000:
+        if not p.get("chat_id") or not isinstance(text, str) or not 1 <= _utf16_len(text) <= 2000:
             raise ApiError("400: text must be 1-2000 characters")
         return {"message_id": uuid.uuid4().hex[:20], "date": int(time.time() * 1000)}
 
@@ -112,7 +131,13 @@ class FakeZalo(FakeServer):
             **content,
         }
 
-    def text_update(self, chat_id: str, user_id: str, name: str, text: str, group: bool = False) -> dict:
+    def text_update(
+        self, chat_id: str, user_id: str, name: str, text: str, group: bool = False, mention: bool = True
+    ) -> dict:
+        """A text message; in a group it carries the "@Bot …" mention (Zalo only delivers group messages
+        that mention the bot or reply to it: ``mention=False`` is such a reply)."""
+        if group and mention:
+            text = f"@{BOT_NAME} {text}"
         return {
             "event_name": "message.text.received",
             "message": self.message(chat_id, user_id, name, group, text=text),
@@ -122,6 +147,7 @@ class FakeZalo(FakeServer):
         content = {
             "sticker": {"sticker": "0e078a2fb66a5f34067b"},
             "image": {"photo": "https://example.invalid/p.jpg"},
+            "voice": {"voice_url": "https://example.invalid/v.aac"},
             "unsupported": {},
         }[kind]
         return {
@@ -130,12 +156,12 @@ class FakeZalo(FakeServer):
         }
 
     async def deliver(self, update, secret: str | None | object = ...) -> int:
-        """Queue for getUpdates, or POST ``{"ok": true, "result": update}`` to the webhook."""
+        """Queue for getUpdates, or POST the update (flat, as Zalo sends it) to the webhook."""
         if self.webhook is None:
             self.updates.append(update)
             self.notify_update()
             return 200
-        return await self.post_raw(json.dumps({"ok": True, "result": update}).encode(), secret)
+        return await self.post_raw(json.dumps(update).encode(), secret)
 
     async def post_raw(self, body: bytes, secret: str | None | object = ...) -> int:
         token = self.webhook["secret_token"] if secret is ... else secret
@@ -145,10 +171,12 @@ class FakeZalo(FakeServer):
         async with ClientSession() as s, s.post(self.webhook["url"], data=body, headers=headers) as r:
             return r.status
 
-    async def say(self, chat_id: str, user_id: str, name: str, text: str, group: bool = False, timeout: float = 30):
+    async def say(
+        self, chat_id: str, user_id: str, name: str, text: str, group: bool = False, timeout: float = 30, mention=True
+    ):
         """Send a text and return the bot's first reply in that chat."""
         before = len(self.calls)
-        await self.deliver(self.text_update(chat_id, user_id, name, text, group))
+        await self.deliver(self.text_update(chat_id, user_id, name, text, group, mention))
         return await self.wait_for(
             "sendMessage", lambda c: c.params["chat_id"] == chat_id, after=before, timeout=timeout
         )

@@ -1,135 +1,489 @@
-"""Build and run the Telegram application (python-telegram-bot 22).
+"""The Telegram channel (python-telegram-bot 22): updates in, conversation core, HTML out.
 
-``build_app`` registers every handler in one place. ``start``/``stop`` run it
-inside an existing asyncio loop (polling or webhook), so the Zalo adapter can
-share the process and tests can drive it against a fake Bot API server.
+This module only maps: an update becomes an :class:`Actor` and one core call; the typed replies
+become Bot API calls (:mod:`.render`). Sending is retried on network errors, 5xx and 429 (honouring
+``retry_after``); a group upgraded to a supergroup is followed to its new id; a chat the bot can no
+longer post in stops its quiz and its officer is told. Updates arrive by long polling or by our own
+webhook endpoint (secret checked in constant time).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from urllib.parse import urlparse
 
-from telegram import BotCommand, Update
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    PollAnswerHandler,
-    PollHandler,
-    filters,
+from telegram import BotCommand, Message, ReplyParameters, Update
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
 )
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
-from bot.channels.ratelimit import UserRateLimiter
-from bot.channels.telegram import admin
-from bot.channels.telegram import handlers as h
-from bot.channels.telegram import quiz as q
+from bot.channels.logs import add_secrets, redact
+from bot.channels.retry import send_retrying
+from bot.channels.telegram import render
 from bot.channels.telegram.ordering import PerMemberUpdateProcessor
+from bot.channels.typing import show_typing
+from bot.channels.webhook import WebhookServer, open_webhook
+from bot.conversation import texts
+from bot.conversation.actions import UploadDecision, decode
+from bot.conversation.actor import CHANNEL as CHANNEL_KIND
+from bot.conversation.actor import GROUP, PRIVATE, Actor, Incoming
+from bot.conversation.core import ChatInfo
+from bot.conversation.replies import QuizPoll, Reply, Toast, Turn, Work
 from bot.errors import ConfigError
+from bot.progress import CallbackProgress
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-# httpx logs each request URL at INFO, and the bot token is part of every Bot API URL.
-logging.getLogger("httpx").setLevel(logging.WARNING)
-logging.getLogger("httpcore").setLevel(logging.WARNING)
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+POLL_WAIT_TRIES, POLL_WAIT_STEP = 20, 0.25
+PROGRESS_EVERY = 1.5  # seconds between progress edits
+TYPING_AFTER = 0.5  # seconds an answer may take before "typing…" is shown
+# Our sender retries 429s itself (tenacity, honouring retry_after); the rate limiter only paces
+# sending to Telegram's 30 messages/s, and its "gave up after 0 retries" log would be noise.
+logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
 
-# The menu members see; officers' quiz commands are described in the README and /help.
 COMMANDS = [
     BotCommand("hoi", "Hỏi về văn bản: /hoi câu hỏi"),
     BotCommand("bxh", "Bảng xếp hạng câu đố của nhóm"),
     BotCommand("help", "Văn bản đang trả lời và cách hỏi"),
+    BotCommand("id", "Mã người dùng của bạn"),
     BotCommand("start", "Giới thiệu trợ lý"),
 ]
 
 
-def build_app(settings: Settings, core) -> Application:
-    """The Telegram application with all handlers registered, talking to ``settings.telegram_base_url``."""
-    if settings.telegram_token is None:
-        raise ConfigError("Chưa cấu hình HOIDAP_TELEGRAM_TOKEN (lấy từ @BotFather).")
-    app = (
-        Application.builder()
-        .token(settings.telegram_token.get_secret_value())
-        .base_url(settings.telegram_base_url)
-        .base_file_url(settings.telegram_base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(PerMemberUpdateProcessor(64))
-        .build()
-    )
-    app.bot_data.update(core=core, settings=settings, limiter=UserRateLimiter(settings.questions_per_minute))
+class ChatLost(Exception):
+    """The bot can no longer post in that chat (kicked, blocked, chat gone)."""
 
-    messages = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
-    app.add_handler(CommandHandler("start", h.start))
-    app.add_handler(CommandHandler("help", h.help_command))
-    app.add_handler(CommandHandler("hoi", h.hoi))
-    for name, fn in (
-        ("quiz_on", q.quiz_on),
-        ("quiz_off", q.quiz_off),
-        ("quiz_now", q.quiz_now),
-        ("quiz_preview", q.quiz_preview),
-        ("quiz_skip", q.quiz_skip),
-        ("quiz_stats", q.quiz_stats),
-        ("bxh", q.leaderboard),
-        ("officer_add", q.officer_add),
-        ("officer_remove", q.officer_remove),
-    ):
-        app.add_handler(CommandHandler(name, fn))
-    for name, fn in (
-        ("docs", admin.docs_command),
-        ("reindex", admin.reindex_command),
-        ("rollback", admin.rollback_command),
-        ("unanswered", admin.unanswered_command),
-    ):
-        app.add_handler(CommandHandler(name, fn))
-    app.add_handler(MessageHandler(filters.Document.ALL & filters.UpdateType.MESSAGE, admin.on_document))
-    app.add_handler(CallbackQueryHandler(admin.on_upload_button, pattern=r"^u\|"))
-    app.add_handler(PollAnswerHandler(q.on_poll_answer))
-    app.add_handler(PollHandler(q.on_poll))
-    app.add_handler(CallbackQueryHandler(h.on_button))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & messages, h.on_text))
-    app.add_handler(
-        MessageHandler(
-            ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGE, h.on_not_text
+
+def _kind(chat_type: str) -> str:
+    if chat_type == ChatType.PRIVATE:
+        return PRIVATE
+    return CHANNEL_KIND if chat_type == ChatType.CHANNEL else GROUP
+
+
+def retry_wait(error: BaseException) -> float | None:
+    """Seconds to wait before retrying a failed call (0: backoff), None: do not retry."""
+    if isinstance(error, RetryAfter):
+        after = error.retry_after
+        return after.total_seconds() if hasattr(after, "total_seconds") else float(after)
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        return 0.0  # connection errors, timeouts, 5xx (502 pages included)
+    return None
+
+
+def _lost(error: TelegramError) -> str | None:
+    """Why a chat is lost for good, or None."""
+    if isinstance(error, Forbidden):
+        return "forbidden"
+    if isinstance(error, BadRequest) and "chat not found" in str(error).lower():
+        return "chat_not_found"
+    return None
+
+
+class TelegramChannel:
+    def __init__(self, settings: Settings, assistant, scheduler=None) -> None:
+        if settings.telegram_token is None:
+            raise ConfigError("Chưa cấu hình HOIDAP_TELEGRAM_TOKEN (lấy từ @BotFather).")
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        add_secrets(settings.telegram_token.get_secret_value(), secret)  # before PTB can log a URL
+        self.settings = settings
+        self.conv = assistant.conversation()
+        self.scheduler = scheduler
+        self.typing_after = TYPING_AFTER
+        self._tasks: set[asyncio.Task] = set()
+        self._webhook: WebhookServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        builder = (
+            Application.builder()
+            .token(settings.telegram_token.get_secret_value())
+            .base_url(settings.telegram_base_url)
+            .base_file_url(settings.telegram_base_file_url)
+            .rate_limiter(AIORateLimiter(max_retries=0))
+            .concurrent_updates(PerMemberUpdateProcessor(64))
         )
-    )
-    app.add_error_handler(h.on_error)
-    return app
+        if settings.telegram_mode == "webhook":
+            builder = builder.updater(None)  # our own endpoint checks the secret in constant time
+        self.app = builder.build()
+        self.app.add_handler(TypeHandler(Update, self.on_update))
+        self.app.add_error_handler(self.on_error)
 
+    @property
+    def bot(self):
+        return self.app.bot
 
-async def on_startup(app: Application) -> None:
-    """Publish the command menu (``setMyCommands``) and re-register quiz schedules from the database."""
-    await app.bot.set_my_commands(COMMANDS)
-    count = await q.register_schedules(app)
-    log.info("telegram: %d quiz schedule(s) registered", count)
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect (a bad token or base URL is one clear line), then receive updates."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            await self.app.initialize()
+        except InvalidToken as e:
+            raise ConfigError(f"Telegram từ chối token (HOIDAP_TELEGRAM_TOKEN): {redact(str(e))}") from None
+        except TelegramError as e:  # unreachable, a proxy's error page, a malformed base URL
+            detail = redact(str(e)).split(". Parsing the server response")[0]
+            raise ConfigError(
+                f"Không kết nối được Telegram Bot API tại {redact(self.settings.telegram_base_url)}: {detail}"
+            ) from None
+        self.conv.register_channel(CHANNEL, polls=True, bot_name=self.bot.username, resolve=self._resolve)
+        try:
+            await self.bot.set_my_commands(COMMANDS)
+        except TelegramError as e:
+            log.warning("telegram: the command menu was not published: %s", e)
+        await self.app.start()
+        if self.settings.telegram_mode == "webhook":
+            await self._start_webhook()
+        else:
+            await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("telegram: polling as @%s", self.bot.username)
+        if self.scheduler is not None:
+            self.scheduler.register(CHANNEL, self.send_claim)
 
-
-async def start(app: Application, settings: Settings) -> None:
-    """Initialize and start receiving updates in the running loop (polling or webhook)."""
-    await app.initialize()
-    await on_startup(app)
-    await app.start()
-    if settings.telegram_mode == "webhook":
-        if not settings.webhook_url or settings.webhook_secret is None:
-            raise ConfigError("Chế độ webhook cần HOIDAP_WEBHOOK_URL và HOIDAP_WEBHOOK_SECRET.")
-        await app.updater.start_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=Update.ALL_TYPES,
+    async def _start_webhook(self) -> None:
+        s = self.settings
+        self._webhook, secret = await open_webhook(
+            s.webhook_url,
+            s.webhook_secret,
+            s.webhook_listen,
+            s.webhook_port,
+            SECRET_HEADER,
+            self._accept,
+            "Chế độ webhook cần HOIDAP_WEBHOOK_URL và HOIDAP_WEBHOOK_SECRET.",
         )
-        log.info("telegram: webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
-    else:
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        log.info("telegram: polling")
+        await self.bot.set_webhook(s.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        log.info("telegram: webhook on %s:%s", self.settings.webhook_listen, self.settings.webhook_port)
+
+    def _accept(self, body: object) -> None:
+        update = Update.de_json(body, self.bot) if isinstance(body, dict) else None
+        if update is not None:
+            self.app.update_queue.put_nowait(update)
+
+    async def stop(self) -> None:
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    def _background(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)  # keep a reference until it ends
+        task.add_done_callback(self._tasks.discard)
+
+    def _resolve(self, ref: str) -> ChatInfo | None:
+        """A chat named in a command ("@kenh", "-100…"), looked up from a worker thread."""
+        try:
+            chat = asyncio.run_coroutine_threadsafe(self.bot.get_chat(ref), self._loop).result(timeout=30)
+        except (TelegramError, TimeoutError):
+            return None
+        return ChatInfo(str(chat.id), _kind(chat.type), chat.title or chat.full_name)
+
+    # --- updates in ------------------------------------------------------------------------------
+    def _actor(self, update: Update) -> Actor:
+        chat, user = update.effective_chat, update.effective_user
+        return Actor(
+            CHANNEL,
+            str(user.id if user else chat.id),
+            str(chat.id),
+            _kind(chat.type),
+            user.full_name if user else (chat.title or ""),
+            chat.title or chat.full_name,
+        )
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await self._on_tap(update)
+        elif update.poll_answer is not None:
+            await self._on_poll_answer(update)
+        elif update.poll is not None:
+            await self._on_poll(update)
+        elif update.my_chat_member is not None:
+            await self._on_membership(update)
+        elif update.channel_post is not None or update.edited_channel_post is not None:
+            return  # a channel's own posts are not questions
+        elif update.effective_message is not None:
+            await self._on_message(update, update.effective_message)
+
+    async def _on_message(self, update: Update, message: Message) -> None:
+        if message.migrate_to_chat_id is not None:
+            await asyncio.to_thread(
+                self.conv.chat_migrated, CHANNEL, str(message.chat.id), str(message.migrate_to_chat_id)
+            )
+            return
+        if message.from_user is None or message.from_user.is_bot:
+            return
+        actor = self._actor(update)
+        if message.document is not None:
+            await self._on_document(actor, message)
+            return
+        text = message.text if message.text is not None else message.caption
+        if text is None:
+            if not message.new_chat_members and not message.left_chat_member:
+                await self.send_turn(actor, await asyncio.to_thread(self.conv.other, actor, "media"), message)
+            return
+        incoming = self._incoming(message, text, edited=update.edited_message is not None)
+        done = asyncio.Event()
+        if self.conv.will_answer(actor, incoming):
+            self._background(
+                show_typing(
+                    lambda: self.bot.send_chat_action(message.chat.id, ChatAction.TYPING), self.typing_after, done
+                )
+            )
+        try:
+            turn = await asyncio.to_thread(self.conv.text, actor, incoming)
+        finally:
+            done.set()
+        await self.send_turn(actor, turn, message)
+
+    def _incoming(self, message: Message, text: str, edited: bool) -> Incoming:
+        username = (self.bot.username or "").lower()
+        entities = message.parse_entities() if message.text is not None else message.parse_caption_entities()
+        mentioned = any(
+            (e.type == "mention" and value.lower() == f"@{username}")
+            or (e.type == "text_mention" and e.user is not None and e.user.id == self.bot.id)
+            for e, value in entities.items()
+        )
+        if mentioned and username:
+            text = " ".join(w for w in text.split() if w.lower() != f"@{username}")
+        replied = message.reply_to_message
+        reply_to_bot = replied is not None and replied.from_user is not None and replied.from_user.id == self.bot.id
+        private = message.chat.type == ChatType.PRIVATE
+        return Incoming(
+            text=text,
+            addressed=private or mentioned or reply_to_bot,
+            mentioned=mentioned,
+            reply_to_bot=reply_to_bot,
+            reply_to_quiz=reply_to_bot and replied.poll is not None,
+            reply_to_user=str(replied.from_user.id) if replied is not None and replied.from_user else None,
+            edited=edited,
+        )
+
+    async def _on_document(self, actor: Actor, message: Message) -> None:
+        doc = message.document
+        name = doc.file_name or "tai-lieu"
+        refused = await asyncio.to_thread(self.conv.check_upload, actor, name, doc.file_size)
+        if refused is None:
+            telegram_file = await self.bot.get_file(doc.file_id)
+            data = bytes(await telegram_file.download_as_bytearray())
+            refused = await asyncio.to_thread(self.conv.upload, actor, name, data)
+        await self.send_turn(actor, refused, message)
+
+    async def _on_tap(self, update: Update) -> None:
+        query = update.callback_query
+        if query.message is None:
+            await query.answer()
+            return
+        actor = self._actor(update)
+        turn = Turn()
+        try:
+            turn = await asyncio.to_thread(self.conv.tap, actor, query.data or "")
+        finally:  # always stop the button's spinner
+            toast = next((r for r in turn.replies if isinstance(r, Toast)), None)
+            with contextlib.suppress(TelegramError):
+                await query.answer(toast.text or None if toast else None, show_alert=bool(toast and toast.alert))
+        if isinstance(decode(query.data or ""), UploadDecision) and not any(
+            isinstance(r, Toast) and r.alert for r in turn.replies
+        ):
+            with contextlib.suppress(TelegramError):
+                await query.edit_message_reply_markup(None)
+        turn.replies = [r for r in turn.replies if not isinstance(r, Toast)]
+        await self.send_turn(actor, turn, None)
+
+    async def _poll_known(self, poll_id: str) -> bool:
+        """An answer can overtake the recording of its own poll (a member faster than our database
+        write after sendPoll returned): wait briefly. Polls we never sent stay unknown."""
+        for _ in range(POLL_WAIT_TRIES):
+            if await asyncio.to_thread(self.conv.knows_poll, CHANNEL, poll_id):
+                return True
+            await asyncio.sleep(POLL_WAIT_STEP)
+        log.info("telegram: update for unknown poll %s ignored", poll_id)
+        return False
+
+    async def _on_poll_answer(self, update: Update) -> None:
+        answer = update.poll_answer
+        if answer.user is None or not await self._poll_known(answer.poll_id):
+            return  # voted as a chat (not attributable to a person), or not our poll
+        option = answer.option_ids[0] if answer.option_ids else None
+        await asyncio.to_thread(
+            self.conv.poll_answer, CHANNEL, str(answer.user.id), answer.user.full_name, answer.poll_id, option
+        )
+
+    async def _on_poll(self, update: Update) -> None:
+        poll = update.poll
+        if await self._poll_known(poll.id):
+            await asyncio.to_thread(
+                self.conv.poll_counts, CHANNEL, poll.id, poll.total_voter_count, [o.voter_count for o in poll.options]
+            )
+
+    async def _on_membership(self, update: Update) -> None:
+        change = update.my_chat_member
+        if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            await self._chat_lost(str(change.chat.id), f"my_chat_member:{change.new_chat_member.status}")
+
+    async def _chat_lost(self, chat_id: str, reason: str) -> None:
+        for notice in await asyncio.to_thread(self.conv.chat_lost, CHANNEL, chat_id, reason):
+            try:
+                await self._send_reply(notice.to, notice, None)
+            except (TelegramError, ChatLost) as e:
+                log.warning("telegram: could not tell the officer %s: %s", notice.to, e)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Anything unexpected: logged with its traceback (secrets masked); the member told briefly."""
+        log.error("telegram: error while handling update %s", getattr(update, "update_id", "?"), exc_info=context.error)
+        if (
+            isinstance(update, Update)
+            and update.effective_message
+            and update.effective_chat
+            and update.effective_chat.type == ChatType.PRIVATE
+            and not isinstance(context.error, TelegramError)
+        ):
+            with contextlib.suppress(TelegramError):
+                await update.effective_message.reply_text(texts.ERROR)
+
+    # --- replies out ------------------------------------------------------------------------------
+    async def _call(self, chat_id: str, send, what: str):
+        """``send(chat_id)`` with retries; follows a migrated group; a lost chat raises ChatLost."""
+        try:
+            return await send_retrying(lambda: send(chat_id), retry_wait, f"telegram {what}")
+        except ChatMigrated as e:
+            new = str(e.new_chat_id)
+            await asyncio.to_thread(self.conv.chat_migrated, CHANNEL, chat_id, new)
+            return await self._call(new, send, what)
+        except TelegramError as e:
+            reason = _lost(e)
+            if reason is None:
+                raise
+            await self._chat_lost(chat_id, reason)
+            raise ChatLost(str(e)) from e
+
+    async def send_turn(self, actor: Actor, turn: Turn, replying_to: Message | None) -> bool:
+        """Send every reply; True if all were delivered. The turn is told either way (logging)."""
+        ok = True
+        for reply in turn.replies:
+            try:
+                if reply.to is not None and reply.to != actor.chat_id:
+                    await self._send_elsewhere(actor, reply, replying_to)
+                else:
+                    await self._send_reply(actor.chat_id, reply, replying_to)
+            except (TelegramError, ChatLost) as e:
+                ok = False
+                log.warning("telegram: a reply to %s was not delivered: %s", actor.chat_id, e)
+        turn.done(ok and bool(turn.replies))
+        return ok
+
+    async def _send_elsewhere(self, actor: Actor, reply: Reply, replying_to: Message | None) -> None:
+        try:
+            await self._send_reply(reply.to, reply, None)
+        except (TelegramError, ChatLost):
+            if reply.fallback is None:
+                raise
+            await self._send_reply(actor.chat_id, reply.fallback, replying_to)
+            return
+        if reply.receipt is not None:
+            await self._send_reply(actor.chat_id, reply.receipt, replying_to)
+
+    async def _send_reply(self, chat_id: str, reply: Reply, replying_to: Message | None) -> None:
+        if isinstance(reply, QuizPoll):
+            await self.send_quiz(chat_id, reply)
+            return
+        if isinstance(reply, Work):
+            await self._run_work(chat_id, reply)
+            return
+        quote = (
+            ReplyParameters(replying_to.message_id, allow_sending_without_reply=True)
+            if replying_to is not None and replying_to.chat.type != ChatType.PRIVATE
+            else None
+        )
+        for i, message in enumerate(render.messages(reply)):
+            await self._call(
+                chat_id,
+                lambda cid, m=message, q=quote if i == 0 else None: self.bot.send_message(
+                    cid,
+                    m.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=m.keyboard,
+                    reply_parameters=q,
+                    disable_web_page_preview=True,
+                ),
+                "sendMessage",
+            )
+
+    async def send_quiz(self, chat_id: str, poll: QuizPoll) -> None:
+        """Close the chat's earlier quiz polls, post this one, record it as sent."""
+        for message_id in poll.close:
+            with contextlib.suppress(TelegramError, ValueError):
+                await self.bot.stop_poll(chat_id, int(message_id))
+        q = poll.question
+        sent = await self._call(
+            chat_id,
+            lambda cid: self.bot.send_poll(
+                cid,
+                q.question,
+                q.options,
+                type="quiz",
+                correct_option_ids=[q.correct],
+                allows_revoting=False,  # the first answer is the one that counts
+                is_anonymous=poll.anonymous,
+                explanation=q.explanation or None,
+                open_period=poll.open_period,
+            ),
+            "sendPoll",
+        )
+        await asyncio.to_thread(self.conv.quiz_sent, poll.delivery_id, sent.poll.id, str(sent.message_id))
+
+    async def send_claim(self, claim, poll: QuizPoll) -> None:
+        """The scheduler's quiz for a chat: sent, or left for a retry, or given up if the chat is lost."""
+        try:
+            await self.send_quiz(claim.chat_id, poll)
+        except ChatLost:
+            await asyncio.to_thread(self.conv.quiz_failed, claim.delivery_id, False)
+        except TelegramError:
+            await asyncio.to_thread(self.conv.quiz_failed, claim.delivery_id, True)
+            raise
+
+    async def _run_work(self, chat_id: str, work: Work) -> None:
+        """A long job: one status message edited with progress, then the result."""
+        title = f"⏳ {work.title}…"
+        status = await self._call(chat_id, lambda cid: self.bot.send_message(cid, title), "sendMessage")
+        state = {"text": title}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            state["text"] = f"⏳ {work.title}\n{stage}: {done}/{total}"
+
+        task = asyncio.ensure_future(asyncio.to_thread(work.run, CallbackProgress(on_progress)))
+        shown = title
+        while not task.done():
+            await asyncio.wait({task}, timeout=PROGRESS_EVERY)
+            if state["text"] != shown and not task.done():
+                shown = state["text"]
+                with contextlib.suppress(TelegramError):  # progress is best effort
+                    await status.edit_text(shown)
+        results = task.result()
+        first, rest = (results[0], results[1:]) if results else (None, [])
+        if first is not None:
+            parts = render.messages(first)
+            if len(parts) == 1:
+                await self._call(
+                    chat_id, lambda cid: status.edit_text(parts[0].html, parse_mode=ParseMode.HTML), "editMessageText"
+                )
+            else:
+                rest = [first, *rest]
+        for reply in rest:
+            await self._send_reply(chat_id, reply, None)
 
 
-async def stop(app: Application) -> None:
-    """Stop receiving updates and release resources."""
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    await app.shutdown()
+def build_app(settings: Settings, assistant, scheduler=None) -> TelegramChannel:
+    """The Telegram channel for ``settings`` (tests and the runner start and stop it)."""
+    return TelegramChannel(settings, assistant, scheduler)

@@ -1,99 +1,86 @@
-"""Telegram message bodies (HTML, every piece of user and document text escaped) and keyboards."""
+"""Replies as Telegram messages: HTML (every text escaped), cut under 4,096 UTF-16 units with tags
+closed and reopened across cuts, inline keyboards carrying encoded actions."""
 
 from __future__ import annotations
 
-from html import escape
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answer import format as wording
-from bot.answer.model import Answer, Suggestion
-from bot.channels.split import split_message
+from bot.channels.split import split_blocks
+from bot.conversation import texts
+from bot.conversation.actions import encode
+from bot.conversation.replies import Choice, Confirm, DocumentPreview, Listing, Quote, Refusal, Reply, Text, Toast
 
 MESSAGE_LIMIT = 4096
 BUTTON_LABEL = 60
+
+
+@dataclass
+class Message:
+    html: str
+    keyboard: InlineKeyboardMarkup | None = None
 
 
 def _short(text: str, limit: int = BUTTON_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def answer_html(answer: Answer) -> list[str]:
-    """The reply as one or more HTML messages under Telegram's 4096-character limit."""
-    if answer.found and answer.source is not None:
-        if answer.kind == "meta":
-            body = f"{escape(answer.answer)}\n\n📄 <i>Theo tiêu đề văn bản:</i> {escape(answer.source.document)}"
-            return split_message(body, MESSAGE_LIMIT)
-        head = wording.context_line(answer)
-        quote = escape(answer.answer)
-        cite = f"📄 {escape(answer.source.citation)}"
-        parts = [f"<b>{escape(head)}</b>"] if head else []
-        pieces = split_message(quote, MESSAGE_LIMIT - 200)
-        if len(pieces) == 1:
-            parts.append(f"<blockquote>{pieces[0]}</blockquote>")
-            parts.append(cite)
-            return split_message("\n\n".join(parts), MESSAGE_LIMIT)
-        # A long official answer: each piece quoted on its own, the citation at the end.
-        messages = []
-        for i, piece in enumerate(pieces):
-            prefix = "\n\n".join(parts) + "\n\n" if i == 0 and parts else ""
-            suffix = "\n\n" + cite if i == len(pieces) - 1 else ""
-            messages.append(f"{prefix}<blockquote>{piece}</blockquote>{suffix}")
-        return messages
-    if answer.kind == "empty":
-        return [escape(wording.EMPTY)]
-    if answer.kind == "smalltalk":
-        return [escape(wording.SMALLTALK)]
-    text = escape(wording.NOT_FOUND)
-    text += "\n\n" + (
-        f"<b>{escape(wording.SUGGEST_HEADER)}</b>" if answer.suggestions else escape(wording.NO_SUGGESTION)
-    )
-    return [text]
-
-
-def question_button(s: Suggestion, prefix: str = "") -> InlineKeyboardButton:
-    label = f"Câu {s.question_number}: {s.question}" if s.question_number is not None else s.question
-    return InlineKeyboardButton(_short(prefix + label), callback_data=f"a|{s.doc_id}|{s.question_number}")
-
-
-def answer_keyboard(answer: Answer, question_id: int | None) -> InlineKeyboardMarkup | None:
-    """Full-answer button for an item, related questions, feedback; or the suggestions."""
+def keyboard(choices: tuple[Choice, ...], one_row: bool = False) -> InlineKeyboardMarkup | None:
+    """One button per row, except 👍/👎 (and confirm/cancel) side by side."""
     rows: list[list[InlineKeyboardButton]] = []
-    if answer.found and answer.source is not None and answer.kind != "meta":
-        src = answer.source
-        if answer.kind == "item" and src.question_number is not None:
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        "📖 Xem toàn văn câu trả lời", callback_data=f"a|{src.doc_id}|{src.question_number}"
-                    )
-                ]
-            )
-        rows.extend([question_button(s, "↪ ")] for s in answer.related[:2] if s.question_number is not None)
-        if question_id is not None:
-            rows.append(
-                [
-                    InlineKeyboardButton("👍 Hữu ích", callback_data=f"f|{question_id}|1"),
-                    InlineKeyboardButton("👎 Chưa đúng", callback_data=f"f|{question_id}|-1"),
-                ]
-            )
-    elif answer.suggestions:
-        rows.extend([question_button(s)] for s in answer.suggestions if s.question_number is not None)
+    paired: list[InlineKeyboardButton] = []
+    for c in choices:
+        button = InlineKeyboardButton(_short(c.label), callback_data=encode(c.action))
+        if c.buttons_only or one_row:
+            paired.append(button)
+        else:
+            rows.append([button])
+    if paired:
+        rows.append(paired)
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def help_html(documents) -> str:
-    lines = [
-        "<b>Trợ lý Hỏi–Đáp văn bản của Tỉnh ủy</b>",
-        "Tôi trả lời bằng <b>nguyên văn</b> câu trả lời chính thức, kèm nguồn (văn bản, câu hỏi, mục).",
-        "",
-        "<b>Cách hỏi</b>",
-        "• Nhắn tin riêng: gõ câu hỏi, có dấu hay không dấu đều được.",
-        "• Trong nhóm: <code>/hoi câu hỏi</code>, hoặc nhắc tên tôi, hoặc trả lời tin nhắn của tôi.",
-        "",
-        "<b>Văn bản tôi đang trả lời</b>",
-    ]
-    for d in documents:
-        lines.append(f"• {escape(d.name)} — {d.questions} câu hỏi–đáp" if d.questions else f"• {escape(d.name)}")
-        lines.append(f"  <i>{escape(_short(d.title, 160))}</i>")
-    return "\n".join(lines)
+def blocks(reply: Reply) -> list[tuple]:
+    """The reply as (tag, plain text[, separator]) blocks."""
+    match reply:
+        case Quote(answer=answer) if answer.kind == "meta" and answer.source is not None:
+            return [(None, answer.answer), ("i", "📄 " + texts.META_SOURCE.format(document=answer.source.document))]
+        case Quote(answer=answer):
+            head = wording.context_line(answer)
+            out = [("b", head)] if head else []
+            out.append(("blockquote", answer.answer))
+            out.append((None, "📄 " + answer.source.citation))
+            return out
+        case Refusal():
+            tail = ("b", texts.SUGGEST_HEADER) if reply.choices else (None, texts.NO_SUGGESTION)
+            return [(None, texts.NOT_FOUND), tail]
+        case Confirm():
+            return [("b", texts.CONFIRM.format(question=reply.question))]
+        case DocumentPreview():
+            return [("b", reply.title), (None, "\n".join(reply.lines), "\n")]
+        case Listing():
+            out = [("b", reply.title)]
+            for name, rows in reply.sections:
+                if name:
+                    out.append(("b", name, "\n\n"))
+                out.append((None, "\n".join(rows), "\n" if name else "\n\n"))
+            if reply.footer:
+                out.append(("i", reply.footer))
+            return out
+        case Toast(text=text):
+            return [(None, text)] if text else []
+        case Text(text=text, title=title):
+            return ([("b", title)] if title else []) + [(None, text)]
+    return []
+
+
+def messages(reply: Reply) -> list[Message]:
+    """The HTML messages of a reply; its keyboard rides on the last one."""
+    parts = split_blocks(blocks(reply), MESSAGE_LIMIT)
+    if not parts:
+        return []
+    out = [Message(p) for p in parts]
+    out[-1].keyboard = keyboard(reply.choices, one_row=isinstance(reply, DocumentPreview))
+    return out

@@ -1,12 +1,10 @@
-"""Per-user limit on incoming questions (sliding window), shared by the channels."""
+"""Per-member limit on incoming questions (sliding window), applied by the core for every channel."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
-
-SLOW_DOWN = "Bạn đang hỏi hơi nhanh. Vui lòng đợi khoảng một phút rồi hỏi tiếp nhé."
 
 
 class UserRateLimiter:

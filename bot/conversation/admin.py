@@ -1,0 +1,238 @@
+"""Admins: officers, documents (upload → preview → confirm, remove), rebuilds, rollback, the
+unanswered report. Document output stays in private chats."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import tempfile
+from pathlib import Path
+
+from bot.conversation import texts
+from bot.conversation.actions import UploadDecision
+from bot.conversation.actor import Actor, Incoming
+from bot.conversation.replies import Choice, DocumentPreview, Listing, Text, Toast, Turn, Work
+from bot.errors import HoidapError, UserInputError
+from bot.storage import repository
+
+log = logging.getLogger(__name__)
+UPLOAD_TTL = 3600.0  # seconds an unconfirmed upload is kept
+MAX_DAYS = 3650
+SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+
+
+# --- officers ------------------------------------------------------------------------------------
+def _officer_target(actor: Actor, message: Incoming, args: list[str], verb: str) -> str:
+    if args and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args[0]):
+        return args[0]
+    if message.reply_to_user:
+        return message.reply_to_user
+    raise UserInputError(texts.OFFICER_USAGE.format(verb=verb))
+
+
+def officer_add(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    user = _officer_target(actor, message, args, "add")
+    done = core.roles.grant(actor, user)
+    return Turn([Text(text=(texts.OFFICER_ADDED if done else texts.OFFICER_ALREADY).format(user=user))])
+
+
+def officer_remove(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    user = _officer_target(actor, message, args, "remove")
+    done = core.roles.revoke(actor, user)
+    return Turn([Text(text=(texts.OFFICER_REMOVED if done else texts.OFFICER_NOT).format(user=user))])
+
+
+# --- reports and index ------------------------------------------------------------------------------
+def docs(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    lines = [
+        texts.DOCS_ROW.format(doc_id=d.doc_id, name=d.name, questions=d.questions) for d in core.assistant.documents()
+    ]
+    versions = core.assistant.index_versions()
+    active = next((v for v in versions if v.active), None)
+    footer = texts.DOCS_INDEX.format(name=active.name, built=active.built_at, count=len(versions)) if active else None
+    return Turn([Listing(title=texts.DOCS_TITLE, sections=[(None, lines)], footer=footer)])
+
+
+def unanswered(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    days = 30
+    if args:
+        if not args[0].isdigit() or not 1 <= int(args[0][:6]) <= MAX_DAYS:
+            raise UserInputError(texts.DAYS_USAGE.format(max=MAX_DAYS))
+        days = int(args[0])
+    rows = core.assistant.unanswered(days, 15)
+    if not rows:
+        return Turn([Text(text=texts.UNANSWERED_NONE.format(days=days))])
+    lines = [texts.UNANSWERED_ROW.format(count=r.count, question=r.question[:200]) for r in rows]
+    return Turn(
+        [
+            Listing(
+                title=texts.UNANSWERED_TITLE.format(days=days),
+                sections=[(None, lines)],
+                footer=texts.UNANSWERED_HINT,
+            )
+        ]
+    )
+
+
+def build_summary(result) -> str:
+    lines = [
+        texts.REBUILT.format(
+            version=result.version,
+            seconds=result.seconds,
+            documents=len(result.documents),
+            groups=result.groups,
+            embedded=result.embedded,
+            cached=result.cached,
+        )
+    ]
+    for d in result.documents:
+        meta, counts = d["meta"], d["counts"]
+        name = f"{meta.get('doc_type') or 'Văn bản'} {meta.get('number') or d['file']}"
+        if counts["questions"]:
+            lines.append(texts.REBUILT_DOC_QA.format(name=name, questions=counts["questions"], items=counts["items"]))
+        else:
+            lines.append(texts.REBUILT_DOC_SECTIONS.format(name=name, sections=counts["sections"]))
+    lines += [f"⚠️ {n}" for n in result.notices]
+    return "\n".join(lines)
+
+
+def _work(title: str, job) -> Work:
+    def run(progress):
+        try:
+            return [Text(text=job(progress))]
+        except HoidapError as e:
+            return [Text(text=texts.FAILED.format(error=e))]
+
+    return Work(title=title, run=run)
+
+
+def reindex(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    return Turn([_work(texts.REINDEXING, lambda progress: build_summary(core.assistant.build(progress=progress)))])
+
+
+def rollback(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    try:
+        name = core.assistant.rollback(args[0] if args else None)
+    except HoidapError as e:
+        return Turn([Text(text=texts.ROLLBACK_FAILED.format(error=e))])
+    return Turn([Text(text=texts.ROLLED_BACK.format(name=name))])
+
+
+def remove(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    if len(args) != 1:
+        raise UserInputError(texts.REMOVE_USAGE)
+
+    def job(progress) -> str:
+        path, result = core.assistant.remove_document(args[0], progress=progress)
+        return texts.REMOVED.format(file=path.name) + "\n" + build_summary(result)
+
+    return Turn([_work(texts.REINDEXING, job)])
+
+
+# --- uploads -------------------------------------------------------------------------------------------
+def check_upload(core, actor: Actor, filename: str, size: int | None) -> Turn | None:
+    if not actor.private:
+        return Turn()  # files shared in groups are not for the bot
+    if not core.roles.is_admin(actor):
+        return Turn([Text(text=texts.NOT_ADMIN_DOCS)])
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        return Turn([Text(text=texts.UPLOAD_UNSUPPORTED.format(name=filename, suffix=suffix or "(không có đuôi)"))])
+    limit = core.settings.max_upload_bytes
+    if size is not None and size > limit:
+        return Turn(
+            [
+                Text(
+                    text=texts.UPLOAD_TOO_LARGE.format(
+                        name=filename, size=size / 1048576, limit=core.settings.max_upload_mb
+                    )
+                )
+            ]
+        )
+    return None
+
+
+def _staged(core, token: str, filename: str, data: bytes) -> Path:
+    """The bytes in a file of ours (named by token, never by the user's name), for the parser."""
+    folder = core.settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=token, suffix=Path(filename).suffix.lower(), dir=folder)
+    with open(fd, "wb") as f:
+        f.write(data)
+    return Path(name)
+
+
+def preview_lines(summary) -> tuple[str, list[str]]:
+    """What the admin checks before confirming: title, number, date, issuer, counts, first questions,
+    what it replaces and how it differs, warnings."""
+    lines = [texts.PREVIEW_NUMBER.format(number=summary.number or texts.PREVIEW_NO_NUMBER)]
+    if getattr(summary, "date", None):
+        lines.append(texts.PREVIEW_DATE.format(date=summary.date))
+    if getattr(summary, "issuer", None):
+        lines.append(texts.PREVIEW_ISSUER.format(issuer=summary.issuer))
+    if summary.questions:
+        lines.append(texts.PREVIEW_QA.format(questions=summary.questions, items=summary.items))
+    else:
+        lines.append(texts.PREVIEW_SECTIONS.format(sections=summary.sections))
+    per_question = getattr(summary, "items_per_question", None) or {}
+    if per_question:
+        lines.append(
+            texts.PREVIEW_ITEMS.format(items=", ".join(f"câu {q}: {n}" for q, n in sorted(per_question.items())))
+        )
+    lines += [f"• {q[:150]}" for q in summary.first_questions]
+    if summary.replaces:
+        lines.append("⚠️ " + texts.PREVIEW_REPLACES.format(file=summary.replaces))
+    changes = getattr(summary, "changes", None) or []
+    if changes:
+        lines.append(texts.PREVIEW_CHANGES)
+        lines += [f"  {c}" for c in changes]
+    lines += [f"⚠️ {w}" for w in summary.warnings]
+    return f"📄 {summary.title}", lines
+
+
+def upload(core, actor: Actor, filename: str, data: bytes) -> Turn:
+    refused = check_upload(core, actor, filename, len(data))
+    if refused is not None:
+        return refused
+    token = secrets.token_urlsafe(12)
+    staged = _staged(core, token, filename, data)
+    try:
+        summary = core.assistant.preview_document(staged, filename)
+    except HoidapError as e:
+        return Turn([Text(text=texts.UPLOAD_REFUSED.format(error=e))])
+    finally:
+        staged.unlink(missing_ok=True)
+    # Kept in the database, not in this process: any process may receive the confirmation tap.
+    repository.store_upload(core.db, token, actor.channel, actor.user_id, filename, data, UPLOAD_TTL)
+    title, lines = preview_lines(summary)
+    choices = (
+        Choice(texts.UPLOAD_CONFIRM, UploadDecision(token, True), key="1"),
+        Choice(texts.UPLOAD_CANCEL, UploadDecision(token, False), key="2"),
+    )
+    return Turn([DocumentPreview(summary=summary, title=title, lines=lines, choices=choices)])
+
+
+def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
+    if not core.roles.is_admin(actor):
+        return Turn([Toast(text=texts.NOT_ADMIN_DOCS, alert=True)])
+    pending = repository.peek_upload(core.db, token)
+    if pending is None or pending.user_id != actor.user_id or pending.channel != actor.channel:
+        return Turn([Toast(text=texts.UPLOAD_EXPIRED, alert=True)])
+    pending = repository.take_upload(core.db, token)  # one tap wins, in any process
+    if pending is None:
+        return Turn([Toast(text=texts.UPLOAD_EXPIRED, alert=True)])
+    if not accept:
+        return Turn([Toast(text=texts.UPLOAD_CANCELLED), Text(text=texts.UPLOAD_CANCELLED)])
+    filename, data = pending.filename, pending.data
+
+    def job(progress) -> str:
+        staged = _staged(core, token, filename, data)
+        try:
+            summaries, result = core.assistant.add_documents([(staged, filename)], replace=True, progress=progress)
+        finally:
+            staged.unlink(missing_ok=True)
+        added = ", ".join(s.name for s in summaries)
+        return texts.ADDED.format(names=added) + "\n" + build_summary(result)
+
+    return Turn([Toast(text=texts.UPLOAD_WORKING + "…"), _work(texts.UPLOAD_WORKING, job)])

@@ -1,0 +1,131 @@
+"""Asking: a question becomes a quote with its citation, a "did you mean" confirmation, or a polite
+refusal with suggestions. The question is logged once its reply was delivered (in the background)."""
+
+from __future__ import annotations
+
+import secrets
+
+from bot.answer.model import Answer, Suggestion
+from bot.conversation import texts
+from bot.conversation.actions import ConfirmAnswer, Feedback, ShowAnswer, resolve_doc
+from bot.conversation.actor import Actor
+from bot.conversation.replies import Choice, Confirm, Quote, Refusal, Reply, Text, Toast, Turn
+from bot.storage import repository
+
+MAX_QUESTION = 1000
+
+
+def new_ref() -> str:
+    """An unguessable reference for a question's buttons (the log row comes later)."""
+    return secrets.token_urlsafe(9)  # 12 characters
+
+
+def question_choice(s: Suggestion, prefix: str = "", key: str | None = None) -> Choice:
+    label = texts.QUESTION_LABEL.format(number=s.question_number, question=s.question)
+    return Choice(prefix + label, ShowAnswer(s.doc_id, s.question_number), key=key)
+
+
+def replies_for(answer: Answer, ref: str | None) -> list[Reply]:
+    """The replies for an answer; ``ref`` (the logged question) enables feedback and confirmation."""
+    if answer.found and answer.source is not None:
+        out: list[Reply] = [Quote(answer=answer, choices=_quote_choices(answer, ref, main=True))]
+        out += [Quote(answer=more, choices=_quote_choices(more, None, main=False)) for more in answer.more]
+        return out
+    if answer.kind == "empty":
+        return [Text(text=texts.EMPTY)]
+    if answer.kind == "smalltalk":
+        return [Text(text=texts.SMALLTALK)]
+    numbered = [s for s in answer.suggestions if s.question_number is not None]
+    if answer.confirm and numbered:
+        first, others = numbered[0], numbered[1:]
+        yes = (
+            ConfirmAnswer(ref, first.doc_id, first.question_number)
+            if ref
+            else ShowAnswer(first.doc_id, first.question_number)
+        )
+        choices = (Choice(texts.CONFIRM_YES, yes, key="1"),)
+        choices += tuple(question_choice(s, key=str(i)) for i, s in enumerate(others, 2))
+        return [Confirm(question=first.question, hint=texts.CONFIRM_HINT, choices=choices)]
+    return [Refusal(answer=answer, choices=tuple(question_choice(s) for s in numbered))]
+
+
+def _quote_choices(answer: Answer, ref: str | None, main: bool) -> tuple[Choice, ...]:
+    src = answer.source
+    if answer.kind == "meta" or src is None:
+        return ()
+    out: list[Choice] = []
+    if answer.kind == "item" and src.question_number is not None:
+        out.append(Choice(texts.FULL_ANSWER, ShowAnswer(src.doc_id, src.question_number), key="0" if main else None))
+    if main:
+        out += [question_choice(s, texts.RELATED) for s in answer.related[:2] if s.question_number is not None]
+    if ref:
+        out.append(Choice(texts.THUMBS_UP, Feedback(ref, 1), buttons_only=True))
+        out.append(Choice(texts.THUMBS_DOWN, Feedback(ref, -1), buttons_only=True))
+    return tuple(out)
+
+
+def ask(core, actor: Actor, text: str) -> Turn:
+    """Answer a member's question; log it (best effort, in the background) once delivered."""
+    limiter = core.limiter
+    key = f"{actor.channel}:{actor.user_id}"
+    if not limiter.allow(key):
+        return Turn([Text(text=texts.SLOW_DOWN)] if limiter.should_warn(key) else [])
+    if len(text) > MAX_QUESTION:
+        return Turn([Text(text=texts.TOO_LONG.format(limit=MAX_QUESTION))])
+    answer = core.assistant.ask(text)
+    ref = new_ref() if answer.kind != "empty" else None
+    turn = Turn(replies_for(answer, ref))
+    if ref is not None:
+        core.issued(ref, actor.user_id)
+
+        def log_question(delivered: bool) -> None:
+            row = repository.question_row(
+                actor.channel, actor.chat_id, actor.user_id, text, answer, ref=ref, delivered=delivered
+            )
+            core.journal.submit("question log", lambda s: s.add(row))
+
+        turn.after(log_question)
+    return turn
+
+
+def _official(core, key: str, number: int) -> Answer | None:
+    doc_id = resolve_doc(key, [d.doc_id for d in core.assistant.documents()])
+    return core.assistant.official_answer(doc_id, number) if doc_id else None
+
+
+def show_answer(core, actor: Actor, key: str, number: int) -> Turn:
+    """A suggestion, related question or "whole answer" tap: the official answer, quoted."""
+    answer = _official(core, key, number)
+    if answer is None:
+        return Turn([Toast(text=texts.GONE_QUESTION, alert=True)])
+    return Turn([Toast(text=""), *replies_for(answer, None)])
+
+
+def confirm(core, actor: Actor, action: ConfirmAnswer) -> Turn:
+    """ "Yes, that is what I meant": the quote, and a record of who confirmed which question when."""
+    answer = _official(core, action.doc_id, action.number)
+    if answer is None:
+        return Turn([Toast(text=texts.GONE_QUESTION, alert=True)])
+    turn = Turn([Toast(text=""), *replies_for(answer, None)])
+    doc_id = answer.source.doc_id if answer.source else action.doc_id
+
+    def record(delivered: bool) -> None:
+        def write(s) -> None:
+            asked = repository.question_by_ref(s, action.ref)
+            s.add(
+                repository.confirmation_row(
+                    actor.channel,
+                    actor.chat_id,
+                    actor.user_id,
+                    action.ref,
+                    asked.text if asked else "",
+                    doc_id,
+                    action.number,
+                    answer.question,
+                )
+            )
+
+        core.journal.submit("confirmation", write)
+
+    turn.after(record)
+    return turn

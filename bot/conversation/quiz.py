@@ -1,0 +1,220 @@
+"""The daily quiz, once for every channel: subscribing, sending (scheduled or now), previews,
+answers by letter on text channels, leaderboards and statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from bot.conversation import texts
+from bot.conversation.actor import PRIVATE, Actor, Incoming
+from bot.conversation.replies import Listing, QuizPoll, Text, Turn
+from bot.errors import HoidapError, QuizError, UserInputError
+from bot.quiz.model import LETTERS
+from bot.quiz.schedule import describe_days, parse_schedule
+from bot.quiz.scoring import PERIODS
+from bot.storage.models import utcnow
+
+log = logging.getLogger(__name__)
+CLAIM_TIMEOUT = dt.timedelta(minutes=5)  # a claim not sent by then is taken over (its process died)
+STATS_DAYS = 14
+
+
+def _target(core, actor: Actor, args: list[str]):
+    """A trailing ``@kenh`` or ``-100…`` names another chat (a channel managed from a private chat)."""
+    from bot.conversation.core import ChatInfo
+
+    if args and (args[-1].startswith("@") or args[-1].startswith("-100")):
+        resolve = core.channel(actor.channel).resolve
+        chat = resolve(args[-1]) if resolve else None
+        if chat is None:
+            raise UserInputError(texts.TARGET_NOT_FOUND.format(target=args[-1]))
+        return args[:-1], chat, True
+    return args, ChatInfo(actor.chat_id, actor.chat_kind, actor.chat_title), False
+
+
+def _where(chat, named: bool) -> str:
+    if named:
+        return texts.WHERE_NAMED.format(title=chat.title or chat.chat_id)
+    return texts.WHERE_PRIVATE if chat.kind == PRIVATE else texts.WHERE_GROUP
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def quiz_on(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    args, chat, named = _target(core, actor, args)
+    time, days = parse_schedule(args)
+    sub = core.quiz.subscribe(actor.channel, chat.chat_id, chat.kind, chat.title, time, days, actor.user_id)
+    where = _where(chat, named)
+    return Turn([Text(text=texts.QUIZ_ON.format(where=where, time=sub.time, days=describe_days(sub.days)))])
+
+
+def quiz_off(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    _, chat, named = _target(core, actor, args)
+    where = _where(chat, named)
+    if core.quiz.unsubscribe(actor.channel, chat.chat_id):
+        return Turn([Text(text=texts.QUIZ_OFF.format(where=where))])
+    return Turn([Text(text=_capital(texts.QUIZ_NOT_ON.format(where=where)))])
+
+
+def poll_for(core, claim) -> QuizPoll:
+    return QuizPoll(
+        question=claim.question,
+        delivery_id=claim.delivery_id,
+        anonymous=claim.chat_type == "channel" and core.channel(claim.channel).polls,
+        open_period=core.settings.quiz_open_period or None,
+        close=claim.close,
+        to=claim.chat_id,
+    )
+
+
+def _kind(core, channel: str) -> str:
+    return "poll" if core.channel(channel).polls else "text"
+
+
+def quiz_now(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    _, chat, _named = _target(core, actor, args)
+    core.assistant.sync_quiz_bank()
+    sub = core.quiz.subscription(actor.channel, chat.chat_id)
+    question = core.quiz.next_question(actor.channel, chat.chat_id)
+    polls = core.channel(actor.channel).polls
+    claim = core.quiz.claim(
+        actor.channel,
+        chat.chat_id,
+        chat.kind,
+        question,
+        _kind(core, actor.channel),
+        subscription_id=sub.id if sub else None,
+        anonymous=polls and chat.kind == "channel",
+    )
+    return Turn([poll_for(core, claim)])
+
+
+def _private_preview(actor: Actor, title: str, question) -> Turn:
+    body = question.as_text(with_answer=True)
+    receipt = None if actor.private else Text(text=texts.PREVIEW_SENT)
+    reply = Text(
+        title=title,
+        text=body,
+        to=actor.user_id,
+        fallback=Text(text=texts.OPEN_PRIVATE_CHAT),
+        receipt=receipt,
+    )
+    return Turn([reply])
+
+
+def quiz_preview(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    _, chat, _named = _target(core, actor, args)
+    core.assistant.sync_quiz_bank()
+    question = core.quiz.next_question(actor.channel, chat.chat_id, pin=True)
+    return _private_preview(actor, texts.PREVIEW_TITLE, question)
+
+
+def quiz_skip(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    _, chat, _named = _target(core, actor, args)
+    core.assistant.sync_quiz_bank()
+    question = core.quiz.skip(actor.channel, chat.chat_id)
+    return _private_preview(actor, texts.SKIPPED_TITLE, question)
+
+
+def quiz_stats(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    if actor.private:
+        chats = core.quiz.chats_of(actor.channel, actor.user_id, everyone=core.roles.is_admin(actor))
+    else:
+        chats = [actor.chat_id]
+    stats = core.quiz.stats(actor.channel, chats, STATS_DAYS) if chats else []
+    if not stats:
+        return Turn([Text(text=texts.STATS_NONE.format(days=STATS_DAYS))])
+    titles = core.quiz.titles(actor.channel, chats)
+    if actor.chat_title:
+        titles.setdefault(actor.chat_id, actor.chat_title)
+    lines = [
+        texts.STATS_ROW.format(
+            date=d.date, title=titles.get(d.chat_id, d.chat_id), people=d.participants, rate=d.correct_rate
+        )
+        for d in stats
+    ]
+    return Turn([Listing(title=texts.STATS_TITLE.format(days=STATS_DAYS), sections=[(None, lines)])])
+
+
+def leaderboard(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    sections = []
+    anyone = False
+    for period in PERIODS:
+        rows = core.quiz.leaderboard(actor.channel, actor.chat_id, period, 5)
+        anyone = anyone or bool(rows)
+        lines = [
+            texts.BOARD_ROW.format(
+                rank=i,
+                name=r.name,
+                points=r.points,
+                answered=r.answered,
+                streak=texts.BOARD_STREAK.format(days=r.streak) if r.streak > 1 else "",
+            )
+            for i, r in enumerate(rows, 1)
+        ] or [texts.BOARD_EMPTY]
+        sections.append((texts.BOARD_PERIODS[period], lines))
+    where = actor.chat_title or (texts.WHERE_PRIVATE if actor.private else texts.WHERE_GROUP)
+    return Turn(
+        [
+            Listing(
+                title=texts.BOARD_TITLE.format(where=where),
+                sections=sections,
+                footer=None if anyone else texts.BOARD_INVITE,
+            )
+        ]
+    )
+
+
+def answer_letter(core, actor: Actor, option: int) -> Turn | None:
+    """A letter typed under a text quiz (Zalo, terminal): scored once; None when no text quiz is open."""
+    delivery = core.quiz.open_text_delivery(actor.channel, actor.chat_id)
+    if delivery is None:
+        return None
+    result = core.quiz.record_answer(actor.channel, actor.user_id, actor.name, option, delivery_id=delivery)
+    if result is None:
+        return Turn([Text(text=texts.QUIZ_AGAIN.format(name=actor.name))])
+    q = result.question
+    if result.correct:
+        head = texts.QUIZ_RIGHT.format(name=actor.name)
+    else:
+        head = texts.QUIZ_WRONG.format(name=actor.name, letter=LETTERS[q.correct], option=q.options[q.correct])
+    return Turn([Text(text=f"{head}\n{q.explanation}".strip())])
+
+
+def due(core, channels: set[str], now: dt.datetime | None = None) -> list:
+    """Claim what is due for ``channels`` (and claims abandoned by a dead process): [(Claim, QuizPoll)]."""
+    now = now or utcnow()
+    grace = dt.timedelta(minutes=core.settings.quiz_misfire_grace_minutes)
+    out = []
+    for claim in core.quiz.reclaim_stale(channels, CLAIM_TIMEOUT, grace):
+        out.append((claim, poll_for(core, claim)))
+    subs = core.quiz.due(channels, now, grace)
+    if subs:
+        try:
+            core.assistant.sync_quiz_bank()
+        except HoidapError as e:  # no index yet: imported questions may still serve
+            log.warning("quiz bank not synced: %s", e)
+    for sub, day in subs:
+        try:
+            question = core.quiz.next_question(sub.channel, sub.chat_id)
+        except QuizError as e:
+            log.warning("quiz for %s/%s not sent: %s", sub.channel, sub.chat_id, e)
+            continue
+        polls = core.channel(sub.channel).polls
+        claim = core.quiz.claim(
+            sub.channel,
+            sub.chat_id,
+            sub.chat_type,
+            question,
+            _kind(core, sub.channel),
+            subscription_id=sub.id,
+            local_date=day,
+            slot=sub.time,
+            anonymous=polls and sub.chat_type == "channel",
+        )
+        if claim is not None:  # None: another process claimed it first and sends it
+            out.append((claim, poll_for(core, claim)))
+    return out

@@ -1,0 +1,142 @@
+"""Every sentence the assistant says in a chat, in one place (Vietnamese; channels add only markup).
+
+The answer wording shared with the CLI (refusal, suggestions, confirmation, quote layout) lives in
+:mod:`bot.answer.format` and is re-exported here, so channels import wording from one module.
+Errors raised by the library (a bad schedule, a refused document) carry their own message.
+"""
+
+from __future__ import annotations
+
+from bot.answer.format import CONFIRM, EMPTY, NO_SUGGESTION, NOT_FOUND, SMALLTALK, SUGGEST_HEADER
+
+__all__ = ["CONFIRM", "EMPTY", "NOT_FOUND", "NO_SUGGESTION", "SMALLTALK", "SUGGEST_HEADER"]
+
+# --- asking -------------------------------------------------------------------------------
+HOI_USAGE = "Cách dùng: /hoi câu hỏi của bạn — ví dụ: /hoi tham mưu lòng vòng là gì"
+NOT_TEXT = "Tôi chỉ đọc được câu hỏi bằng chữ. Bạn hãy gõ câu hỏi, ví dụ: “Người đứng đầu phải thế nào?”"
+TOO_LONG = "Câu hỏi dài quá. Bạn hãy hỏi ngắn gọn (dưới {limit} ký tự) về một nội dung cụ thể."
+SLOW_DOWN = "Bạn đang hỏi hơi nhanh. Vui lòng đợi khoảng một phút rồi hỏi tiếp nhé."
+UNKNOWN_COMMAND = "Không có lệnh /{command}. Gõ /help để xem cách dùng."
+ERROR = "Xin lỗi, đã có lỗi khi xử lý yêu cầu. Bạn vui lòng thử lại sau ít phút."
+GONE_QUESTION = "Câu hỏi này không còn trong chỉ mục hiện tại."
+STALE_BUTTON = "Nút này đã cũ hoặc không hợp lệ. Bạn hãy hỏi lại nhé."
+FULL_ANSWER = "📖 Xem toàn văn câu trả lời"
+RELATED = "↪ "
+QUESTION_LABEL = "Câu hỏi {number}: {question}"
+CONFIRM_YES = "✅ Đúng, xem câu trả lời chính thức"
+CONFIRM_HINT = "Gõ 1 để xem câu trả lời chính thức của câu hỏi này."
+CONFIRM_OTHERS = "Hoặc:"
+CHOOSE_HINT = "Trả lời bằng số (1, 2, 3…) để xem câu trả lời chính thức."
+FULL_ANSWER_HINT = "Gõ 0 để xem toàn văn câu trả lời."
+RELATED_HINT = "Câu hỏi liên quan (gõ số để xem):"
+META_SOURCE = "Theo tiêu đề văn bản: {document}"
+
+# --- feedback --------------------------------------------------------------------------------
+THUMBS_UP = "👍 Hữu ích"
+THUMBS_DOWN = "👎 Chưa đúng"
+FEEDBACK_THANKS = "Cảm ơn bạn đã góp ý!"
+FEEDBACK_NOT_YOURS = "Chỉ người đã hỏi mới đánh giá được câu trả lời này."
+
+# --- help and identity ---------------------------------------------------------------------
+HELP_TITLE = "Trợ lý Hỏi–Đáp văn bản của Tỉnh ủy"
+HELP_INTRO = "Tôi trả lời bằng nguyên văn câu trả lời chính thức, kèm nguồn (văn bản, câu hỏi, mục)."
+HELP_HOW = "Cách hỏi"
+HELP_PRIVATE = "• Nhắn tin riêng: gõ câu hỏi, có dấu hay không dấu đều được."
+HELP_GROUP = "• Trong nhóm: /hoi câu hỏi, hoặc nhắc tên tôi, hoặc trả lời tin nhắn của tôi."
+HELP_QUIZ = "• Câu đố hằng ngày: /bxh xem bảng xếp hạng; /id xem mã người dùng của bạn."
+HELP_DOCS = "Văn bản tôi đang trả lời"
+HELP_DOC = "{name} — {questions} câu hỏi–đáp"
+YOUR_ID = "Mã người dùng của bạn: {user_id}\nMã cuộc trò chuyện này: {chat_id}"
+YOUR_ID_HINT = "Gửi mã người dùng cho quản trị viên để được cấp quyền (/officer_add {user_id})."
+
+# --- roles -------------------------------------------------------------------------------------
+NOT_OFFICER = (
+    "Lệnh này chỉ dành cho cán bộ tuyên giáo được giao quản lý câu đố. "
+    "Hãy nhờ quản trị viên cấp quyền: /officer_add <mã người dùng> (gõ /id để xem mã của bạn)."
+)
+NOT_ADMIN = "Xin lỗi, chỉ quản trị viên mới được dùng lệnh này."
+ADMIN_ONLY = "Lệnh này chỉ dành cho quản trị viên."
+NOT_ADMIN_DOCS = "Xin lỗi, chỉ quản trị viên mới được cập nhật tài liệu và chỉ mục của trợ lý."
+PRIVATE_ONLY = (
+    "Lệnh /{command} chỉ dùng trong tin nhắn riêng với tôi, để nội dung không hiện ra cho cả nhóm. "
+    "Hãy mở chat riêng với tôi và gõ lại /{command}."
+)
+OFFICER_USAGE = "Cách dùng: /officer_{verb} <mã người dùng> (hoặc trả lời tin nhắn của người đó)."
+OFFICER_ADDED = "Đã cấp quyền quản lý câu đố cho {user}."
+OFFICER_ALREADY = "{user} đã có quyền này."
+OFFICER_REMOVED = "Đã thu hồi quyền của {user}."
+OFFICER_NOT = "{user} không có quyền này."
+
+# --- quiz ---------------------------------------------------------------------------------------
+WHERE_GROUP = "nhóm này"
+WHERE_PRIVATE = "cuộc trò chuyện này"
+WHERE_NAMED = "“{title}”"
+QUIZ_ON = "Đã đăng ký câu đố hằng ngày cho {where}: {time} ({days}, giờ Việt Nam)."
+QUIZ_OFF = "Đã dừng câu đố hằng ngày cho {where}."
+QUIZ_NOT_ON = "{where} chưa đăng ký câu đố hằng ngày."
+TARGET_NOT_FOUND = "Không tìm thấy kênh/nhóm {target}: hãy thêm tôi làm quản trị viên ở đó trước."
+PREVIEW_TITLE = "Câu đố kỳ tới (dùng /quiz_skip để đổi câu khác):"
+SKIPPED_TITLE = "Đã đổi. Câu đố kỳ tới:"
+PREVIEW_SENT = "Đã gửi bản xem trước vào tin nhắn riêng của bạn."
+OPEN_PRIVATE_CHAT = "Tôi chưa nhắn riêng được cho bạn: hãy mở chat riêng với tôi và bấm /start, rồi thử lại."
+QUIZ_TITLE = "❓ CÂU ĐỐ HẰNG NGÀY"
+QUIZ_LETTERS = "Trả lời bằng một chữ cái ({first}–{last})."
+QUIZ_RIGHT = "{name}: ✅ Chính xác!"
+QUIZ_WRONG = "{name}: ❌ Chưa đúng. Đáp án: {letter}. {option}"
+QUIZ_AGAIN = "{name}: bạn đã trả lời câu đố này rồi, mỗi người chỉ tính lần trả lời đầu tiên."
+QUIZ_ANSWER = "Đáp án: {letter}. {option}"
+BOARD_TITLE = "🏆 Bảng xếp hạng câu đố — {where}"
+BOARD_PERIODS = {"today": "Hôm nay", "week": "Tuần này (từ thứ Hai)", "all": "Từ trước đến nay"}
+BOARD_ROW = "{rank}. {name} — {points} điểm ({answered} lần trả lời{streak})"
+BOARD_STREAK = ", chuỗi {days} ngày"
+BOARD_EMPTY = "— chưa có ai trả lời"
+BOARD_INVITE = "Hãy trả lời câu đố hằng ngày để có tên trên bảng!"
+STATS_TITLE = "📊 Thống kê câu đố ({days} ngày)"
+STATS_ROW = "{date:%d/%m} — {title}: {people} người, đúng {rate:.0%}"
+STATS_NONE = "Chưa có câu đố nào được gửi trong {days} ngày qua."
+QUIZ_STOPPED_KICKED = (
+    "Câu đố hằng ngày cho “{title}” đã dừng: tôi không còn gửi được tin vào đó "
+    "(bị xóa khỏi nhóm, bị chặn, hoặc nhóm không còn). Thêm tôi lại rồi dùng /quiz_on để bật lại."
+)
+
+# --- documents and index (admins) -----------------------------------------------------------------
+DOCS_TITLE = "📚 Văn bản trong chỉ mục"
+DOCS_ROW = "• {doc_id} — {name} ({questions} câu hỏi)"
+DOCS_INDEX = "Chỉ mục: {name} (xây dựng {built}), {count} phiên bản lưu để quay lại (/rollback)."
+UPLOAD_UNSUPPORTED = (
+    "Không nhận được tệp “{name}”: định dạng {suffix} không được hỗ trợ. Hãy gửi tệp .txt, .md, .docx hoặc .pdf."
+)
+UPLOAD_TOO_LARGE = "Tệp “{name}” quá lớn ({size:.1f} MB); giới hạn là {limit:g} MB."
+UPLOAD_REFUSED = "Không thể thêm tài liệu — {error}"
+UPLOAD_EXPIRED = "Yêu cầu này đã được xử lý hoặc đã hết hạn."
+UPLOAD_CANCELLED = "Đã hủy, không có gì thay đổi."
+UPLOAD_CONFIRM = "✅ Cập nhật chỉ mục"
+UPLOAD_CANCEL = "✖️ Hủy"
+UPLOAD_WORKING = "Đang cập nhật chỉ mục"
+PREVIEW_NUMBER = "Số hiệu: {number}"
+PREVIEW_NO_NUMBER = "(không có)"
+PREVIEW_DATE = "Ngày: {date}"
+PREVIEW_ISSUER = "Cơ quan ban hành: {issuer}"
+PREVIEW_QA = "Tìm thấy: {questions} câu hỏi, {items} mục"
+PREVIEW_SECTIONS = "Tìm thấy: {sections} đoạn (văn bản không theo dạng hỏi–đáp)"
+PREVIEW_ITEMS = "Số mục theo câu hỏi: {items}"
+PREVIEW_REPLACES = "Sẽ thay thế văn bản cùng số hiệu đang có ({file})."
+PREVIEW_CHANGES = "Thay đổi so với bản đang có:"
+ADDED = "Đã thêm {names}."
+REBUILT = (
+    "✅ Đã cập nhật chỉ mục {version} ({seconds:.1f} giây): {documents} văn bản, {groups} câu trả lời; "
+    "nhúng mới {embedded} đơn vị, dùng lại {cached}."
+)
+REBUILT_DOC_QA = "• {name}: {questions} câu hỏi, {items} mục"
+REBUILT_DOC_SECTIONS = "• {name}: {sections} đoạn"
+FAILED = "❌ {error}"
+REINDEXING = "Đang xây dựng lại chỉ mục"
+ROLLED_BACK = "Đã chuyển chỉ mục về phiên bản {name}."
+ROLLBACK_FAILED = "Không quay lại được: {error}"
+REMOVED = "Đã xóa {file}."
+REMOVE_USAGE = "Cách dùng: /remove <mã văn bản> (xem /docs)."
+UNANSWERED_TITLE = "❓ Câu hỏi chưa có câu trả lời chính thức ({days} ngày)"
+UNANSWERED_ROW = "{count}× {question}"
+UNANSWERED_HINT = "Gợi ý: bổ sung tài liệu hỏi–đáp cho các nội dung này."
+UNANSWERED_NONE = "Trong {days} ngày qua chưa có câu hỏi nào thiếu câu trả lời."
+DAYS_USAGE = "Số ngày phải từ 1 đến {max}, ví dụ: /unanswered 30"
