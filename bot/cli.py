@@ -514,8 +514,10 @@ def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool) -> No
     )
     target = out or assistant.settings.calibration_file or DEFAULT_PATH
     if adapter is not None:
-        adapter_path = Path(target).with_name(ADAPTER_PATH.name) if out else (
-            assistant.settings.query_adapter_file or ADAPTER_PATH
+        adapter_path = (
+            Path(target).with_name(ADAPTER_PATH.name)
+            if out
+            else (assistant.settings.query_adapter_file or ADAPTER_PATH)
         )
         adapter.save(adapter_path)
         click.echo(f"Đã ghi bộ chuyển đổi câu hỏi {adapter_path} ({adapter.digest}).")

@@ -103,12 +103,6 @@ class Assistant:
         )
 
     @cached_property
-    def knowledge(self):
-        from bot.knowledge import KnowledgeBase
-
-        return KnowledgeBase(self.settings.knowledge_dir, self.settings.max_upload_bytes)
-
-    @cached_property
     def _db(self) -> Database:
         return Database(self.settings.database_url)
 

@@ -56,7 +56,8 @@ class Settings(BaseSettings):
         None, description="Answer/refuse calibration JSON; default: the one shipped for the default model."
     )
     query_adapter: bool = Field(
-        True, description="Map questions through the query adapter fitted by `hoidap calibrate` (when it fits the model)."
+        True,
+        description="Map questions through the query adapter fitted by `hoidap calibrate` (when it fits the model).",
     )
     query_adapter_file: Path | None = Field(
         None, description="Query adapter (.npz); default: the one shipped for the default model."

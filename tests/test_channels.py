@@ -7,6 +7,7 @@ runs prove each channel's mapping and rendering over a fake of its real API.
 
 import asyncio
 import datetime as dt
+import json
 import re
 from zoneinfo import ZoneInfo
 
@@ -73,6 +74,19 @@ class TelegramDriver:
     def sent_quizzes(self):
         return len(self.fake.sent_to(self.group["id"], "sendPoll"))
 
+    async def tap_yes(self, uid):
+        """Tap the first button under the last private message (the one-tap confirmation)."""
+        user = self._user(uid)
+        chat = self.fake.private_chat(user)
+        last = self.fake.sent_to(chat["id"])[-1]
+        markup = last.params["reply_markup"]
+        markup = json.loads(markup) if isinstance(markup, str) else markup
+        button = markup["inline_keyboard"][0][0]
+        before = len(self.fake.calls)
+        await self.fake.press(last.result, user, button["callback_data"])
+        call = await self.fake.wait_for("sendMessage", lambda c: int(c.params["chat_id"]) == chat["id"], after=before)
+        return button["text"], re.sub(r"<[^>]+>", "", call.params["text"])
+
 
 class ZaloDriver:
     name = "zalo"
@@ -129,6 +143,10 @@ class ZaloDriver:
 
     def sent_quizzes(self):
         return sum("CÂU ĐỐ" in t for t in self.fake.sent_to(self.group))
+
+    async def tap_yes(self, uid):
+        """Zalo has no buttons: the member replies with the number the message offers."""
+        return "1", await self.say(uid, "1", group=False)
 
 
 @pytest.fixture(params=[TelegramDriver, ZaloDriver], ids=["telegram", "zalo"])
@@ -199,3 +217,26 @@ async def test_admin_scenario(channel):
     assert "Chưa có câu đố nào" in await c.say(c.OFFICER, "/quiz_stats")
     private = await c.say(c.OFFICER, "/quiz_on 07:30 thứ 2", group=False)
     assert "cuộc trò chuyện này" in private and "T2" in private
+
+
+async def test_confirm_scenario(channel, monkeypatch):
+    """A plausible but uncertain answer is offered as "Có phải bạn muốn hỏi…?", one tap from the quote."""
+    from bot.answer.model import Answer, Suggestion
+
+    c = channel
+    official = c.core.official_answer("46-ct-tu", 4)
+    plausible = Answer(
+        found=False,
+        confirm=True,
+        suggestions=[Suggestion(official.gid, "46-ct-tu", 4, official.question)],
+        gid=official.gid,
+    )
+    real_ask = c.core.ask
+    monkeypatch.setattr(c.core, "ask", lambda text: plausible if "chấn chỉnh" in text else real_ask(text))
+    shown = await c.say(c.MEMBERS[0], "mấy cái biểu hiện phải chấn chỉnh là gì z ad", group=False)
+    assert shown.startswith("Có phải bạn muốn hỏi: Ban Thường vụ Tỉnh ủy yêu cầu nhận diện")
+    assert "chưa tìm thấy" not in shown  # not the flat refusal
+    key, quoted = await c.tap_yes(c.MEMBERS[0])
+    assert key in shown or c.name == "telegram"
+    assert quoted.startswith("Câu hỏi 4: Ban Thường vụ Tỉnh ủy yêu cầu nhận diện")
+    assert "(1) Không thực hiện đúng quy chế làm việc" in quoted  # the official text, quoted

@@ -42,12 +42,27 @@ FEATURES = (
     "type_mismatch",  # asks when / how long / how much, and the answer states no date or figure
 )
 
-# Asking for a time, a duration or an amount (folded text).
+# Asking for a time, a duration or an amount (folded text). Vietnamese puts such a question word at
+# the start of its clause ("Bao giờ … ?") or at its end ("… là khi nào?", "… bao nhiêu ngày?"); in
+# the middle it is usually part of a statement ("chả rõ ai làm, bao giờ xong, …").
 _ASKS_FIGURE = re.compile(
-    r"\b(khi nao|bao gio|luc nao|thoi han|han chot|han cuoi|ngay nao|thang nao|nam nao|thoi diem nao|bao lau"
-    r"|may ngay|may thang|may nam|bao nhieu (tien|phan tram|nam|thang|ngay|lan)|muc (luong|phu cap|phat|tien)"
-    r"|bao nhieu %|bao nhieu)\b"
+    r"\b(khi nao|bao gio|luc nao|ngay nao|thang nao|nam nao|thoi diem nao|thoi han nao|bao lau|may ngay|may thang"
+    r"|may nam|bao nhieu (tien|phan tram|nam|thang|ngay|lan|diem|%)|bao nhieu)\b"
 )
+_CLAUSE = re.compile(r"[,;:.?!…]+")
+
+
+def asks_figure(text: str) -> bool:
+    """Does a clause of ``text`` ask when, how long or how much (its first or last words)?"""
+    for clause in _CLAUSE.split(fold(text)):
+        for m in _ASKS_FIGURE.finditer(clause):
+            before = len(clause[: m.start()].split())
+            after = len(clause[m.end() :].split())
+            if before <= 1 or after <= 2:
+                return True
+    return False
+
+
 # Figures an answer can state: dates, numbers other than item labels "(5)".
 _FIGURE = re.compile(r"\d")
 _ITEM_LABEL = re.compile(r"\(\d{1,2}\)")
@@ -112,8 +127,9 @@ def features(retrieval: Retrieval, retriever: Retriever, rank: int = 0) -> list[
     others = [h for i, h in enumerate(hits) if i != rank]
     margin = hit.score - max((h.score for h in others), default=hit.score - 1.0)
     dense_margin = hit.dense - max((h.dense for h in others), default=hit.dense - 1.0)
-    asks_figure = bool(_ASKS_FIGURE.search(fold(retrieval.focus)))
-    mismatch = float(asks_figure and not _states_figure(hit.group) and not _counts_items(retrieval, hit.group))
+    mismatch = float(
+        asks_figure(retrieval.focus) and not _states_figure(hit.group) and not _counts_items(retrieval, hit.group)
+    )
     foreign, other = _foreign(retrieval, hit.group)
     return [
         hit.dense,
@@ -135,9 +151,11 @@ def features(retrieval: Retrieval, retriever: Retriever, rank: int = 0) -> list[
     ]
 
 
-_COUNT_OF_ITEMS = re.compile(r"\bbao nhieu (bieu hien|noi dung|y|diem|muc|van de|yeu cau|nhiem vu|giai phap|bien phap)\b")
+_COUNT_OF_ITEMS = re.compile(
+    r"\bbao nhieu (bieu hien|noi dung|y|diem|muc|van de|yeu cau|nhiem vu|giai phap|bien phap)\b"
+)
 
 
 def _counts_items(retrieval: Retrieval, group: Group) -> bool:
-    """"Có bao nhiêu biểu hiện?" is answered by a list: its items are the figure."""
+    """ "Có bao nhiêu biểu hiện?" is answered by a list: its items are the figure."""
     return bool(_COUNT_OF_ITEMS.search(fold(retrieval.focus))) and len(group.positions) > 3

@@ -1,14 +1,22 @@
-"""Fit the accept/refuse calibration on a labelled question set (``hoidap calibrate``).
+"""Fit the query adapter and the accept/refuse calibration (``hoidap calibrate``).
 
-The set is augmented the way members actually type: every question also
-without diacritics, and with one slipped letter. Then:
+The labelled set is augmented the way members actually type: every question also
+without diacritics, and with one slipped letter. Then, on 5 folds split by
+original question (a question's copies stay together):
 
-1. the fusion weight is the one ranking most in-scope questions' right answer first;
-2. a logistic regression (standardized features) learns P(answer is right) on
-   each of the top :data:`RERANK` answers; the answerer keeps the most probable;
-3. the threshold maximises the mean of in-scope accuracy and out-of-scope
-   rejection on 5-fold cross-validated probabilities, so it is chosen on
-   predictions for questions the model did not see.
+1. the query adapter (:mod:`bot.embed.adapter`) is *cross-fitted*: the questions of
+   fold k are retrieved with an adapter trained without them (its strength is the
+   one ranking most right answers first on those unseen questions);
+2. the fusion weight is the one ranking most in-scope questions' right answer first;
+3. a logistic regression (standardized features, regularisation by cross-validated
+   log-loss) learns P(answer is right) on each of the top :data:`RERANK` answers;
+   the answerer keeps the most probable;
+4. on those cross-validated probabilities: the accept threshold (a wrong quote costs
+   :data:`WRONG_COST` refusals), the "Có phải bạn muốn hỏi…?" threshold below it (right
+   at least :data:`CONFIRM_PRECISION` of the time), and the margin past which one
+   item is quoted rather than the whole answer.
+
+Finally the adapter is trained on everything. Nothing here ever sees the dev sets.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from bot.documents.model import DocumentMeta, format_date
+from bot.text.analysis import FOLDED_STOPWORDS
 from bot.text.normalize import canonical, fold
 
 # Patterns run on folded text so unaccented questions are understood too.
@@ -30,7 +31,8 @@ _WHO = re.compile(
 )
 _NUMBER = re.compile(r"\b(so hieu|ky hieu)\b")
 _SUBJECT = re.compile(
-    r"\b(ve (van de|noi dung|viec) gi|noi dung (chinh )?(la )?gi|ve gi|trich yeu|ten day du|ten (la )?gi)\b"
+    r"\b(ve (van de|noi dung|viec|cai) gi|noi dung (chinh )?(la )?gi|ve gi|noi (ve )?(cai )?gi|trich yeu|ten day du"
+    r"|ten (la )?gi)\b"
 )
 _COUNT = re.compile(r"\bbao nhieu (cau hoi|cau)\b|\bmay cau hoi\b")
 _DOC_WORDS = re.compile(
@@ -38,10 +40,23 @@ _DOC_WORDS = re.compile(
 )
 
 
+# Words a question about the document itself is made of (folded); anything else means the
+# question asks about content ("chỉ thị yêu cầu nghiêm khắc với những nội dung gì" is not metadata).
+_META_WORDS = frozenset(
+    """ban hanh ra doi ky ngay thang nam nao khi luc gio hom bao nhieu may ai boi cua co quan cap don vi so hieu
+    noi dung chinh van de viec ve gi ten day du trich yeu cau hoi dap tai lieu thuong vu tinh uy trung uong
+    chi thi nghi quyet quy dinh ket luan huong dan ke hoach thong tri la duoc nay do""".split()
+)
+_WORD = re.compile(r"[a-z]+")
+
+
 def meta_intent(question: str) -> str | None:
     """``when`` | ``who`` | ``number`` | ``subject`` | ``count`` or None."""
     folded = fold(canonical(question))
     if not _DOC_WORDS.search(folded):
+        return None
+    leftover = [w for w in _WORD.findall(folded) if w not in _META_WORDS and w not in FOLDED_STOPWORDS]
+    if len(leftover) > 1:
         return None
     for name, rx in (("when", _WHEN), ("who", _WHO), ("count", _COUNT), ("number", _NUMBER), ("subject", _SUBJECT)):
         if rx.search(folded):

@@ -234,7 +234,9 @@ class Query:
                 foreign.append(ref.label)
 
         def strip_refs(s: str) -> str:
-            spans = [r.span for r in find_references(s) if any(matches(r, m.number) for m in version.documents.values())]
+            spans = [
+                r.span for r in find_references(s) if any(matches(r, m.number) for m in version.documents.values())
+            ]
             return (without_spans(s, spans) or s) if spans else s
 
         focus = strip_refs(" ".join(s.text for s in asked))
@@ -244,17 +246,21 @@ class Query:
         full = strip_refs(normalized)
 
         accented = has_diacritics(full)
-        dense_focus = focus if has_diacritics(focus) else version.restorer.restore(focus)
-        dense_full = full if accented else version.restorer.restore(full)
+        # The model reads unaccented Vietnamese poorly: marks are put back on every unmarked
+        # stretch (a whole unaccented message, or the words a member left unmarked), keeping
+        # what was typed with marks.
+        restore = version.restorer.restore
+        dense_focus = restore(focus)
+        dense_full = restore(full)
         dense_sentences = []
         if len(sentences) >= 2:
             for s in sentences:
                 piece = strip_refs(s.text)
                 if len(piece.split()) >= 4:
-                    dense_sentences.append(piece if has_diacritics(piece) else version.restorer.restore(piece))
-        words = segmenter.words(focus) if segmenter is not None and has_diacritics(focus) else []
-        terms = QueryTerms.of(focus, version.lexicon, words)
-        full_terms = QueryTerms.of(full, version.lexicon)
+                    dense_sentences.append(restore(piece))
+        words = segmenter.words(dense_focus) if segmenter is not None and has_diacritics(dense_focus) else []
+        terms = QueryTerms.of(focus, version.lexicon, words, restored=restore(focus))
+        full_terms = QueryTerms.of(full, version.lexicon, restored=dense_full)
         return cls(
             raw=raw or "",
             text=text,

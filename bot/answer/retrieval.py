@@ -87,7 +87,7 @@ class Retriever:
         if isinstance(query, str):
             query = self.query(query)
         v = self.version
-        focus_text = query.dense_focus if text is None else (text if has_diacritics(text) else v.restorer.restore(text))
+        focus_text = query.dense_focus if text is None else v.restorer.restore(text)
         texts = [focus_text or query.dense_full]
         if text is None:
             # Context sentences help ranking: each unit is scored by its best cosine over the
@@ -100,7 +100,7 @@ class Retriever:
         qvecs = self.embedder.embed_queries(texts)
 
         dense_ids = np.unique(np.concatenate([v.vectors.search(q, CANDIDATES)[1] for q in qvecs]))
-        rank_terms = query.full_terms if text is None else QueryTerms.of(text, v.lexicon)
+        rank_terms = query.full_terms if text is None else QueryTerms.of(text, v.lexicon, restored=focus_text)
         kw_all = v.keywords.scores(rank_terms.keyword_terms())
         k = min(CANDIDATES, len(kw_all))
         top = np.argpartition(-kw_all, k - 1)[:k] if k else np.zeros(0, np.int64)
@@ -140,5 +140,6 @@ class Retriever:
         hits.sort(key=lambda h: h.score, reverse=True)
         if text is None:
             return Retrieval(query, hits[:top_groups], query.terms, query.focus)
-        words = self.segmenter.words(text) if has_diacritics(text) else []
-        return Retrieval(query, hits[:top_groups], QueryTerms.of(text, v.lexicon, words), text)
+        restored = v.restorer.restore(text)
+        words = self.segmenter.words(restored) if has_diacritics(restored) else []
+        return Retrieval(query, hits[:top_groups], QueryTerms.of(text, v.lexicon, words, restored=restored), text)

@@ -21,7 +21,7 @@ from bot.text.stopwords import QUESTION_PHRASES, STOPWORDS
 from bot.text.syllable import dictionary_folded
 
 _WORD_RE = re.compile(r"\w+")
-_FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+FOLDED_STOPWORDS = _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 _FOLDED_PHRASES = tuple(tuple(fold(t) for t in p) for p in QUESTION_PHRASES)
 
 
@@ -152,10 +152,21 @@ class QueryTerms:
     corrected: set[str]
 
     @classmethod
-    def of(cls, text: str, lexicon: Lexicon | None = None, words: Iterable[str] = ()) -> QueryTerms:
+    def of(
+        cls, text: str, lexicon: Lexicon | None = None, words: Iterable[str] = (), restored: str | None = None
+    ) -> QueryTerms:
+        """``restored``: the same text with diacritics put back (one word per typed word); it tells
+        whether an unmarked ``dau`` is ``đầu`` (content) or ``đâu`` (a question word)."""
         toks = tokens(text)
         accented = any(fold(t) != t for t in toks)
         is_stop = _stop_mask(toks, accented)
+        if restored is not None:
+            back = tokens(restored)
+            if len(back) == len(toks):
+                is_stop = [
+                    stop if fold(t) != t or fold(r) == r else _stop_mask([r], True)[0]
+                    for t, r, stop in zip(toks, back, is_stop, strict=True)
+                ]
         corrected: set[str] = set()
         fixed = list(toks)
         if lexicon is not None:
@@ -168,7 +179,7 @@ class QueryTerms:
                     corrected.add(fix)
         content = [t for t, s in zip(fixed, is_stop, strict=True) if not s]
         pairs = [(a, b) for (a, sa), (b, sb) in pairwise(zip(fixed, is_stop, strict=True)) if not sa and not sb]
-        seg = [w.lower() for w in words if "_" in w and not _is_function_word(w)] if accented else []
+        seg = [w.lower() for w in words if "_" in w and not _is_function_word(w)]
         return cls(text, toks, fixed, accented, content, pairs, seg, corrected)
 
     def keyword_terms(self) -> list[str]:
@@ -177,18 +188,23 @@ class QueryTerms:
         return folded + [a + "_" + b for a, b in pairwise(folded)]
 
     def has(self, profile: TextProfile, token: str) -> float:
-        """1 if ``token`` occurs in ``profile``, 0.5 if only by folding or a typo fix, else 0."""
+        """1 if ``token`` occurs in ``profile``, 0.5 if only by folding or a typo fix, else 0.
+
+        Judged word by word: members often mark some words and not others ("cap tren thì…"), so a
+        word typed without marks meets the corpus folded, and a marked one must match its marks.
+        """
         if token in self.corrected:
             return 0.5 if token in profile.folded else 0.0
-        if self.accented:
+        if fold(token) != token:
             if token in profile.accented:
                 return 1.0
-            # Same letters with other (or missing) marks: a likely slip, half credit.
+            # Same letters with other marks: a likely slip, half credit.
             return 0.5 if fold(token) in profile.folded else 0.0
         return 1.0 if token in profile.folded else 0.0
 
     def has_pair(self, profile: TextProfile, a: str, b: str) -> bool:
-        if self.accented and a not in self.corrected and b not in self.corrected:
+        marked = fold(a) != a and fold(b) != b
+        if marked and a not in self.corrected and b not in self.corrected:
             return a + "_" + b in profile.pairs
         return fold(a) + "_" + fold(b) in profile.folded_pairs
 
@@ -200,8 +216,9 @@ def _is_function_word(word: str) -> bool:
 
 
 def _stop_mask(toks: list[str], accented: bool) -> list[bool]:
-    """Which syllables are function words or part of a question phrase."""
-    stop = [(t in STOPWORDS) if accented else (t in _FOLDED_STOPWORDS) for t in toks]
+    """Which syllables are function words or part of a question phrase (a word typed without
+    marks is compared without marks, whatever the rest of the message)."""
+    stop = [(t in STOPWORDS) if fold(t) != t else (t in _FOLDED_STOPWORDS) for t in toks]
     folded = [fold(t) for t in toks]
     for phrase in _FOLDED_PHRASES:
         n = len(phrase)

@@ -49,9 +49,8 @@ def clean(text: str) -> str:
     text = _CONTROL.sub(" ", text)
     out = []
     for ch in text:
-        if ch.isalnum() or ch.isspace() or ch in _KEEP_PUNCT:
-            out.append(ch)
-        elif unicodedata.category(ch) == "Mn":  # a combining mark of decomposed input
+        # Combining marks (category Mn) belong to decomposed input: kept, NFC composes them.
+        if ch.isalnum() or ch.isspace() or ch in _KEEP_PUNCT or unicodedata.category(ch) == "Mn":
             out.append(ch)
         else:
             out.append(" ")  # emoji, pictographs, box drawing, other symbols
@@ -103,7 +102,11 @@ def _telex_letters(s: str) -> str | None:
                 out[-1] = {"a": "ă", "o": "ơ", "u": "ư"}[out[-1]]
             elif out and out[-1] not in _VOWEL_CHARS and i == len(s) - 1:
                 # "w" typed after the final consonant: marks the vowels before it ("truongw").
-                j = max(k for k, c in enumerate(out) if c in _VOWEL_CHARS) if any(c in _VOWEL_CHARS for c in out) else -1
+                j = (
+                    max(k for k, c in enumerate(out) if c in _VOWEL_CHARS)
+                    if any(c in _VOWEL_CHARS for c in out)
+                    else -1
+                )
                 if j < 0:
                     return None
                 if j >= 1 and out[j - 1] == "u" and out[j] == "o":
@@ -195,9 +198,9 @@ def _squeeze(token: str) -> str | None:
     while j > 0 and lower[j - 1] in "aeiouy":
         j -= 1
     run = lower[j:]
-    if j and len(run) >= 2 and len(set(run)) == 1 and lower[j - 1] != run[0] and _base(lower[j - 1]) == run[0]:
-        if is_word(lower[:j]):
-            return lower[:j]
+    stretched = j and len(run) >= 2 and len(set(run)) == 1 and lower[j - 1] != run[0] and _base(lower[j - 1]) == run[0]
+    if stretched and is_word(lower[:j]):
+        return lower[:j]
     for i in range(len(lower) - 1):  # one doubled letter: "khongg"
         if lower[i] == lower[i + 1]:
             single = lower[:i] + lower[i + 1 :]

@@ -118,9 +118,8 @@ def is_shaped(token: str) -> bool:
     onset, rhyme = split_onset(bare)
     if rhyme not in rhymes() and _fold_quality(rhyme) not in _folded_rhymes():
         return False
-    if tone not in _STOP_TONES and _STOP_FINAL.search(rhyme):
-        return False
-    return True
+    # A syllable closed by c/ch/p/t takes only sắc or nặng.
+    return tone in _STOP_TONES or not _STOP_FINAL.search(rhyme)
 
 
 def is_word(token: str) -> bool:
