@@ -41,7 +41,7 @@ ADAPTER_STRENGTHS = (0.003, 0.01, 0.03)
 C_GRID = (0.5, 2.0, 8.0, 32.0)
 WRONG_COST = 2.0
 WHOLE_VALUE = 0.7
-CONFIRM_PRECISION = 0.4
+CONFIRM_PRECISION = 0.5
 
 
 class _MemoEmbedder(Embedder):
@@ -271,15 +271,13 @@ def fit_calibration(
             ins = float(np.mean(accepted[inscope] & (best_y[inscope] == 1)))
             rej = float(np.mean(~accepted[~inscope]))
             best_t, best_obj, best_pair = float(t), obj, (ins, rej)
-    # Below the threshold, "Có phải bạn muốn hỏi…?" is offered down to where it is right at least
-    # CONFIRM_PRECISION of the time (right official question first, among the offers in the band).
+    # Below the threshold, "Có phải bạn muốn hỏi…?" is offered over the widest band whose offers are
+    # right (the right official question first) at least CONFIRM_PRECISION of the time.
     confirm_t = best_t
     for t in np.arange(best_t - 0.01, 0.04, -0.01):
         band = (best_p >= t) & (best_p < best_t)
         if band.sum() and float(np.mean(best_y[band] == 1)) >= CONFIRM_PRECISION:
             confirm_t = float(t)
-        else:
-            break
     in_band = (best_p >= confirm_t) & (best_p < best_t)
     # One item is quoted alone only past the margin where that beats quoting the whole answer:
     # the right item is worth 1, the whole answer (right, but long) WHOLE_VALUE, a wrong item 0.
