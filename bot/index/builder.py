@@ -34,10 +34,10 @@ from bot.lexical.factory import create_keyword_index
 from bot.progress import Progress
 from bot.segment.base import Segmenter
 from bot.settings import Settings
-from bot.threads import threads
 from bot.text.analysis import Lexicon, lexical_terms
 from bot.text.normalize import canonical
 from bot.text.restore import DiacriticRestorer
+from bot.threads import threads
 
 log = logging.getLogger(__name__)
 
