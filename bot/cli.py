@@ -73,6 +73,7 @@ class RichProgress(Progress):
 
 CALIBRATION_SETS = (Path("eval/calibration.jsonl"), Path("eval/calibration-chat.jsonl"))
 TRAINING_SET = Path("eval/train-chat.jsonl")  # in-scope questions that only train the query adapter
+HELD_OUT_SETS = (Path("eval/holdout.jsonl"), Path("eval/holdout-chat.jsonl"))  # never fitted: the guard
 
 
 def _assistant(settings: Settings | None = None):
@@ -400,7 +401,8 @@ def report_unanswered(days: int, limit: int, csv_path: str | None) -> None:
 
     rows = _assistant().unanswered(days if days > 0 else None, limit)
     if csv_path:
-        out = click.open_file(csv_path, "w", encoding="utf-8")
+        # A BOM tells Excel the file is UTF-8 (without it Vietnamese comes out garbled); not on stdout.
+        out = click.open_file(csv_path, "w", encoding="utf-8" if csv_path == "-" else "utf-8-sig", newline="")
         with out:
             writer = csv.writer(out)
             writer.writerow(["so_lan", "cau_hoi", "lan_cuoi", "kenh"])
@@ -415,6 +417,21 @@ def report_unanswered(days: int, limit: int, csv_path: str | None) -> None:
     click.echo(f"{'Số lần':>6}  Câu hỏi chưa có câu trả lời chính thức")
     for r in rows:
         click.echo(f"{r.count:>6}  {r.question}")
+
+
+@report.command("purge")
+def report_purge() -> None:
+    """Delete question logs older than HOIDAP_QUESTION_RETENTION_DAYS (those an admin linked are kept).
+    The bot also does this by itself, at most once an hour.
+
+    Example: hoidap report purge
+    """
+    assistant = _assistant()
+    done = assistant.purge_expired()
+    click.echo(
+        f"Đã xóa {done['questions']} câu hỏi và {done['confirmations']} xác nhận cũ hơn "
+        f"{assistant.settings.question_retention_days} ngày."
+    )
 
 
 @main.group()
@@ -511,11 +528,18 @@ def explain(question: str) -> None:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Nơi ghi tệp hiệu chỉnh.")
 @click.option("--no-adapter", is_flag=True, help="Không huấn luyện bộ chuyển đổi câu hỏi.")
-def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool) -> None:
+@click.option(
+    "--with-feedback",
+    is_flag=True,
+    help="Thêm các liên kết và đánh dấu của quản trị viên; chỉ cài nếu không kém hơn trên các bộ kiểm tra riêng.",
+)
+def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool, with_feedback: bool) -> None:
     """Fit the answer/refuse model on labelled question sets (never the dev sets).
 
-    Default: eval/calibration.jsonl and eval/calibration-chat.jsonl.
-    Example: hoidap calibrate eval/calibration.jsonl eval/calibration-chat.jsonl
+    Default: eval/calibration.jsonl and eval/calibration-chat.jsonl. With --with-feedback the
+    admins' links (positives) and out-of-scope marks (negatives) are added, and the new model is
+    installed only if it is no worse than the installed one on eval/holdout*.jsonl.
+    Example: hoidap calibrate --with-feedback
     """
     from bot.answer.calibration import DEFAULT_PATH
     from bot.embed.adapter import DEFAULT_PATH as ADAPTER_PATH
@@ -525,9 +549,22 @@ def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool) -> No
     files = files or tuple(p for p in CALIBRATION_SETS if p.is_file())
     rows = [row for f in files for row in load_rows(f)]
     train = load_rows(TRAINING_SET) if TRAINING_SET.is_file() and not no_adapter else []
-    calibration, adapter = assistant.calibrate(
-        rows, train, adapt=not no_adapter, progress=lambda msg: click.echo(f"… {msg}", err=True)
-    )
+    say = lambda msg: click.echo(f"… {msg}", err=True)  # noqa: E731
+    if with_feedback:
+        checks = [p for p in HELD_OUT_SETS if p.is_file()]
+        result = assistant.recalibrate_with_feedback(rows, train, checks, progress=say)
+        click.echo(f"Phản hồi của quản trị viên: {result.positives} liên kết, {result.negatives} đánh dấu.")
+        for name in result.before:
+            b, a = result.before[name], result.after[name]
+            click.echo(
+                f"  {name}: inscope {b.inscope_top1:.3f} → {a.inscope_top1:.3f}, "
+                f"oos_reject {b.oos_reject:.3f} → {a.oos_reject:.3f}, sai {b.wrong_answers} → {a.wrong_answers}"
+            )
+        if not result.accepted:
+            raise CliError("Không cài mô hình mới vì kém hơn mô hình đang dùng: " + "; ".join(result.worse))
+        calibration, adapter = result.calibration, result.adapter
+    else:
+        calibration, adapter = assistant.calibrate(rows, train, adapt=not no_adapter, progress=say)
     target = out or assistant.settings.calibration_file or DEFAULT_PATH
     if adapter is not None:
         adapter_path = (
@@ -542,8 +579,87 @@ def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool) -> No
     click.echo(
         f"Đã ghi {target}: ngưỡng {calibration.threshold}, trọng số BM25 {calibration.fusion_weight}; "
         f"ngưỡng gợi ý “Có phải bạn muốn hỏi” {calibration.confirm_threshold}; "
-        f"CV inscope={m['cv_inscope_top1']:.3f} oos_reject={m['cv_oos_reject']:.3f} trên {m['augmented']} câu."
+        f"CV inscope={m['cv_inscope_top1']:.3f} oos_reject={m['cv_oos_reject']:.3f} trên {m['augmented']} câu. "
+        "Khởi động lại bot để dùng mô hình mới."
     )
+
+
+@main.group()
+def phrasings() -> None:
+    """Members' real questions linked to official answers, or marked out of scope (learning from use)."""
+
+
+def _phrasing_line(row) -> str:
+    from bot.learning.store import label
+
+    status = {"active": "đang dùng", "review": "cần xem lại", "retired": "văn bản đã gỡ", "proposed": "chờ duyệt"}
+    return f"{row.id:>5}  [{status.get(row.status, row.status)}]  “{row.text}” → {label(row)}"
+
+
+@phrasings.command("add")
+@click.argument("question")
+@click.option("--question", "number", type=click.IntRange(1, 9999), required=True, help="Số câu hỏi chính thức.")
+@click.option("--item", type=click.IntRange(1, 999), default=None, help="Mục trong câu trả lời (nếu chỉ một mục).")
+@click.option("--document", default=None, help="Số hiệu văn bản (mặc định: văn bản duy nhất).")
+def phrasings_add(question: str, number: int, item: int | None, document: str | None) -> None:
+    """Link a member's question to an official answer (in service at once, no rebuild).
+
+    Example: hoidap phrasings add "sếp cứ đẩy việc lên trên thì sao" --question 4 --item 6
+    """
+    row = _assistant().link_phrasing(question, number, item, document, by="cli")
+    click.echo(f"Đã liên kết: {_phrasing_line(row)}")
+
+
+@phrasings.command("out-of-scope")
+@click.argument("question")
+def phrasings_out_of_scope(question: str) -> None:
+    """Mark a question as not answered by the documents (it and close wordings are refused).
+
+    Example: hoidap phrasings out-of-scope "lương hưu của tôi bao nhiêu"
+    """
+    row = _assistant().mark_out_of_scope(question, by="cli")
+    click.echo(f"Đã đánh dấu: {_phrasing_line(row)}")
+
+
+@phrasings.command("list")
+@click.option("--queue", is_flag=True, help="Cả các đề xuất đang chờ duyệt.")
+def phrasings_list(queue: bool) -> None:
+    """List links and marks with their ids (and the review queue with --queue).
+
+    Example: hoidap phrasings list
+    """
+    rows = _assistant().phrasings(include_proposed=queue)
+    if not rows:
+        click.echo("Chưa có liên kết nào.")
+    for row in rows:
+        click.echo(_phrasing_line(row))
+
+
+@phrasings.command("remove")
+@click.argument("phrasing_id", type=click.IntRange(1, 2**62))
+def phrasings_remove(phrasing_id: int) -> None:
+    """Undo a link or a mark.
+
+    Example: hoidap phrasings remove 12
+    """
+    row = _assistant().remove_phrasing(phrasing_id, by="cli")
+    click.echo(f"Đã gỡ: {_phrasing_line(row)}")
+
+
+@phrasings.command("review")
+@click.option("--limit", type=click.IntRange(1, 200), default=20)
+def phrasings_review(limit: int) -> None:
+    """The review queue: unanswered questions and members' confirmations, most asked first, with the
+    bot's best guess (decide in chat with /review, or here with phrasings add / out-of-scope).
+
+    Example: hoidap phrasings review
+    """
+    items = _assistant().review_queue(limit)
+    if not items:
+        click.echo("Không có đề xuất nào chờ duyệt.")
+    for it in items:
+        guess = f"Câu hỏi {it.guess.question_number}" if it.guess else "chưa có gợi ý"
+        click.echo(f"{it.phrasing_id:>5}  ×{it.asked:<3} “{it.text}” → gợi ý: {guess}")
 
 
 if __name__ == "__main__":  # pragma: no cover

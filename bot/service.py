@@ -100,7 +100,15 @@ class Assistant:
             self.calibration,
             cache_size=self.settings.answer_cache_size,
             max_suggestions=self.settings.max_suggestions,
+            phrasings=self._phrasings,
         )
+
+    @cached_property
+    def _phrasings(self):
+        """Phrasings admins linked or marked, laid over the active index (see bot.learning.memory)."""
+        from bot.learning.memory import PhrasingMemory
+
+        return PhrasingMemory(self._db)
 
     @cached_property
     def _db(self) -> Database:
@@ -136,14 +144,30 @@ class Assistant:
         retrieval, retriever = self.answerer.retrieve(question)
         return retrieval, retriever, self.calibration
 
-    def calibrate(self, rows, train_rows=(), adapt: bool = True, progress=None):
+    def calibrate(self, rows, train_rows=(), adapt: bool = True, progress=None, quick: bool = False):
         """Fit the accept/refuse model (and the query adapter) on labelled questions against the
         active index: ``(Calibration, QueryAdapter | None)``. ``train_rows`` only train the adapter."""
         from bot.answer.fit import fit_calibration
+        from bot.threads import threads
 
-        return fit_calibration(
-            self.index.current(), self.embedder, self.segmenter, rows, train_rows, adapt=adapt, progress=progress
-        )
+        with threads(self.settings.build_threads):  # every core: minutes of embedding and fitting
+            return fit_calibration(
+                self.index.current(),
+                self.embedder,
+                self.segmenter,
+                rows,
+                train_rows,
+                adapt=adapt,
+                progress=progress,
+                quick=quick,
+            )
+
+    def recalibrate_with_feedback(self, rows, train_rows, check_sets, progress=None, quick=False, baseline=None):
+        """Refit with admins' links and marks; the candidate is judged on held-out sets against the
+        installed model (see bot.learning.recalibrate). Nothing is installed here."""
+        from bot.learning.recalibrate import recalibrate
+
+        return recalibrate(self, rows, train_rows, check_sets, progress, quick, baseline)
 
     def conversation(self):
         """The conversation core channels talk to (one per assistant)."""
@@ -277,6 +301,103 @@ class Assistant:
         """Most frequent questions without an official answer in the last ``days`` (None: all time)."""
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
         return repository.unanswered(self._db, since, limit)
+
+    def official_questions(self, doc_id: str) -> list[tuple[int, str, list[int]]]:
+        """(number, official question, item numbers) of a document's Q&A pairs, in order."""
+        version = self.index.current()
+        out = []
+        for g in version.groups:
+            if g.doc_id == doc_id and g.question_number is not None:
+                items = sorted({version.units[p].item for p in g.positions if version.units[p].kind == "item"})
+                out.append((g.question_number, g.question, items))
+        return out
+
+    # --- learning from use (bot.learning) --------------------------------------------------------
+    def link_phrasing(
+        self, text: str, question_number: int, item: int | None = None, document: str | None = None, by: str = "cli"
+    ):
+        """Link a member's wording to an official answer ("Câu hỏi 4, mục (6)"); in service at once.
+
+        ``document``: its number or id (default: the only loaded one). Returns the stored phrasing.
+        """
+        from bot.learning import store
+
+        version = self.index.current()
+        target = store.Target(store.find_document(version, document), question_number, item)
+        row = store.add_link(self._db, version, text, target, by)
+        self._phrasings.invalidate()
+        return row
+
+    def mark_out_of_scope(self, text: str, by: str = "cli"):
+        """Mark a wording as not answered by the documents: it and close wordings are refused."""
+        from bot.learning import store
+
+        row = store.mark_out_of_scope(self._db, text, by)
+        self._phrasings.invalidate()
+        return row
+
+    def phrasings(self, include_proposed: bool = False) -> list:
+        """Links and marks (active, waiting for review, retired), oldest first; the queue too if asked."""
+        from bot.learning import store
+
+        self._phrasings.snapshot(self.answerer.retriever(self.index.current()))  # statuses follow the version
+        statuses = store.DECIDED + ((store.PROPOSED,) if include_proposed else ())
+        return store.listed(self._db, statuses)
+
+    def remove_phrasing(self, phrasing_id: int, by: str = "cli"):
+        from bot.learning import store
+
+        row = store.remove(self._db, phrasing_id, by)
+        self._phrasings.invalidate()
+        return row
+
+    def review_queue(self, limit: int = 10, refresh: bool = True) -> list:
+        """Candidates for an admin to link (most asked first), the bot's best guess filled in.
+        ``refresh``: first turn recent unanswered questions into candidates."""
+        from bot.learning import review
+
+        if refresh:
+            review.refresh(self, self._db, self.settings.question_retention_days)
+        return review.queue(self, self._db, limit)
+
+    def decide_review(self, phrasing_id: int, by: str, target=None, out_of_scope: bool = False):
+        """Accept a candidate (its guess, or ``target``: a bot.learning.store.Target) or mark it out of scope."""
+        from bot.learning import store
+
+        row = store.decide(self._db, self.index.current(), phrasing_id, by, target, out_of_scope)
+        self._phrasings.invalidate()
+        return row
+
+    def skip_review(self, phrasing_id: int, by: str) -> None:
+        from bot.learning import store
+
+        store.skip(self._db, phrasing_id, by)
+
+    def feedback_rows(self) -> tuple[list[dict], list[dict]]:
+        """Reviewed links (positives) and out-of-scope marks (negatives) as labelled questions."""
+        from bot.learning import store
+
+        positives, negatives = [], []
+        for row in self.phrasings():
+            if row.status != store.ACTIVE:
+                continue
+            if row.kind == store.LINK:
+                positives.append({"q": row.text, "expect": [[row.question_number, row.item]], "doc": row.doc_id})
+            else:
+                negatives.append({"q": row.text, "expect": []})
+        return positives, negatives
+
+    def pseudonyms(self):
+        """``pseudonym(channel, user_id)`` for exports (see bot.learning.privacy)."""
+        from bot.learning.privacy import Pseudonyms
+
+        return Pseudonyms(self._db)
+
+    def purge_expired(self) -> dict[str, int]:
+        """Delete question logs older than the retention period, except the ones admins linked."""
+        from bot.learning.privacy import purge
+
+        return purge(self._db, self.settings.question_retention_days)
 
     def flush_records(self, timeout: float | None = None) -> bool:
         """Wait until logs written in the background are stored (tests, shutdown)."""

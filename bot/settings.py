@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     query_adapter_file: Path | None = Field(
         None, description="Query adapter (.npz); default: the one shipped for the default model."
     )
+    question_retention_days: int = Field(
+        180, ge=1, description="Question logs older than this are deleted (except those an admin linked)."
+    )
     answer_cache_size: int = Field(2048, ge=0, description="Identical questions served from memory.")
     max_suggestions: int = Field(3, ge=0, le=10)
     index_keep_versions: int = Field(5, ge=1, description="Index versions kept for rollback.")

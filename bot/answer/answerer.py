@@ -49,8 +49,10 @@ class Answerer:
         calibration: Calibration,
         cache_size: int = 2048,
         max_suggestions: int = 3,
+        phrasings=None,
     ) -> None:
         self.index = index
+        self.phrasings = phrasings  # bot.learning.memory.PhrasingMemory, or None
         self.embedder = embedder
         self.segmenter = segmenter
         self.calibration = calibration
@@ -64,7 +66,9 @@ class Answerer:
     def answer(self, question: str) -> Answer:
         """Answer one free-form question (any spelling, with or without diacritics)."""
         version = self.index.current()
-        key = (version.name, normalize(question or ""))
+        # A new link or mark changes answers at once: it is part of the cache key.
+        snapshot = self._snapshot(version)
+        key = (version.name, snapshot.revision if snapshot else (), normalize(question or ""))
         if self.cache_size:
             with self._lock:
                 hit = self._cache.get(key)
@@ -79,6 +83,11 @@ class Answerer:
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
         return result
+
+    def _snapshot(self, version: IndexVersion):
+        if self.phrasings is None:
+            return None
+        return self.phrasings.snapshot(self.retriever(version))
 
     def answer_question(self, doc_id: str, question_number: int) -> Answer | None:
         """The whole official answer to a given official question (buttons, "xem toàn văn")."""
@@ -125,6 +134,9 @@ class Answerer:
         if not retrieval.hits:
             return Answer(found=False)
         top, p = self._rescore(retrieval, retriever)
+        learned = self._learned(retrieval, retriever, query, p)
+        if learned is not None:
+            return learned
         # A message that asks several things: each ask is answered on its own, and the
         # confident answers to other official questions follow the main one.
         extra = self._asks(query, retriever, exclude=top.group.gid) if len(query.asks) >= 2 else []
@@ -156,6 +168,44 @@ class Answerer:
         if best:
             retrieval.hits.insert(0, retrieval.hits.pop(best))
         return retrieval.hits[0], probs[best]
+
+    def _learned(self, retrieval: Retrieval, retriever: Retriever, query: Query, p: float) -> Answer | None:
+        """What admins taught: a message close to a linked phrasing gets that link's answer; one close
+        to an out-of-scope mark (closer than to any link) is refused."""
+        snapshot = self._snapshot(retriever.version)
+        if snapshot is None or not snapshot.entries or retrieval.vectors is None:
+            return None
+        link, oos = snapshot.nearest(retrieval.vectors)
+        cal = self.calibration
+        if oos is not None and oos.similarity >= cal.phrase_oos and (link is None or oos.similarity >= link.similarity):
+            return Answer(
+                found=False,
+                score=0.0,
+                suggestions=self._suggestions(retrieval, retriever),
+                learned=oos.entry.phrasing_id,
+            )
+        if link is None or link.similarity < cal.phrase_link:
+            return None
+        from bot.learning.store import resolve
+
+        version = retriever.version
+        found = resolve(version, link.entry.target)
+        if found is None:
+            return None
+        group, position = found
+        score = max(p, link.similarity)
+        if position is not None:
+            unit = version.units[position]
+            result = self._item(version, group, unit.item, unit.text, score)
+        else:
+            result = self._whole(version, group, score)
+        result.learned = link.entry.phrasing_id
+        result.related = [
+            self._suggestion(h.group)
+            for h in retrieval.hits[:3]
+            if h.group.gid != group.gid and self._relevant(h, retrieval, retriever)
+        ][:2]
+        return result
 
     def _quote(self, version: IndexVersion, hit: GroupHit, p: float, query: Query) -> Answer:
         """One item when the message clearly targets it, else the whole official answer."""

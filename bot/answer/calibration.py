@@ -35,6 +35,10 @@ class Calibration:
     confirm_threshold: float = 1.0
     # An item is quoted alone only when it leads the next item of its answer by this much (fused score).
     item_margin: float = 0.0
+    # A message this close (cosine, adapted query space) to a phrasing an admin linked is answered
+    # with that link's answer; this close to an out-of-scope mark (and closer than any link), refused.
+    phrase_link: float = 0.95
+    phrase_oos: float = 0.95
     model_id: str = ""
     metrics: dict = field(default_factory=dict)
     adapter: str = ""  # digest of the query adapter fitted with this calibration ("" = none)

@@ -41,6 +41,8 @@ ADAPTER_STRENGTHS = (0.003, 0.01, 0.03)
 C_GRID = (0.5, 2.0, 8.0, 32.0)
 WRONG_COST = 2.0
 WHOLE_VALUE = 0.7
+LINK_PRECISION = 0.98
+OOS_PRECISION = 0.98
 CONFIRM_PRECISION = 0.5
 
 
@@ -128,6 +130,65 @@ def _adapter_texts(query) -> list[str]:
     return list(dict.fromkeys(t for t in (query.dense_full, query.dense_focus) if t))
 
 
+def _target(row: dict) -> tuple | None:
+    expect = row.get("expect") or []
+    return (row.get("doc"), expect[0][0], expect[0][1]) if expect else None
+
+
+def _phrase_thresholds(data, queries, folds, adapters, memo) -> tuple[float, float, dict]:
+    """How close a message must be to a phrasing an admin linked (or marked out of scope) for that
+    phrasing to decide the answer, measured on our labelled questions.
+
+    Each question of fold k plays a new message; every question of the other folds plays a linked
+    phrasing (in scope, with its label) or an out-of-scope mark, all embedded with fold k's adapter
+    (trained on those other folds, as the live adapter is trained on what admins linked). Pairs are
+    judged one by one, so the thresholds hold however few links there are: ``phrase_link`` is the
+    lowest cosine at which a message and a linked phrasing have the same answer at least
+    LINK_PRECISION of the time; ``phrase_oos`` the lowest at which a message close to a mark is out
+    of scope at least OOS_PRECISION of the time.
+    """
+    base_full = memo.embed_queries([q.dense_full for q in queries])
+    base_focus = memo.embed_queries([q.dense_focus for q in queries])
+    targets = [_target(r) for r in data]
+    inscope = np.array([t is not None for t in targets])
+    codes = {t: i for i, t in enumerate(dict.fromkeys(t for t in targets if t is not None))}
+    code = np.array([codes[t] if t is not None else -1 for t in targets])
+    link_sims, link_same, oos_sims, oos_out = [], [], [], []
+    for k, adapter in enumerate(adapters):
+        full = adapter.apply(base_full) if adapter else base_full
+        focus = adapter.apply(base_focus) if adapter else base_focus
+        mine, others = np.flatnonzero(folds == k), np.flatnonzero(folds != k)
+        sims = np.maximum.reduce([a[mine] @ b[others].T for a in (full, focus) for b in (full, focus)])
+        to_links = sims[:, inscope[others]]
+        same = (code[mine][:, None] == code[others][inscope[others]][None, :]) & inscope[mine][:, None]
+        link_sims.append(to_links.ravel())
+        link_same.append(same.ravel())
+        to_marks = sims[:, ~inscope[others]]
+        oos_sims.append(to_marks.ravel())
+        oos_out.append(np.repeat(~inscope[mine], to_marks.shape[1]))
+    link_sims, link_same = np.concatenate(link_sims), np.concatenate(link_same)
+    oos_sims, oos_out = np.concatenate(oos_sims), np.concatenate(oos_out)
+
+    def lowest(sims: np.ndarray, good: np.ndarray, precision: float) -> float:
+        order = np.argsort(-sims)
+        hits = np.cumsum(good[order]) / np.arange(1, len(order) + 1)
+        ok = np.flatnonzero((hits >= precision) & (np.arange(1, len(order) + 1) >= 20))
+        if not len(ok):
+            return 1.0
+        # The longest run from the top that stays precise enough (not a lucky dip further down).
+        stop = np.flatnonzero(hits < precision)
+        last = ok[-1] if not len(stop) else min(ok[-1], max(stop[0] - 1, 0))
+        return float(max(sims[order[last]], 0.5))
+
+    link_t = lowest(link_sims, link_same, LINK_PRECISION)
+    oos_t = lowest(oos_sims, oos_out, OOS_PRECISION)
+    stats = {
+        "phrase_link_pairs_above": int((link_sims >= link_t).sum()),
+        "phrase_oos_pairs_above": int((oos_sims >= oos_t).sum()),
+    }
+    return link_t, oos_t, stats
+
+
 def fit_calibration(
     version: IndexVersion,
     embedder: Embedder,
@@ -139,12 +200,18 @@ def fit_calibration(
     adapt: bool = True,
     progress: Callable[[str], None] | None = None,
     report: list | None = None,
+    quick: bool = False,
 ) -> tuple[Calibration, QueryAdapter | None]:
     """Fit on ``rows`` (augmented) against the given index version.
 
     ``train_rows``: further in-scope questions used only to train the query adapter.
+    ``quick``: one adapter strength, fusion weight and regularisation (the middle of each grid),
+    for checks that need a fit in seconds rather than minutes.
     Returns the calibration and the adapter (None when ``adapt`` is false).
     """
+    strengths = ADAPTER_STRENGTHS[1:2] if quick else ADAPTER_STRENGTHS
+    fusion_grid = (0.1,) if quick else FUSION_GRID
+    c_grid = (c,) if quick else C_GRID
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
@@ -191,7 +258,7 @@ def fit_calibration(
     strength = None
     if adapt:
         best = -1.0
-        for s in ADAPTER_STRENGTHS:
+        for s in strengths:
             say(f"Huấn luyện bộ chuyển đổi câu hỏi (độ bám {s})")
             candidate = [train_adapter(s, k) for k in range(FOLDS)]
             acc = ranked_right(fold_retrievers(candidate, 0.1))
@@ -200,11 +267,14 @@ def fit_calibration(
 
     # 2. The fusion weight ranking most in-scope questions' right answer first.
     say("Chọn trọng số BM25")
-    best_w, best_acc = FUSION_GRID[0], -1.0
-    for w in FUSION_GRID:
+    best_w, best_acc = fusion_grid[0], -1.0
+    for w in fusion_grid:
         acc = ranked_right(fold_retrievers(adapters, w))
         if acc > best_acc + 1e-9:
             best_w, best_acc = w, acc
+
+    say("Ngưỡng cho các cách hỏi đã liên kết")
+    phrase_link, phrase_oos, phrase_stats = _phrase_thresholds(data, queries, folds, adapters, memo)
 
     say("Tính đặc trưng và hiệu chỉnh")
     retrievers = fold_retrievers(adapters, best_w)
@@ -244,7 +314,7 @@ def fit_calibration(
     # Regularisation chosen by cross-validated log-loss (rare, decisive evidence such as a named
     # document we do not have needs a weak enough prior to count).
     best_loss = np.inf
-    for c_value in C_GRID:
+    for c_value in c_grid:
         p_cv = np.clip(cross_validated(c_value), 1e-6, 1 - 1e-6)
         loss = float(-np.mean(y * np.log(p_cv) + (1 - y) * np.log(1 - p_cv)))
         if loss < best_loss - 1e-9:
@@ -302,6 +372,8 @@ def fit_calibration(
         threshold=round(best_t, 2),
         confirm_threshold=round(confirm_t, 2),
         item_margin=round(best_m, 3),
+        phrase_link=round(phrase_link, 3),
+        phrase_oos=round(phrase_oos, 3),
         fusion_weight=best_w,
         model_id=embedder.model_id,
         metrics={
@@ -316,6 +388,7 @@ def fit_calibration(
             "cv_item_quotes_right": sum(1 for m, right in item_records if m >= best_m and right),
             "C": c,
             "adapter_strength": strength,
+            **phrase_stats,
             "adapter_training_questions": len(extra),
         },
         adapter=adapter.digest if adapter is not None else "",

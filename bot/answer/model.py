@@ -67,6 +67,8 @@ class Answer:
     # Further answers when one message asked several things (each a found Answer with its own
     # citation), in the order the message asked them.
     more: list[Answer] = field(default_factory=list)
+    # The phrasing (an admin's link or out-of-scope mark) that decided this answer, if one did.
+    learned: int | None = None
 
     def to_json(self) -> dict:
         out = {

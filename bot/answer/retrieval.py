@@ -58,6 +58,7 @@ class Retrieval:
     hits: list[GroupHit]  # best first
     terms: QueryTerms  # content of what was asked (the question part, or one of several asks)
     focus: str  # the text those terms come from
+    vectors: np.ndarray | None = None  # the query vectors searched with (for linked phrasings)
 
 
 class Retriever:
@@ -140,7 +141,8 @@ class Retriever:
             )
         hits.sort(key=lambda h: h.score, reverse=True)
         if text is None:
-            return Retrieval(query, hits[:top_groups], query.terms, query.focus)
+            return Retrieval(query, hits[:top_groups], query.terms, query.focus, qvecs)
         restored = v.restorer.restore(text)
         words = self.segmenter.words(restored) if has_diacritics(restored) else []
-        return Retrieval(query, hits[:top_groups], QueryTerms.of(text, v.lexicon, words, restored=restored), text)
+        terms = QueryTerms.of(text, v.lexicon, words, restored=restored)
+        return Retrieval(query, hits[:top_groups], terms, text, qvecs)

@@ -20,10 +20,12 @@ _HASHED = re.compile(r"^~[0-9a-f]{10}$")
 
 @dataclass(frozen=True)
 class ShowAnswer:
-    """Show the whole official answer to question ``number`` of ``doc_id``."""
+    """Show the whole official answer to question ``number`` of ``doc_id``; ``ref``: the question a
+    suggestion was offered for (its tap is recorded, and 👍 on the answer proposes a link)."""
 
     doc_id: str
     number: int
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,28 @@ class UploadDecision:
     accept: bool
 
 
-Action = ShowAnswer | ConfirmAnswer | Feedback | UploadDecision
+REVIEW_OPS = {
+    "a": "accept the guess",
+    "o": "out of scope",
+    "s": "skip",
+    "q": "choose an official question",
+    "i": "choose an item of a question",
+    "l": "link to the question (and item) given",
+}
+
+
+@dataclass(frozen=True)
+class Review:
+    """An admin's step on review candidate ``pid`` (see :data:`REVIEW_OPS`)."""
+
+    pid: int
+    op: str
+    doc_id: str | None = None
+    number: int | None = None
+    item: int | None = None
+
+
+Action = ShowAnswer | ConfirmAnswer | Feedback | UploadDecision | Review
 
 
 def doc_key(doc_id: str) -> str:
@@ -59,14 +82,19 @@ def doc_key(doc_id: str) -> str:
 
 def encode(action: Action) -> str:
     match action:
-        case ShowAnswer(doc_id, number):
+        case ShowAnswer(doc_id, number, None):
             out = f"a|{doc_key(doc_id)}|{number}"
+        case ShowAnswer(doc_id, number, ref):
+            out = f"a|{doc_key(doc_id)}|{number}|{ref}"
         case ConfirmAnswer(ref, doc_id, number):
             out = f"c|{ref}|{doc_key(doc_id)}|{number}"
         case Feedback(ref, value):
             out = f"f|{ref}|{'1' if value > 0 else '-1'}"
         case UploadDecision(token, accept):
             out = f"u|{token}|{'1' if accept else '0'}"
+        case Review(pid, op, doc_id, number, item):
+            doc = doc_key(doc_id) if doc_id else ""
+            out = f"r|{pid}|{op}|{doc}|{number or ''}|{item or ''}"
         case _:
             raise TypeError(f"not an action: {action!r}")
     if len(out.encode("utf-8")) > MAX_BYTES:
@@ -94,9 +122,12 @@ def decode(data: object) -> Action | None:
         return None
     parts = data.split("|")
     kind, args = parts[0], parts[1:]
-    if kind == "a" and len(args) == 2:
+    if kind == "a" and len(args) in (2, 3):
         doc, number = _doc(args[0]), _number(args[1])
-        return ShowAnswer(doc, number) if doc and number else None
+        ref = args[2] if len(args) == 3 else None
+        if ref is not None and not _REF.match(ref):
+            return None
+        return ShowAnswer(doc, number, ref) if doc and number else None
     if kind == "c" and len(args) == 3:
         doc, number = _doc(args[1]), _number(args[2])
         return ConfirmAnswer(args[0], doc, number) if _REF.match(args[0]) and doc and number else None
@@ -104,6 +135,14 @@ def decode(data: object) -> Action | None:
         return Feedback(args[0], int(args[1])) if _REF.match(args[0]) else None
     if kind == "u" and len(args) == 2 and args[1] in ("0", "1"):
         return UploadDecision(args[0], args[1] == "1") if _REF.match(args[0]) else None
+    if kind == "r" and len(args) == 5 and args[1] in REVIEW_OPS:
+        pid = int(args[0]) if args[0].isdigit() and len(args[0]) <= 12 and int(args[0]) > 0 else None
+        doc = _doc(args[2]) if args[2] else None
+        number = _number(args[3]) if args[3] else None
+        item = _number(args[4]) if args[4] else None
+        if pid is None or (args[2] and doc is None) or (args[3] and number is None) or (args[4] and item is None):
+            return None
+        return Review(pid, args[1], doc, number, item)
     return None
 
 

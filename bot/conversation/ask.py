@@ -20,9 +20,10 @@ def new_ref() -> str:
     return secrets.token_urlsafe(9)  # 12 characters
 
 
-def question_choice(s: Suggestion, prefix: str = "", key: str | None = None) -> Choice:
+def question_choice(s: Suggestion, prefix: str = "", key: str | None = None, ref: str | None = None) -> Choice:
+    """A suggested official question; ``ref`` (the question it was offered for) records the tap."""
     label = texts.QUESTION_LABEL.format(number=s.question_number, question=s.question)
-    return Choice(prefix + label, ShowAnswer(s.doc_id, s.question_number), key=key)
+    return Choice(prefix + label, ShowAnswer(s.doc_id, s.question_number, ref), key=key)
 
 
 def replies_for(answer: Answer, ref: str | None) -> list[Reply]:
@@ -44,9 +45,9 @@ def replies_for(answer: Answer, ref: str | None) -> list[Reply]:
             else ShowAnswer(first.doc_id, first.question_number)
         )
         choices = (Choice(texts.CONFIRM_YES, yes, key="1"),)
-        choices += tuple(question_choice(s, key=str(i)) for i, s in enumerate(others, 2))
+        choices += tuple(question_choice(s, key=str(i), ref=ref) for i, s in enumerate(others, 2))
         return [Confirm(question=first.question, hint=texts.CONFIRM_HINT, choices=choices)]
-    return [Refusal(answer=answer, choices=tuple(question_choice(s) for s in numbered))]
+    return [Refusal(answer=answer, choices=tuple(question_choice(s, ref=ref) for s in numbered))]
 
 
 def _quote_choices(answer: Answer, ref: str | None, main: bool) -> tuple[Choice, ...]:
@@ -73,6 +74,7 @@ def ask(core, actor: Actor, text: str) -> Turn:
     if len(text) > MAX_QUESTION:
         return Turn([Text(text=texts.TOO_LONG.format(limit=MAX_QUESTION))])
     answer = core.assistant.ask(text)
+    core.maintain()
     ref = new_ref() if answer.kind != "empty" else None
     turn = Turn(replies_for(answer, ref))
     if ref is not None:
@@ -93,12 +95,51 @@ def _official(core, key: str, number: int) -> Answer | None:
     return core.assistant.official_answer(doc_id, number) if doc_id else None
 
 
-def show_answer(core, actor: Actor, key: str, number: int) -> Turn:
-    """A suggestion, related question or "whole answer" tap: the official answer, quoted."""
+def show_answer(core, actor: Actor, key: str, number: int, ref: str | None = None) -> Turn:
+    """A suggestion, related question or "whole answer" tap: the official answer, quoted.
+
+    A suggestion tapped by the member who asked (``ref``) is recorded, and its quote carries 👍/👎:
+    a 👍 there proposes linking the question to this answer (for an admin to review).
+    """
     answer = _official(core, key, number)
     if answer is None:
         return Turn([Toast(text=texts.GONE_QUESTION, alert=True)])
-    return Turn([Toast(text=""), *replies_for(answer, None)])
+    if ref is None or core.asker(ref) != actor.user_id:
+        return Turn([Toast(text=""), *replies_for(answer, None)])
+    turn = Turn([Toast(text=""), *replies_for(answer, ref)])
+    turn.after(_record_tap(core, actor, ref, answer, "suggestion"))
+    return turn
+
+
+def _record_tap(core, actor: Actor, ref: str, answer: Answer, origin: str):
+    """Record who took which official question for their question; a confirmation is also proposed
+    as a link (never applied without an admin: bot.learning)."""
+    from bot.learning.store import Target, propose
+
+    doc_id, number = answer.source.doc_id, answer.source.question_number
+
+    def record(delivered: bool) -> None:
+        def write(s) -> None:
+            asked = repository.question_by_ref(s, ref)
+            s.add(
+                repository.confirmation_row(
+                    actor.channel,
+                    actor.chat_id,
+                    actor.user_id,
+                    ref,
+                    asked.text if asked else "",
+                    doc_id,
+                    number,
+                    answer.question,
+                    origin=origin,
+                )
+            )
+            if origin == "confirm" and asked is not None:
+                propose(s, asked.text, Target(doc_id, number), "confirmation", question_id=asked.id)
+
+        core.journal.submit(origin, write)
+
+    return record
 
 
 def confirm(core, actor: Actor, action: ConfirmAnswer) -> Turn:
@@ -107,25 +148,5 @@ def confirm(core, actor: Actor, action: ConfirmAnswer) -> Turn:
     if answer is None:
         return Turn([Toast(text=texts.GONE_QUESTION, alert=True)])
     turn = Turn([Toast(text=""), *replies_for(answer, None)])
-    doc_id = answer.source.doc_id if answer.source else action.doc_id
-
-    def record(delivered: bool) -> None:
-        def write(s) -> None:
-            asked = repository.question_by_ref(s, action.ref)
-            s.add(
-                repository.confirmation_row(
-                    actor.channel,
-                    actor.chat_id,
-                    actor.user_id,
-                    action.ref,
-                    asked.text if asked else "",
-                    doc_id,
-                    action.number,
-                    answer.question,
-                )
-            )
-
-        core.journal.submit("confirmation", write)
-
-    turn.after(record)
+    turn.after(_record_tap(core, actor, action.ref, answer, "confirm"))
     return turn

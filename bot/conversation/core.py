@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MEMBER, OFFICER, ADMIN = "member", "officer", "admin"
 OFFERED_MAX = 10_000
+MAINTAIN_EVERY = 3600.0  # seconds between retention purges
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,21 @@ class Conversation:
         self._offered: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
         # Questions answered by this process whose log may not be written yet: ref -> who asked.
         self._issued: OrderedDict[str, str] = OrderedDict()
+        self._maintained = 0.0
+
+    def maintain(self) -> None:
+        """At most once an hour, in the background: delete question logs past their retention
+        (bot.learning.privacy). Every process may do it; deleting twice is harmless."""
+        import time
+
+        from bot.learning.privacy import purge_in
+
+        now = time.monotonic()
+        if self._maintained and now - self._maintained < MAINTAIN_EVERY:
+            return
+        self._maintained = now
+        days = self.settings.question_retention_days
+        self.journal.submit("retention", lambda s: purge_in(s, days))
 
     def issued(self, ref: str, user_id: str) -> None:
         self._issued[ref] = user_id
@@ -251,20 +267,22 @@ class Conversation:
     # --- taps and numbered choices ----------------------------------------------------------------
     def tap(self, actor: Actor, data: str | Action) -> Turn:
         """A button press (encoded data) or a chosen number's action. Garbled data gets a short notice."""
-        from bot.conversation import admin, ask, feedback
+        from bot.conversation import admin, ask, feedback, learning
 
         action = actions.decode(data) if isinstance(data, str) else data
         if action is None:
             return Turn([Toast(text=texts.STALE_BUTTON, alert=True)])
         match action:
-            case actions.ShowAnswer(key, number):
-                return ask.show_answer(self, actor, key, number)
+            case actions.ShowAnswer(key, number, ref):
+                return ask.show_answer(self, actor, key, number, ref)
             case actions.ConfirmAnswer():
                 return ask.confirm(self, actor, action)
             case actions.Feedback(ref, value):
                 return feedback.record(self, actor, ref, value)
             case actions.UploadDecision(token, accept):
                 return admin.decide_upload(self, actor, token, accept)
+            case actions.Review():
+                return learning.step(self, actor, action)
         return Turn([Toast(text=texts.STALE_BUTTON, alert=True)])
 
     def remember_choices(self, actor: Actor, numbered: dict[str, str]) -> None:

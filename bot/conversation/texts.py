@@ -140,3 +140,39 @@ UNANSWERED_ROW = "{count}× {question}"
 UNANSWERED_HINT = "Gợi ý: bổ sung tài liệu hỏi–đáp cho các nội dung này."
 UNANSWERED_NONE = "Trong {days} ngày qua chưa có câu hỏi nào thiếu câu trả lời."
 DAYS_USAGE = "Số ngày phải từ 1 đến {max}, ví dụ: /unanswered 30"
+
+# --- learning from use: review queue, links, marks --------------------------------------------------
+REVIEW_TITLE = "📝 Câu hỏi chờ duyệt ({count})"
+REVIEW_NONE = "Không có câu hỏi nào chờ duyệt. Câu hỏi chưa được trả lời và các xác nhận của thành viên sẽ hiện ở đây."
+REVIEW_ITEM = "“{text}”\n{why}"
+REVIEW_WHY = {
+    "unanswered": "Chưa được trả lời — hỏi {count} lần.",
+    "confirmation": "Thành viên đã xác nhận “Có phải bạn muốn hỏi…” — {count} lần.",
+    "suggestion": "Thành viên chọn câu gợi ý và bấm 👍 — {count} lần.",
+    "thumbs_down": "Thành viên bấm 👎 cho câu trả lời — {count} lần.",
+}
+REVIEW_GUESS = "Gợi ý của trợ lý: Câu hỏi {number} — {question}"
+REVIEW_NO_GUESS = "Trợ lý chưa có gợi ý."
+REVIEW_ACCEPT = "✅ Gắn vào Câu hỏi {number}"
+REVIEW_OTHER = "✏️ Chọn câu khác"
+REVIEW_OUT = "🚫 Không thuộc văn bản"
+REVIEW_SKIP = "⏭ Bỏ qua"
+REVIEW_CHOOSE_QUESTION = "Gắn “{text}” vào câu hỏi chính thức nào?"
+REVIEW_CHOOSE_ITEM = "Gắn “{text}” vào cả câu trả lời hay một mục của Câu hỏi {number}?"
+REVIEW_WHOLE = "Cả câu trả lời"
+REVIEW_ITEM_LABEL = "Mục ({item})"
+REVIEW_QUESTION_LABEL = "Câu {number}: {question}"
+LINKED = (
+    "✅ Đã liên kết “{text}” với {target}. Từ nay câu hỏi này và những cách hỏi gần giống "
+    "được trả lời bằng câu trả lời chính thức đó."
+)
+MARKED_OUT = "🚫 Đã đánh dấu “{text}” là không thuộc văn bản: câu hỏi này và những cách hỏi gần giống sẽ được từ chối."
+SKIPPED = "Đã bỏ qua."
+REVIEW_GONE = "Đề xuất này đã được xử lý."
+PHRASINGS_TITLE = "🔗 Cách hỏi đã liên kết ({count})"
+PHRASINGS_NONE = "Chưa có cách hỏi nào được liên kết. Dùng /review để duyệt câu hỏi của thành viên."
+PHRASING_ROW = "#{id} “{text}” → {target}{status}"
+PHRASING_STATUS = {"review": " (cần xem lại: câu hỏi chính thức đã đổi)", "retired": " (văn bản đã gỡ)"}
+PHRASINGS_HINT = "Gỡ một liên kết: /unlink <số>."
+UNLINK_USAGE = "Cách dùng: /unlink <số> (xem /phrasings)."
+UNLINKED = "Đã gỡ liên kết #{id} “{text}”."

@@ -95,7 +95,56 @@ class Confirmation(Base):
     doc_id: Mapped[str] = mapped_column(String(64))
     question_number: Mapped[int] = mapped_column(Integer)
     official_question: Mapped[str] = mapped_column(Text)
+    # "confirm": the one-tap "Có phải bạn muốn hỏi…?"; "suggestion": a suggestion tapped under a refusal.
+    origin: Mapped[str] = mapped_column(String(16), default="confirm", server_default="confirm")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+
+
+class Phrasing(Base):
+    """A member's wording linked by an admin to an official answer (or item), or marked out of scope.
+
+    ``status``: ``proposed`` (waiting in the review queue: from unanswered questions, confirmed
+    taps, 👍/👎), ``active`` (used when answering), ``review`` (its official question changed: an
+    admin must look again), ``retired`` (its document is gone), ``rejected`` (skipped in review),
+    ``removed`` (undone). The official question and a hash of the answer are kept as they were when
+    linked, so a later version of the document that changes them is noticed.
+    """
+
+    __tablename__ = "phrasings"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(255), index=True)  # repository.question_key(text)
+    kind: Mapped[str] = mapped_column(String(16))  # "link" | "out_of_scope"
+    status: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16))  # admin | unanswered | confirmation | suggestion | thumbs_down
+    doc_id: Mapped[str | None] = mapped_column(String(64))
+    doc_number: Mapped[str | None] = mapped_column(String(64))
+    question_number: Mapped[int | None] = mapped_column(Integer)
+    item: Mapped[int | None] = mapped_column(Integer)
+    official_question: Mapped[str | None] = mapped_column(Text)
+    answer_sha: Mapped[str | None] = mapped_column(String(16))
+    signals: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    question_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("questions.id", ondelete="SET NULL")
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_phrasings_status", "status", "updated_at"),)
+
+
+class AppState(Base):
+    """Small values the application keeps for itself (the pseudonym key of exports)."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class Upload(Base):

@@ -101,9 +101,18 @@ def record_feedback(db: Database, question_id: int, channel: str, user_id: str, 
 
 
 def confirmation_row(
-    channel: str, chat_id: str, user_id: str, ref: str | None, asked: str, doc_id: str, number: int, official: str
+    channel: str,
+    chat_id: str,
+    user_id: str,
+    ref: str | None,
+    asked: str,
+    doc_id: str,
+    number: int,
+    official: str,
+    origin: str = "confirm",
 ) -> Confirmation:
     return Confirmation(
+        origin=origin,
         channel=channel,
         chat_id=clean_text(str(chat_id), 64),
         user_id=clean_text(str(user_id), 64),

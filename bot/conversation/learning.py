@@ -1,0 +1,129 @@
+"""Learning from use, in chat: the review queue (/review), links and marks (/phrasings, /unlink).
+
+An admin works through candidates — questions the bot could not answer, members' confirmations,
+👍 on a suggested answer, 👎 on an answer — each with the bot's best guess: one tap links it, or
+"Chọn câu khác" walks through the official questions (and items), or it is marked out of scope, or
+skipped. Nothing a member did is applied without this step. Implemented once for every channel.
+"""
+
+from __future__ import annotations
+
+from bot.conversation import texts
+from bot.conversation.actions import Review
+from bot.conversation.actor import Actor, Incoming
+from bot.conversation.replies import Choice, Listing, Text, Toast, Turn
+from bot.errors import UserInputError
+from bot.learning.store import OUT_OF_SCOPE, Target, get, label
+
+SHOWN = 5
+
+
+def _by(actor: Actor) -> str:
+    return f"{actor.channel}:{actor.user_id}"
+
+
+def review(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    items = core.assistant.review_queue(limit=SHOWN)
+    if not items:
+        return Turn([Text(text=texts.REVIEW_NONE)])
+    out = [Text(text=texts.REVIEW_TITLE.format(count=len(items)))]
+    for it in items:
+        why = texts.REVIEW_WHY.get(it.origin, texts.REVIEW_WHY["unanswered"]).format(count=it.asked)
+        lines = [texts.REVIEW_ITEM.format(text=it.text, why=why)]
+        choices: list[Choice] = []
+        if it.guess is not None:
+            lines.append(texts.REVIEW_GUESS.format(number=it.guess.question_number, question=it.guess_question))
+            choices.append(
+                Choice(texts.REVIEW_ACCEPT.format(number=it.guess.question_number), Review(it.phrasing_id, "a"))
+            )
+        else:
+            lines.append(texts.REVIEW_NO_GUESS)
+        choices += [
+            Choice(texts.REVIEW_OTHER, Review(it.phrasing_id, "q")),
+            Choice(texts.REVIEW_OUT, Review(it.phrasing_id, "o")),
+            Choice(texts.REVIEW_SKIP, Review(it.phrasing_id, "s")),
+        ]
+        out.append(Text(text="\n".join(lines), choices=tuple(choices)))
+    return Turn(out)
+
+
+def step(core, actor: Actor, action: Review) -> Turn:
+    """One tap of the review flow (admins only, checked here like every privileged action)."""
+    if not core.roles.is_admin(actor):
+        return Turn([Toast(text=texts.NOT_ADMIN, alert=True)])
+    row = get(core.db, action.pid)
+    if row is None or row.status != "proposed":
+        return Turn([Toast(text=texts.REVIEW_GONE, alert=True)])
+    assistant = core.assistant
+    try:
+        if action.op == "s":
+            assistant.skip_review(action.pid, _by(actor))
+            return Turn([Toast(text=""), Text(text=texts.SKIPPED)])
+        if action.op == "o":
+            done = assistant.decide_review(action.pid, _by(actor), out_of_scope=True)
+            return Turn([Toast(text=""), Text(text=texts.MARKED_OUT.format(text=done.text))])
+        if action.op == "a":
+            done = assistant.decide_review(action.pid, _by(actor))
+            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=done.text, target=label(done)))])
+        if action.op == "q":
+            return Turn([Toast(text=""), _questions(core, row)])
+        if action.op == "i" and action.doc_id and action.number:
+            return Turn([Toast(text=""), _items(core, row, action.doc_id, action.number)])
+        if action.op == "l" and action.doc_id and action.number:
+            doc_id = _doc(core, action.doc_id)
+            done = assistant.decide_review(action.pid, _by(actor), Target(doc_id, action.number, action.item))
+            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=done.text, target=label(done)))])
+    except UserInputError as e:
+        return Turn([Toast(text=""), Text(text=str(e))])
+    return Turn([Toast(text=texts.STALE_BUTTON, alert=True)])
+
+
+def _doc(core, key: str) -> str:
+    from bot.conversation.actions import resolve_doc
+
+    doc_id = resolve_doc(key, [d.doc_id for d in core.assistant.documents()])
+    if doc_id is None:
+        raise UserInputError(texts.GONE_QUESTION)
+    return doc_id
+
+
+def _questions(core, row) -> Text:
+    choices = []
+    for doc in core.assistant.documents():
+        for number, question, items in core.assistant.official_questions(doc.doc_id):
+            op = "i" if items else "l"
+            label_ = texts.REVIEW_QUESTION_LABEL.format(number=number, question=question)
+            choices.append(Choice(label_, Review(row.id, op, doc.doc_id, number)))
+    return Text(text=texts.REVIEW_CHOOSE_QUESTION.format(text=row.text), choices=tuple(choices))
+
+
+def _items(core, row, key: str, number: int) -> Text:
+    doc_id = _doc(core, key)
+    items = next((it for n, _, it in core.assistant.official_questions(doc_id) if n == number), [])
+    choices = [Choice(texts.REVIEW_WHOLE, Review(row.id, "l", doc_id, number))]
+    choices += [Choice(texts.REVIEW_ITEM_LABEL.format(item=i), Review(row.id, "l", doc_id, number, i)) for i in items]
+    return Text(text=texts.REVIEW_CHOOSE_ITEM.format(text=row.text, number=number), choices=tuple(choices))
+
+
+def phrasings(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    rows = core.assistant.phrasings()
+    if not rows:
+        return Turn([Text(text=texts.PHRASINGS_NONE)])
+    lines = [
+        texts.PHRASING_ROW.format(
+            id=r.id,
+            text=r.text[:120],
+            target=label(r) if r.kind != OUT_OF_SCOPE else "không thuộc văn bản",
+            status=texts.PHRASING_STATUS.get(r.status, ""),
+        )
+        for r in rows[-50:]
+    ]
+    title = texts.PHRASINGS_TITLE.format(count=len(rows))
+    return Turn([Listing(title=title, sections=[(None, lines)], footer=texts.PHRASINGS_HINT)])
+
+
+def unlink(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    if len(args) != 1 or not args[0].lstrip("#").isdigit() or len(args[0]) > 12:
+        return Turn([Text(text=texts.UNLINK_USAGE)])
+    row = core.assistant.remove_phrasing(int(args[0].lstrip("#")), _by(actor))
+    return Turn([Text(text=texts.UNLINKED.format(id=row.id, text=row.text))])
