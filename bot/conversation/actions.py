@@ -16,6 +16,8 @@ MAX_NUMBER = 9999
 _REF = re.compile(r"^[A-Za-z0-9_-]{6,24}$")
 _DOC = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 _HASHED = re.compile(r"^~[0-9a-f]{10}$")
+_DELIVERY = re.compile(r"^[1-9][0-9]{0,17}$")
+_OPTION = re.compile(r"^[0-9]$")
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,15 @@ class UploadDecision:
     accept: bool
 
 
-Action = ShowAnswer | ConfirmAnswer | Feedback | UploadDecision
+@dataclass(frozen=True)
+class QuizVote:
+    """An answer to a quiz tapped on a channel with buttons but no native polls (the web)."""
+
+    delivery_id: int
+    option: int  # 0 = A
+
+
+Action = ShowAnswer | ConfirmAnswer | Feedback | UploadDecision | QuizVote
 
 
 def doc_key(doc_id: str) -> str:
@@ -67,6 +77,8 @@ def encode(action: Action) -> str:
             out = f"f|{ref}|{'1' if value > 0 else '-1'}"
         case UploadDecision(token, accept):
             out = f"u|{token}|{'1' if accept else '0'}"
+        case QuizVote(delivery_id, option):
+            out = f"q|{delivery_id}|{option}"
         case _:
             raise TypeError(f"not an action: {action!r}")
     if len(out.encode("utf-8")) > MAX_BYTES:
@@ -104,6 +116,8 @@ def decode(data: object) -> Action | None:
         return Feedback(args[0], int(args[1])) if _REF.match(args[0]) else None
     if kind == "u" and len(args) == 2 and args[1] in ("0", "1"):
         return UploadDecision(args[0], args[1] == "1") if _REF.match(args[0]) else None
+    if kind == "q" and len(args) == 2 and _DELIVERY.match(args[0]) and _OPTION.match(args[1]):
+        return QuizVote(int(args[0]), int(args[1]))
     return None
 
 

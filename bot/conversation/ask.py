@@ -4,7 +4,9 @@ refusal with suggestions. The question is logged once its reply was delivered (i
 from __future__ import annotations
 
 import secrets
+import time
 
+from bot import metrics
 from bot.answer.model import Answer, Suggestion
 from bot.conversation import texts
 from bot.conversation.actions import ConfirmAnswer, Feedback, ShowAnswer, resolve_doc
@@ -72,7 +74,10 @@ def ask(core, actor: Actor, text: str) -> Turn:
         return Turn([Text(text=texts.SLOW_DOWN)] if limiter.should_warn(key) else [])
     if len(text) > MAX_QUESTION:
         return Turn([Text(text=texts.TOO_LONG.format(limit=MAX_QUESTION))])
+    started = time.perf_counter()
     answer = core.assistant.ask(text)
+    metrics.ANSWER_SECONDS.labels(actor.channel).observe(time.perf_counter() - started)
+    metrics.count(metrics.QUESTIONS, actor.channel, metrics.outcome(answer))
     ref = new_ref() if answer.kind != "empty" else None
     turn = Turn(replies_for(answer, ref))
     if ref is not None:
@@ -110,6 +115,8 @@ def confirm(core, actor: Actor, action: ConfirmAnswer) -> Turn:
     doc_id = answer.source.doc_id if answer.source else action.doc_id
 
     def record(delivered: bool) -> None:
+        metrics.count(metrics.CONFIRMATIONS, actor.channel)
+
         def write(s) -> None:
             asked = repository.question_by_ref(s, action.ref)
             s.add(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.conversation import admin, ask, quiz, texts
+from bot.conversation import admin, ask, quiz, texts, weblogin
 from bot.conversation.actor import Actor, Incoming
 from bot.conversation.core import ADMIN, OFFICER, Command
 from bot.conversation.replies import Listing, Text, Turn
@@ -55,4 +55,5 @@ COMMANDS: dict[str, Command] = {
     "rollback": Command(admin.rollback, role=ADMIN, private_only=True, refusal=texts.NOT_ADMIN_DOCS),
     "remove": Command(admin.remove, role=ADMIN, private_only=True, refusal=texts.NOT_ADMIN_DOCS),
     "unanswered": Command(admin.unanswered, role=ADMIN, private_only=True),
+    "web": Command(weblogin.link, role=OFFICER, private_only=True),
 }

@@ -152,6 +152,16 @@ class QuizDeliveries:
         with self.db.session() as s:
             return [_sub(r) for r in s.scalars(q.order_by(QuizSubscription.id))]
 
+    def all_subscriptions(self) -> list[Subscription]:
+        """Every subscription, active or stopped (the dashboard lists them)."""
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(QuizSubscription).order_by(
+                    QuizSubscription.channel, QuizSubscription.active.desc(), QuizSubscription.id
+                )
+            )
+            return [_sub(r) for r in rows]
+
     def chats_of(self, channel: str, user_id: str, everyone: bool = False) -> list[str]:
         """Chats whose quiz this officer set up (``everyone``: every subscribed chat, for admins)."""
         with self.db.session() as s:
@@ -392,6 +402,29 @@ class QuizDeliveries:
                 .order_by(QuizDelivery.id.desc())
                 .limit(1)
             )
+
+    def delivery_of_day(self, channel: str, chat_id: str, day: dt.date) -> tuple[int, QuizQuestion] | None:
+        """The chat's scheduled quiz of ``day`` (claimed or sent), with its question."""
+        with self.db.session() as s:
+            d = s.scalar(
+                select(QuizDelivery)
+                .where(
+                    QuizDelivery.channel == channel,
+                    QuizDelivery.chat_id == str(chat_id),
+                    QuizDelivery.local_date == day,
+                    QuizDelivery.slot.is_not(None),
+                    QuizDelivery.status.in_(("claimed", "sent")),
+                )
+                .order_by(QuizDelivery.id.desc())
+                .limit(1)
+            )
+            return (d.id, question_of(s.get(QuizQuestionRow, d.question_id))) if d else None
+
+    def delivery_open(self, channel: str, delivery_id: int) -> bool:
+        """Whether a delivery of ``channel`` still takes answers (another channel's never does here)."""
+        with self.db.session() as s:
+            d = s.get(QuizDelivery, delivery_id)
+            return d is not None and d.channel == channel and not d.closed and d.status in ("claimed", "sent")
 
     def knows_poll(self, channel: str, poll_id: str) -> bool:
         with self.db.session() as s:
