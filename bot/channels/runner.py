@@ -56,6 +56,7 @@ class Runner:
         if http is None and needs_http(settings):
             raise ConfigError("Chế độ webhook cần ứng dụng web: chạy `hoidap serve` (hoặc đặt chế độ polling).")
         self.settings = settings
+        self._owns_core = assistant is None  # an assistant handed in is closed by whoever made it
         self.core = assistant or Assistant(settings)
         self.http = http
         self.scheduler = QuizScheduler(self.core.conversation(), settings.quiz_tick_seconds)
@@ -133,7 +134,8 @@ class Runner:
             self._server = None
         if self.web is not None:
             await self.web.state.jobs.wait()
-        await asyncio.to_thread(self.core.close)
+        if self._owns_core:
+            await asyncio.to_thread(self.core.close)
 
 
 class _Server(uvicorn.Server):

@@ -235,4 +235,5 @@ def build_app(settings: Settings, assistant, telegram=None, zalo=None) -> Starle
     app.state.settings = settings
     app.state.ready = False
     app.state.jobs = Jobs()
+    app.state.chat = chat  # its per-client limiter (tests tighten it)
     return app
