@@ -220,6 +220,7 @@ async def fake():
 
 # --- the web app: one server per test module (its own documents, index and database) ----------------
 WEB_ADMIN, WEB_OFFICER, WEB_MEMBER = 910001, 910002, 910003
+WEB_NAMES = {WEB_ADMIN: "Lê Văn Quản", WEB_OFFICER: "Đỗ Thị Tuyên", WEB_MEMBER: "Vũ Minh Hội"}
 
 
 class WebSite:
@@ -233,7 +234,7 @@ class WebSite:
         """What /web answers this person in a private chat (the conversation core, as in Telegram)."""
         from bot.conversation.actor import PRIVATE, Actor, Incoming
 
-        actor = Actor(channel, str(user_id), str(user_id), PRIVATE, f"Người {user_id % 100}")
+        actor = Actor(channel, str(user_id), str(user_id), PRIVATE, WEB_NAMES.get(user_id, f"Người {user_id % 100}"))
         turn = self.core.conversation().text(actor, Incoming(text="/web", addressed=True))
         return turn.replies[0].text
 

@@ -110,7 +110,8 @@ class Dashboard:
                 "confirmed": [d.confirmed for d in days],
             },
             "top": {
-                "labels": [f"{t.name} — câu {t.question_number}" for t in top],
+                # Short labels: a phone's chart has little room left of the bars.
+                "labels": [f"{t.name.split(' số ')[-1]} · câu {t.question_number}" for t in top],
                 "values": [t.times for t in top],
             },
             "quiz": _quiz_chart(quiz),
