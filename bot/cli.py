@@ -142,16 +142,32 @@ def ask(question: str | None, as_json: bool) -> None:
     QUESTION "-" reads one question per line from stdin.
     Example: hoidap ask "Người đứng đầu phải thế nào?"   |   hoidap ask --json - < questions.txt
     """
+    from bot.answer.model import Answer
+
     assistant = _assistant()
     reading_stdin = question is None or question == "-"
-    questions = (line.rstrip("\n") for line in sys.stdin) if reading_stdin else iter([question])
+    questions = _stdin_lines() if reading_stdin else iter([question])
     for q in questions:
-        answer = assistant.ask(q)
+        try:
+            answer = assistant.ask(q)
+        except HoidapError as e:
+            if not reading_stdin:
+                raise
+            # One bad line must not end the stream: it is answered "not found" and the rest go on.
+            logging.getLogger(__name__).warning("ask: %s", e)
+            answer = Answer(found=False)
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
             sys.stdout.flush()
         else:
             click.echo(_format_answer(answer))
+
+
+def _stdin_lines():
+    """Lines of stdin decoded as UTF-8 with replacement: one invalid byte spoils one character of
+    one question, never the stream (``sys.stdin`` would raise and stop at that line)."""
+    for raw in sys.stdin.buffer:
+        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 @main.command("eval")

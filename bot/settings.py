@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     keyword_index: str = Field("bm25", description="Keyword index backend.")
     segmenter: str = Field("underthesea", description="Word segmenter backend.")
     device: str = Field("cpu", description="torch device for the model.")
+    torch_threads: int = Field(
+        1, ge=0, description="CPU threads of torch/BLAS/FAISS in a serving process (0 = every core)."
+    )
+    build_threads: int = Field(0, ge=0, description="CPU threads while building an index (0 = every core).")
     embed_batch_size: int = Field(32, ge=1)
     hnsw_min_units: int = Field(
         50_000, ge=1, description="From this many units on, FAISS uses HNSW instead of exact search."

@@ -118,3 +118,15 @@ def test_json_shape(assistant):
     assert set(j["source"]) == {"document", "doc_number", "question_number", "item"}
     assert j["source"]["document"].startswith("HỎI - ĐÁP Về Chỉ thị số 46-CT/TU")
     assert 0.0 <= j["score"] <= 1.0
+
+
+def test_answering_never_segments_the_documents_text(assistant, monkeypatch):
+    """Answers' word profiles are segmented at build time: a question costs the same whatever the answer's size."""
+    seen = []
+    real = assistant.segmenter.words
+    monkeypatch.setattr(assistant.segmenter, "words", lambda text: seen.append(text) or real(text))
+    assistant.answerer._retrievers.clear()
+    assistant.answerer._cache.clear()
+    question = "Cấp ủy phải phân cấp, ủy quyền thế nào?"
+    assert assistant.ask(question).found
+    assert seen and all(len(text) <= len(question) for text in seen), seen

@@ -120,3 +120,13 @@ def test_report_unanswered_prints_and_exports_csv(tmp_path, monkeypatch):
     assert shown.exit_code == 0 and "     3  Tuổi nghỉ hưu?" in shown.output  # variants counted together
     lines = exported.output.strip().splitlines()
     assert lines[0] == "so_lan,cau_hoi,lan_cuoi,kenh" and lines[1].startswith("3,Tuổi nghỉ hưu?,")
+
+
+def test_one_invalid_byte_spoils_one_line_not_the_stream(runner):
+    """printf 'Tham m\\xffưu lòng vòng\\nTham mưu lòng vòng\\n' | hoidap ask --json -"""
+    data = b"Tham m\xff" + "ưu lòng vòng\nTham mưu lòng vòng\n".encode()
+    result = runner.invoke(cli.main, ["ask", "--json", "-"], input=data)
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.output.strip("\n").split("\n"))
+    assert "found" in first
+    assert second["found"] and second["source"]["question_number"] == 4

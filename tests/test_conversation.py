@@ -91,7 +91,7 @@ def test_several_questions_in_one_message_get_one_quote_each(core, monkeypatch):
 
 
 def test_refusal_suggestions_and_private_only_commands(core):
-    refusal = say(core, "Đánh giá cán bộ đảng viên cuối năm cần những thủ tục gì?").replies[0]
+    refusal = say(core, "Thủ tục kết nạp đảng viên gồm những bước nào?").replies[0]
     assert isinstance(refusal, Refusal) and 1 <= len(refusal.choices) <= 3
     for command in ("/docs", "/unanswered", "/reindex", "/rollback", "/remove 46-ct-tu"):
         (hint,) = say(core, command, user=ADMIN, chat="-100", kind="group").replies

@@ -98,7 +98,7 @@ async def test_full_answer_button_and_feedback_are_answered_and_stored(fake, bot
 
 
 async def test_no_close_answer_gives_polite_message_and_working_suggestions(fake, bot):
-    call, chat, user = await ask_private(fake, "Đánh giá cán bộ đảng viên cuối năm cần những thủ tục gì?")
+    call, chat, user = await ask_private(fake, "Thủ tục kết nạp đảng viên gồm những bước nào?")
     assert "chưa tìm thấy câu trả lời chính thức" in call.params["text"]
     assert "Có phải bạn muốn hỏi" in call.params["text"]
     suggestions = buttons(call)

@@ -82,7 +82,7 @@ async def test_question_answer_with_citation_and_full_text_by_number(zalo, bot):
 
 
 async def test_suggestions_are_numbered_and_answered_by_number(zalo, bot):
-    reply = await zalo.say("u200", "u200", "Minh", "Đánh giá cán bộ đảng viên cuối năm cần những thủ tục gì?")
+    reply = await zalo.say("u200", "u200", "Minh", "Thủ tục kết nạp đảng viên gồm những bước nào?")
     text = reply.params["text"]
     assert "chưa tìm thấy câu trả lời chính thức" in text and "Có phải bạn muốn hỏi" in text
     assert "1. Câu hỏi " in text and "Trả lời bằng số" in text

@@ -75,7 +75,8 @@ class Retriever:
         prof = self._profiles.get(group.gid)
         if prof is None:
             text = f"{group.question}\n{group.answer}"
-            prof = TextProfile.of(text, self.segmenter.words(canonical(text)))
+            words = group.words if group.words is not None else self.segmenter.words(canonical(text))
+            prof = TextProfile.of(text, words)
             self._profiles[group.gid] = prof
         return prof
 

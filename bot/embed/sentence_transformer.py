@@ -56,6 +56,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.segmenter = segmenter
         self.batch_size = settings.embed_batch_size
         self.device = settings.device
+        self.threads = settings.torch_threads
         if self.segmented and segmenter is None:
             raise ModelError("Mô hình cần văn bản đã tách từ nhưng chưa có bộ tách từ.")
         recipe = f"{_identity(self.model_name)}|q={self.query_prompt}|p={self.passage_prompt}|seg={self.segmented}"
@@ -79,6 +80,9 @@ class SentenceTransformerEmbedder(Embedder):
             import transformers
             from sentence_transformers import SentenceTransformer
 
+            from bot.threads import set_threads
+
+            set_threads(self.threads)
             transformers.utils.logging.disable_progress_bar()
             transformers.utils.logging.set_verbosity_error()
             return SentenceTransformer(self.model_name, device=self.device)

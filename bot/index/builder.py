@@ -13,7 +13,7 @@ import logging
 import shutil
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ from bot.settings import Settings
 from bot.text.analysis import Lexicon, lexical_terms
 from bot.text.normalize import canonical
 from bot.text.restore import DiacriticRestorer
+from bot.threads import threads
 
 log = logging.getLogger(__name__)
 
@@ -157,17 +158,18 @@ def build_index(
             raise IndexBuildError(f"Không có tài liệu nào để lập chỉ mục trong {', '.join(str(s) for s in roots)}")
         name, staging = store.new_staging()
         try:
-            result = _build_into(
-                staging,
-                name,
-                settings,
-                embedder,
-                segmenter,
-                docs,
-                progress,
-                store,
-                _knowledge_paths(docs, settings, from_knowledge),
-            )
+            with threads(settings.build_threads):  # every core for embedding, then back to serving
+                result = _build_into(
+                    staging,
+                    name,
+                    settings,
+                    embedder,
+                    segmenter,
+                    docs,
+                    progress,
+                    store,
+                    _knowledge_paths(docs, settings, from_knowledge),
+                )
             result.notices[:0] = scan.notices
             IndexVersion(staging)  # validate: a version that cannot be loaded is never activated
             _smoke_test(staging)
@@ -261,9 +263,11 @@ def _build_into(
     # 4. lexicon: what the corpus says, word-segmented, for judging coverage
     progress.start("Tách từ (underthesea)", len(groups))
     group_texts = []
-    for g in groups:
+    for i, g in enumerate(groups):
         text = f"{g.question}\n{g.answer}"
-        group_texts.append((text, segmenter.words(canonical(text))))
+        words = segmenter.words(canonical(text))
+        group_texts.append((text, words))
+        groups[i] = replace(g, words=tuple(dict.fromkeys(w.lower() for w in words if "_" in w)))
         progress.advance()
     lexicon = Lexicon.build(group_texts)
     titles = [d.meta.title for d in docs]

@@ -126,9 +126,12 @@ class Group:
     answer: str  # official answer, verbatim
     heading: str | None
     positions: tuple[int, ...]  # unit positions belonging to the group
+    # Multi-syllable words of question + answer, segmented at build time so that judging an
+    # answer never segments its text while a member waits (None: a version built before this).
+    words: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "gid": self.gid,
             "doc_id": self.doc_id,
             "question_number": self.question_number,
@@ -137,10 +140,16 @@ class Group:
             "heading": self.heading,
             "positions": list(self.positions),
         }
+        if self.words is not None:
+            out["words"] = list(self.words)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> Group:
-        return cls(**{**data, "positions": tuple(data["positions"])})
+        words = data.get("words")
+        return cls(
+            **{**data, "positions": tuple(data["positions"]), "words": tuple(words) if words is not None else None}
+        )
 
 
 class IndexVersion:
