@@ -295,3 +295,45 @@ async def test_officers_import_their_own_quiz_questions(web):
             page = await officer.get("/admin/quiz")
             assert expected in page.text, expected
         assert "Khoán sản phẩm là biện pháp ở câu hỏi nào?" in page.text  # in the bank browser
+
+
+async def test_several_asks_in_one_message_get_one_quote_each(web, client, monkeypatch):
+    first, second = web.core.official_answer("46-ct-tu", 2), web.core.official_answer("46-ct-tu", 5)
+    first.more = [second]
+    monkeypatch.setattr(web.core, "ask", lambda text: first)
+    html = (await ask(client, "người đứng đầu phải thế nào, còn khoán sản phẩm là gì")).text
+    assert html.count("<blockquote>") == 2
+    assert html.index("📄 Câu hỏi 2 —") < html.index("📄 Câu hỏi 5 —")
+
+
+async def test_an_admin_rebuilds_follows_the_progress_and_rolls_back(web, client):
+    import asyncio
+
+    assert (await log_in(client, web, WEB_ADMIN)).status_code == 303
+    before = web.core.index.current().name
+    started = await client.post("/admin/run/reindex", data={"csrf": await csrf_of(client, "/admin/documents")})
+    assert started.status_code == 303 and started.headers["location"].startswith("/admin/jobs/")
+    page = await client.get(started.headers["location"])
+    assert page.status_code == 200 and "Đang xây dựng lại chỉ mục" in page.text
+    for _ in range(600):
+        job = (await client.get(started.headers["location"] + ".json")).json()
+        if job["finished"]:
+            break
+        await asyncio.sleep(0.2)
+    assert job["finished"] and not job["failed"] and "Đã cập nhật chỉ mục" in job["results"][0]
+    async with httpx.AsyncClient(base_url=web.url) as stranger:  # jobs are their owner's only
+        assert (await stranger.get(started.headers["location"] + ".json")).status_code == 403
+    rebuilt = web.core.index.current().name
+    assert rebuilt != before
+
+    versions = await client.get("/admin/versions")
+    assert re.search(rf"<code>{rebuilt}</code> <span class=\"badge\">đang dùng</span>", versions.text)
+    back = await client.post("/admin/run/rollback", data={"arg": before, "csrf": CSRF.search(versions.text).group(1)})
+    assert back.status_code == 303 and back.headers["location"] == "/admin/versions"
+    shown = await client.get("/admin/versions")
+    assert f"Đã chuyển chỉ mục về phiên bản {before}." in shown.text
+    assert re.search(rf"<code>{before}</code> <span class=\"badge\">đang dùng</span>", shown.text)
+    assert web.core.index.current().name == before
+    assert (
+        await client.post("/admin/run/officer_add", data={"arg": "1", "csrf": CSRF.search(shown.text).group(1)})
+    ).status_code == 404

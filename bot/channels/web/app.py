@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 from bot import metrics
 from bot.channels.web import dashboard, security
 from bot.channels.web.jobs import Jobs
-from bot.channels.web.render import views
+from bot.channels.web.render import View, views
 from bot.conversation import texts
 from bot.conversation.actor import PRIVATE, Actor, Incoming
 from bot.conversation.replies import Turn
@@ -106,7 +106,7 @@ class WebChat:
         )
 
     def _exchange(self, request: Request, asked: str | None, replies, status: int = 200) -> Response:
-        items = ([{"kind": "asked", "body": asked}] if asked else []) + views(replies)
+        items = ([View("asked", body=asked)] if asked else []) + views(replies)
         if fetched(request):
             return self.tpl.TemplateResponse(
                 request, "_replies.html", {"items": items, "csrf": security.csrf_token(request)}, status_code=status
@@ -135,8 +135,6 @@ class WebChat:
         return form, None
 
     def _note(self, request: Request, text: str, status: int) -> Response:
-        from bot.channels.web.render import View
-
         items = [View("note", body=text, alert=True)]
         if fetched(request):
             return self.tpl.TemplateResponse(
@@ -152,7 +150,10 @@ class WebChat:
         if not text:
             return self._exchange(request, None, [])
         actor = web_actor(request)
-        turn = await asyncio.to_thread(self.conv.text, actor, Incoming(text=text, addressed=True))
+        try:
+            turn = await asyncio.to_thread(self.conv.text, actor, Incoming(text=text, addressed=True))
+        except Exception:
+            return self._failed(request, "question")
         return self._deliver(request, text, turn)
 
     async def tap(self, request: Request) -> Response:
@@ -160,8 +161,17 @@ class WebChat:
         if refused is not None:
             return refused
         actor = web_actor(request)
-        turn = await asyncio.to_thread(self.conv.tap, actor, str(form.get("a") or ""))
+        try:
+            turn = await asyncio.to_thread(self.conv.tap, actor, str(form.get("a") or ""))
+        except Exception:
+            return self._failed(request, "tap")
         return self._deliver(request, None, turn)
+
+    def _failed(self, request: Request, what: str) -> Response:
+        """The channel's error handler: anything unexpected is logged with its traceback (secrets
+        masked by the log filter) and the member gets the short apology."""
+        log.exception("web: error while handling a %s", what)
+        return self._note(request, texts.ERROR, 500)
 
     def _deliver(self, request: Request, asked: str | None, turn: Turn) -> Response:
         try:
@@ -193,6 +203,12 @@ async def metrics_endpoint(request: Request) -> Response:
 
 async def not_found(request: Request, exc) -> Response:
     return HTMLResponse("<!doctype html><meta charset=utf-8><title>404</title><p>Không có trang này.", status_code=404)
+
+
+async def server_error(request: Request, exc) -> Response:
+    """Dashboard pages and the rest: uvicorn logs the traceback (secrets masked); the person gets a line."""
+    page = f"<!doctype html><meta charset=utf-8><title>500</title><p>{texts.ERROR}"
+    return HTMLResponse(page, status_code=500)
 
 
 def build_app(settings: Settings, assistant, telegram=None, zalo=None) -> Starlette:
@@ -229,7 +245,7 @@ def build_app(settings: Settings, assistant, telegram=None, zalo=None) -> Starle
                 https_only=secure,
             ),
         ],
-        exception_handlers={404: not_found},
+        exception_handlers={404: not_found, 500: server_error},
     )
     app.state.assistant = assistant
     app.state.settings = settings
