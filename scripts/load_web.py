@@ -48,7 +48,7 @@ async def main(users: int, per_user: int) -> dict:
             "database_url": f"sqlite:///{tmp / 'load.db'}",
             "data_dir": tmp,
             "questions_per_minute": max(10, per_user),
-            "web_requests_per_minute": per_user + 10,
+            "web_requests_per_minute": users * per_user + 100,  # every visitor is 127.0.0.1 here
         }
     )
     runner = Runner(settings, http=("127.0.0.1", 0))

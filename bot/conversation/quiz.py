@@ -240,9 +240,7 @@ def today(core, actor: Actor) -> Turn:
     day = core.quiz.today()
     found = core.quiz.delivery_of_day(actor.channel, SITE_CHAT, day)
     if found is None:
-        sub = core.quiz.subscription(actor.channel, SITE_CHAT)
-        if sub is None:
-            sub = core.quiz.subscribe(actor.channel, SITE_CHAT, GROUP, texts.WEB_QUIZ_CHAT, SITE_SLOT, ALL_DAYS, "")
+        sub = core.quiz.ensure_subscription(actor.channel, SITE_CHAT, GROUP, texts.WEB_QUIZ_CHAT, SITE_SLOT, ALL_DAYS)
         if not sub.active:
             return Turn([Text(text=texts.QUIZ_NONE)])
         try:

@@ -118,6 +118,28 @@ class QuizDeliveries:
             s.flush()
             return _sub(row)
 
+    def ensure_subscription(
+        self, channel: str, chat_id: str, chat_type: str, title: str, time: str, days: str
+    ) -> Subscription:
+        """The chat's subscription as it is, or a new active one: safe when several requests (or
+        processes) create it at the same moment (``INSERT … ON CONFLICT DO NOTHING``, then read)."""
+        with self.db.session() as s:
+            dialect = s.get_bind().dialect.name
+            insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(QuizSubscription)
+            s.execute(
+                insert.values(
+                    channel=channel,
+                    chat_id=str(chat_id),
+                    chat_type=chat_type,
+                    title=title,
+                    time=time,
+                    days=days,
+                    active=True,
+                    schedule_changed_at=utcnow(),
+                ).on_conflict_do_nothing()
+            )
+        return self.subscription(channel, chat_id)
+
     def unsubscribe(self, channel: str, chat_id: str) -> bool:
         with self.db.session() as s:
             result = s.execute(
