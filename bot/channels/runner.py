@@ -17,7 +17,7 @@ import uvicorn
 
 from bot.channels.logs import add_secrets
 from bot.conversation.scheduler import QuizScheduler
-from bot.errors import ConfigError
+from bot.errors import ConfigError, NoActiveIndex
 from bot.service import Assistant
 from bot.settings import Settings
 
@@ -80,7 +80,7 @@ class Runner:
                 self.zalo = ZaloChannel(settings, self.core, scheduler=self.scheduler)
             if self.http is not None:
                 await self._start_http()
-            await asyncio.to_thread(self.core.warm_up)  # load model and index before the first question
+            await asyncio.to_thread(self._warm_up)
             if self.web is not None:
                 self.web.state.ready = True
             for name, channel in (("telegram", self.telegram), ("zalo", self.zalo)):
@@ -92,6 +92,16 @@ class Runner:
         except BaseException:
             await self.stop()
             raise
+
+    def _warm_up(self) -> None:
+        """Load model and index before the first question; a fresh installation without an index
+        builds one from the knowledge folder first (``/readyz`` says 503 meanwhile)."""
+        try:
+            self.core.warm_up()
+        except NoActiveIndex:
+            log.warning("no index yet: building one from %s", self.settings.knowledge_dir)
+            self.core.build()
+            self.core.warm_up()
 
     async def _start_http(self) -> None:
         from bot.channels.web.app import build_app
