@@ -402,7 +402,11 @@ def report_unanswered(days: int, limit: int, csv_path: str | None) -> None:
     rows = _assistant().unanswered(days if days > 0 else None, limit)
     if csv_path:
         # A BOM tells Excel the file is UTF-8 (without it Vietnamese comes out garbled); not on stdout.
-        out = click.open_file(csv_path, "w", encoding="utf-8" if csv_path == "-" else "utf-8-sig", newline="")
+        out = (
+            click.open_file("-", "w", encoding="utf-8")
+            if csv_path == "-"
+            else click.open_file(csv_path, "w", encoding="utf-8-sig", newline="")
+        )
         with out:
             writer = csv.writer(out)
             writer.writerow(["so_lan", "cau_hoi", "lan_cuoi", "kenh"])
@@ -473,24 +477,47 @@ def quiz_import(file: Path) -> None:
     click.echo(f"Đã nhập {added} câu hỏi từ {file.name}" + (f" ({dup} câu đã có, bỏ qua)." if dup else "."))
 
 
+def _start_logging(settings) -> None:
+    from bot.channels.runner import protect_secrets
+
+    protect_secrets(settings)  # before anything can log a URL with a token in it
+    logging.getLogger().setLevel(settings.log_level)
+    # httpx logs every request URL at INFO; masked anyway, but one line per message is noise.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 @main.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Start what is configured: the Telegram/Zalo bot(s) with a token, else the terminal chat.
 
+    Channels in webhook mode need the HTTP app: then this is `hoidap serve`.
     Example: hoidap run   (this is what `make run` starts)
     """
     settings = get_settings()
     if settings.telegram_token or settings.zalo_token:
-        from bot.channels.runner import protect_secrets, run_channels
+        from bot.channels.runner import needs_http, run_channels
 
-        protect_secrets(settings)  # before anything can log a URL with a token in it
-        logging.getLogger().setLevel(settings.log_level)
-        # httpx logs every request URL at INFO; masked anyway, but one line per message is noise.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        run_channels(settings)
+        _start_logging(settings)
+        run_channels(settings, (settings.web_host, settings.web_port) if needs_http(settings) else None)
     else:
         ctx.invoke(chat)
+
+
+@main.command()
+@click.option("--host", default=None, help="Địa chỉ lắng nghe (mặc định HOIDAP_WEB_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Cổng (mặc định HOIDAP_WEB_PORT, 8080).")
+def serve(host: str | None, port: int | None) -> None:
+    """Start the one HTTP app: web chat (/), dashboard (/admin), Telegram and Zalo webhooks, /healthz,
+    /readyz, /metrics — and the chat channels and the quiz scheduler that are configured.
+
+    Example: hoidap serve --host 127.0.0.1 --port 8080
+    """
+    from bot.channels.runner import run_channels
+
+    settings = get_settings()
+    _start_logging(settings)
+    run_channels(settings, (host or settings.web_host, settings.web_port if port is None else port))
 
 
 @main.command()

@@ -42,6 +42,64 @@ class DocumentInfo:
     questions: int
 
 
+@dataclass(frozen=True)
+class DayCounts:
+    """Questions of one local day by outcome, and the confirmations tapped that day."""
+
+    date: dt.date
+    answered: int = 0
+    confirm: int = 0  # "Có phải bạn muốn hỏi…" offered
+    refused: int = 0
+    confirmed: int = 0  # offers members took
+
+
+@dataclass(frozen=True)
+class TopAnswer:
+    doc_id: str
+    name: str
+    question_number: int
+    question: str
+    times: int
+
+
+@dataclass(frozen=True)
+class UnansweredGroup:
+    """Unanswered questions that ask the same thing in different words (the most asked one first)."""
+
+    question: str
+    count: int
+    last_asked: dt.datetime
+    channels: str
+    variants: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class QuizChatStats:
+    channel: str
+    chat_id: str
+    title: str
+    quizzes: int
+    participants: int  # summed over days (a member answering on 3 days counts 3)
+    answers: int
+    correct: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.answers if self.answers else 0.0
+
+
+@dataclass(frozen=True)
+class StreakLeader:
+    channel: str
+    chat_title: str
+    name: str
+    streak: int
+    points: int
+
+
+SIMILAR = 0.90  # cosine of two unanswered questions asking the same thing (multilingual-e5-small)
+
+
 class Assistant:
     """Documents, index, answering, quiz data and records for one configuration.
 
@@ -53,6 +111,7 @@ class Assistant:
         self.settings = settings
         self._embedder = embedder
         self._lock = threading.Lock()
+        self._warm = False
 
     # --- engine parts (lazy) ---------------------------------------------------------------
     @cached_property
@@ -399,6 +458,131 @@ class Assistant:
 
         return purge(self._db, self.settings.question_retention_days)
 
+    # --- dashboard (read-only; the web checks the reader's role with the conversation core) -----
+    def _local_day(self, when: dt.datetime) -> dt.date:
+        from zoneinfo import ZoneInfo
+
+        return when.astimezone(ZoneInfo(self.settings.timezone)).date()
+
+    def question_stats(self, days: int = 30) -> list[DayCounts]:
+        """Questions per local day (answered / confirmation offered / refused; greetings and empty
+        messages left out) and confirmations taken, oldest day first, every day present."""
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        today = self._local_day(dt.datetime.now(dt.UTC))
+        counts = {today - dt.timedelta(days=i): [0, 0, 0, 0] for i in range(days)}
+        for q in repository.question_outcomes(self._db, since):
+            row = counts.get(self._local_day(q.created_at))
+            if row is None or q.kind in ("empty", "smalltalk"):
+                continue
+            row[0 if q.found else 1 if q.confirm else 2] += 1
+        for when in repository.confirmation_times(self._db, since):
+            row = counts.get(self._local_day(when))
+            if row is not None:
+                row[3] += 1
+        return [DayCounts(day, *row) for day, row in sorted(counts.items())]
+
+    def top_answers(self, days: int = 30, limit: int = 10) -> list[TopAnswer]:
+        """The official answers members got most often (documents no longer indexed left out)."""
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        version = self.index.current()
+        questions = {(g.doc_id, g.question_number): g.question for g in version.groups}
+        out = []
+        for doc_id, number, times in repository.top_answers(self._db, since, limit):
+            if doc_id in version.documents:
+                name = version.documents[doc_id].short_name
+                out.append(TopAnswer(doc_id, name, number, questions.get((doc_id, number), ""), times))
+        return out
+
+    def unanswered_groups(self, days: int | None = 30, limit: int = 50) -> list[UnansweredGroup]:
+        """Unanswered questions grouped by meaning: variants of wording (already counted together by
+        :meth:`unanswered`) and questions whose embeddings are close (the model of the index)."""
+        rows = self.unanswered(days, 400)
+        if not rows:
+            return []
+        vectors = self.embedder.embed_queries([r.question for r in rows])
+        groups: list[tuple[int, list[int]]] = []  # (representative, members), most asked first
+        for i in range(len(rows)):
+            for rep, members in groups:
+                if float(vectors[i] @ vectors[rep]) >= SIMILAR:
+                    members.append(i)
+                    break
+            else:
+                groups.append((i, [i]))
+        out = []
+        for rep, members in groups[:limit]:
+            picked = [rows[i] for i in members]
+            channels = {r.channels for r in picked}
+            out.append(
+                UnansweredGroup(
+                    question=rows[rep].question,
+                    count=sum(r.count for r in picked),
+                    last_asked=max(repository._utc(r.last_asked) for r in picked),
+                    channels=channels.pop() if len(channels) == 1 else "nhiều kênh",
+                    variants=[(r.question, r.count) for r in picked],
+                )
+            )
+        return sorted(out, key=lambda g: (-g.count, -g.last_asked.timestamp()))
+
+    def quiz_subscriptions(self) -> list:
+        """Every chat that has (or had) the daily quiz: time, days, active, why stopped."""
+        return self._quiz.all_subscriptions()
+
+    def quiz_questions(self) -> list:
+        """The questions quizzes are drawn from (generated and verified, or imported), active ones."""
+        try:
+            self.sync_quiz_bank()
+        except IndexStoreError as e:
+            log.warning("quiz bank not synced: %s", e)
+        return self._quiz.active_questions()
+
+    def quiz_chat_stats(self, days: int = 30) -> list[QuizChatStats]:
+        """Participation and accuracy of the daily quiz per subscribed chat (titled) over ``days``."""
+        out = []
+        subs = self.quiz_subscriptions()
+        for channel in sorted({s.channel for s in subs}):
+            chats = [s for s in subs if s.channel == channel]
+            per_chat: dict[str, list[int]] = {}
+            for d in self._quiz.stats(channel, [s.chat_id for s in chats], days):
+                row = per_chat.setdefault(d.chat_id, [0, 0, 0, 0])
+                row[0] += d.deliveries
+                row[1] += d.participants
+                row[2] += d.answers
+                row[3] += d.correct
+            for sub in chats:
+                if sub.chat_id in per_chat:
+                    title = sub.title or sub.chat_id
+                    out.append(QuizChatStats(channel, sub.chat_id, title, *per_chat[sub.chat_id]))
+        return sorted(out, key=lambda c: -c.participants)
+
+    def streak_leaders(self, limit: int = 10) -> list[StreakLeader]:
+        """Members with the longest current streaks of right answers, over every subscribed chat."""
+        out = []
+        for sub in self.quiz_subscriptions():
+            for row in self._quiz.leaderboard(sub.channel, sub.chat_id, "all", limit):
+                if row.streak > 0:
+                    out.append(StreakLeader(sub.channel, sub.title or sub.chat_id, row.name, row.streak, row.points))
+        return sorted(out, key=lambda r: (-r.streak, -r.points))[:limit]
+
+    def health(self) -> dict:
+        """Readiness without loading anything: the index version in service (None until loaded) and
+        whether the database answers."""
+        from sqlalchemy import text
+
+        loaded = None
+        if self._warm:  # loaded: reading the name costs nothing (a load would take seconds)
+            try:
+                loaded = self.index.current().name
+            except IndexStoreError as e:
+                log.warning("index not loaded: %s", e)
+        try:
+            with self._db.session() as s:
+                s.execute(text("SELECT 1"))
+            database = True
+        except Exception as e:  # unreachable, locked, misconfigured: not ready
+            log.warning("database not reachable: %s", e)
+            database = False
+        return {"index": loaded, "database": database}
+
     def flush_records(self, timeout: float | None = None) -> bool:
         """Wait until logs written in the background are stored (tests, shutdown)."""
         return self._journal.flush(timeout)
@@ -411,6 +595,7 @@ class Assistant:
         self.segmenter.words("khởi động")
         self.index.current()
         _ = self._db, self._journal, self._quiz, self.answerer, self._conversation
+        self._warm = True
 
     def close(self) -> None:
         """Finish background writes and release the database."""

@@ -83,8 +83,6 @@ class Settings(BaseSettings):
     telegram_base_file_url: str = Field("https://api.telegram.org/file/bot")
     webhook_url: str | None = Field(None, description="Public HTTPS URL Telegram posts updates to.")
     webhook_secret: SecretStr | None = Field(None, description="X-Telegram-Bot-Api-Secret-Token value.")
-    webhook_listen: str = "0.0.0.0"
-    webhook_port: int = 8443
     admin_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Telegram user ids of admins, comma-separated."
     )
@@ -111,8 +109,6 @@ class Settings(BaseSettings):
     zalo_base_url: str = Field("https://bot-api.zaloplatforms.com", description="Zalo Bot API base URL.")
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: SecretStr | None = Field(None, description="8-256 characters.")
-    zalo_webhook_listen: str = "0.0.0.0"
-    zalo_webhook_port: int = 8444
     zalo_admin_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Zalo user ids of admins, comma-separated."
     )
@@ -121,6 +117,22 @@ class Settings(BaseSettings):
     )
     zalo_delete_webhook: bool = Field(
         False, description="Polling mode: remove a webhook set on the bot (never done unless asked)."
+    )
+
+    # --- web: the one HTTP app (webhooks, web chat, dashboard, health, metrics) ----
+    web_host: str = Field("127.0.0.1", description="Address `hoidap serve` listens on (behind a reverse proxy).")
+    web_port: int = Field(8080, ge=1, le=65535, description="Port `hoidap serve` listens on.")
+    public_url: str | None = Field(
+        None, description="Public base URL of the web app (https://hoidap.example.vn): /web login links start with it."
+    )
+    web_secret: SecretStr | None = Field(
+        None,
+        description="Key signing session cookies and login links; default: generated once into data_dir/web-secret.",
+    )
+    web_login_minutes: int = Field(10, ge=1, le=1440, description="How long a /web login link stays valid.")
+    web_session_hours: int = Field(12, ge=1, le=720, description="How long a dashboard session lasts.")
+    web_requests_per_minute: int = Field(
+        30, ge=1, description="Per-client limit on web chat requests (questions and taps) per minute."
     )
 
     log_level: str = "INFO"

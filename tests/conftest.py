@@ -216,3 +216,61 @@ async def fake():
     await server.start()
     yield server
     await server.stop()
+
+
+# --- the web app: one server per test module (its own documents, index and database) ----------------
+WEB_ADMIN, WEB_OFFICER, WEB_MEMBER = 910001, 910002, 910003
+WEB_NAMES = {WEB_ADMIN: "Lê Văn Quản", WEB_OFFICER: "Đỗ Thị Tuyên", WEB_MEMBER: "Vũ Minh Hội"}
+
+
+class WebSite:
+    """A running ``hoidap serve`` (the Runner with its HTTP app) and how tests reach it."""
+
+    def __init__(self, runner, core, port: int) -> None:
+        self.runner, self.core, self.port = runner, core, port
+        self.url = f"http://127.0.0.1:{port}"
+
+    def link(self, user_id: int, channel: str = "telegram") -> str:
+        """What /web answers this person in a private chat (the conversation core, as in Telegram)."""
+        from bot.conversation.actor import PRIVATE, Actor, Incoming
+
+        actor = Actor(channel, str(user_id), str(user_id), PRIVATE, WEB_NAMES.get(user_id, f"Người {user_id % 100}"))
+        turn = self.core.conversation().text(actor, Incoming(text="/web", addressed=True))
+        return turn.replies[0].text
+
+    def login_url(self, user_id: int) -> str:
+        text = self.link(user_id)
+        return next(w for w in text.split() if w.startswith("http"))
+
+
+@pytest.fixture(scope="module")
+async def web(tmp_path_factory, seed_settings, embedder):
+    import asyncio
+
+    from bot.channels.runner import Runner
+    from bot.service import Assistant
+
+    root = tmp_path_factory.mktemp("web")
+    port = free_port()
+    settings = make_settings(
+        root,
+        admin_ids=[WEB_ADMIN],
+        public_url=f"http://127.0.0.1:{port}",
+        web_requests_per_minute=1000,
+        max_upload_mb=2,
+    )
+    shutil.copy(SEED_DOC, settings.knowledge_dir / SEED_DOC.name)
+    cache = settings.index_dir / "cache"
+    cache.mkdir(parents=True)
+    shutil.copy(seed_settings.index_dir / "cache" / "embeddings.sqlite", cache / "embeddings.sqlite")
+    core = Assistant(settings, embedder=embedder)
+    await asyncio.to_thread(core.build)
+    runner = Runner(settings, core, http=("127.0.0.1", port))
+    await runner.start()
+    from bot.conversation.actor import PRIVATE, Actor
+
+    admin = Actor("telegram", str(WEB_ADMIN), str(WEB_ADMIN), PRIVATE, "Quản trị")
+    core.conversation().command(admin, "officer_add", [str(WEB_OFFICER)])
+    yield WebSite(runner, core, port)
+    await runner.stop()
+    core.close()

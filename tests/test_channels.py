@@ -21,6 +21,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import BOT_NAME, FakeZalo
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+SITE = "https://hoidap.example.vn"
 
 
 class TelegramDriver:
@@ -30,7 +31,9 @@ class TelegramDriver:
     async def start(self, base, tmp_path, embedder):
         self.fake = FakeTelegram()
         await self.fake.start()
-        settings = bot_settings(base, self.fake, admin_ids=[self.ADMIN], database_url=f"sqlite:///{tmp_path / 'tg.db'}")
+        settings = bot_settings(
+            base, self.fake, admin_ids=[self.ADMIN], database_url=f"sqlite:///{tmp_path / 'tg.db'}", public_url=SITE
+        )
         from bot.channels.telegram.app import TelegramChannel
 
         self.core = Assistant(settings, embedder=embedder)
@@ -102,6 +105,7 @@ class ZaloDriver:
                 "zalo_admin_ids": [self.ADMIN],
                 "zalo_bot_name": BOT_NAME,
                 "database_url": f"sqlite:///{tmp_path / 'zalo.db'}",
+                "public_url": SITE,
             }
         )
         from bot.channels.zalo.app import ZaloChannel
@@ -212,7 +216,11 @@ async def test_admin_scenario(channel):
     assert "chưa có câu hỏi nào thiếu" in await c.say(c.ADMIN, "/unanswered 7", group=False)
     me = await c.say(c.OFFICER, "/id", group=False)
     assert f"Mã người dùng của bạn: {c.OFFICER}" in me
+    assert "chỉ dành cho cán bộ" in await c.say(c.MEMBERS[0], "/web", group=False)
     assert "Đã cấp quyền" in await c.say(c.ADMIN, f"/officer_add {c.OFFICER}")
+    assert "chỉ dùng trong tin nhắn riêng" in await c.say(c.OFFICER, "/web")  # never a login link in a group
+    link = await c.say(c.OFFICER, "/web", group=False)
+    assert f"{SITE}/admin/login?t=" in link and "dùng được một lần" in link
     assert "chưa đăng ký" in (await c.say(c.OFFICER, "/quiz_off")).lower()
     assert "Chưa có câu đố nào" in await c.say(c.OFFICER, "/quiz_stats")
     private = await c.say(c.OFFICER, "/quiz_on 07:30 thứ 2", group=False)

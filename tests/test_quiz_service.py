@@ -213,3 +213,16 @@ def test_300_concurrent_answers_are_all_stored_and_scored_exactly(quiz, database
         assert s.query(QuizAnswer).filter_by(correct=True).count() == 100
     points = {r.user_id: r.points for r in quiz.leaderboard("telegram", "-100", limit=1000)}
     assert len(points) == 300 and sum(points.values()) == 100
+
+
+def test_the_web_sites_quiz_chat_is_created_once_under_concurrent_first_visits(quiz):
+    """The first visitors of the day may arrive together (several requests, several processes)."""
+
+    def ensure(_):
+        return quiz.ensure_subscription("web", "site", "group", "Trang web", "00:00", "0123456")
+
+    with ThreadPoolExecutor(8) as pool:
+        subs = list(pool.map(ensure, range(16)))
+    assert len({s.id for s in subs}) == 1 and subs[0].active and subs[0].title == "Trang web"
+    quiz.unsubscribe("web", "site")  # an officer stopped it: it stays stopped
+    assert not ensure(0).active

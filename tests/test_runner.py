@@ -36,3 +36,24 @@ async def test_telegram_and_zalo_served_by_one_process(fake, seed_settings, tmp_
         stop.set()
         await asyncio.wait_for(server, 60)
         await zalo.stop()
+
+
+async def test_serve_on_a_fresh_installation_builds_the_index_then_is_ready(settings, embedder):
+    """`hoidap serve` with documents but no index yet: /healthz at once, /readyz once the index is built."""
+    import httpx
+
+    from bot.channels.runner import Runner
+    from bot.service import Assistant
+
+    core = Assistant(settings, embedder=embedder)
+    assert core.index_versions() == []
+    runner = Runner(settings, core, http=("127.0.0.1", 0))
+    try:
+        await runner.start()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runner.port}") as client:
+            assert (await client.get("/healthz")).text == "ok"
+            ready = (await client.get("/readyz")).json()
+        assert ready == {"ready": True, "index": core.index_versions()[-1].name, "database": True}
+    finally:
+        await runner.stop()
+        core.close()

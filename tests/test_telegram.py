@@ -214,24 +214,22 @@ async def test_help_lists_loaded_documents(fake, bot):
     assert "Chỉ thị số 46-CT/TU — 8 câu hỏi–đáp" in call.params["text"]
 
 
-async def test_webhook_mode_checks_the_secret(fake, assistant, seed_settings):
-    """Our endpoint (not PTB's) compares the secret in constant time; wrong or missing: 403."""
+async def test_webhook_mode_is_a_route_of_the_one_app_and_checks_the_secret(fake, assistant, seed_settings):
+    """The web app (not PTB's server) serves the webhook, compares the secret in constant time and puts
+    updates on PTB's update queue; wrong or missing secret: 403."""
     from pydantic import SecretStr
 
+    from bot.channels.runner import Runner
+
     port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook-3f9a"
     settings = bot_settings(
-        seed_settings,
-        fake,
-        telegram_mode="webhook",
-        webhook_url=f"http://127.0.0.1:{port}/telegram-hook",
-        webhook_secret=SecretStr("s3cret-value"),
-        webhook_listen="127.0.0.1",
-        webhook_port=port,
+        seed_settings, fake, telegram_mode="webhook", webhook_url=url, webhook_secret=SecretStr("s3cret-value")
     )
-    channel = tg.build_app(settings, assistant)
-    await channel.start()
+    runner = Runner(settings, assistant, http=("127.0.0.1", port))
+    await runner.start()
     try:
-        assert fake.webhook == {"url": f"http://127.0.0.1:{port}/telegram-hook", "secret_token": "s3cret-value"}
+        assert fake.webhook == {"url": url, "secret_token": "s3cret-value"}
         user = new_user(fake)
         chat = fake.private_chat(user)
         assert await fake.deliver(fake.text_update(chat, user, "người đứng đầu phải thế nào"), secret=None) == 403
@@ -241,7 +239,7 @@ async def test_webhook_mode_checks_the_secret(fake, assistant, seed_settings):
         call = await fake.wait_for("sendMessage", lambda c: int(c.params["chat_id"]) == chat["id"])
         assert "Phải thực sự nêu gương" in call.params["text"]
     finally:
-        await channel.stop()
+        await runner.stop()
 
 
 async def test_the_token_never_appears_in_logs(fake, bot, caplog):

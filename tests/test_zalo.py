@@ -183,34 +183,43 @@ async def test_cannot_join_groups_is_reported(channels, seed_settings, tmp_path,
 
 
 async def test_webhook_takes_the_flat_body_checks_the_secret_and_the_registration(
-    zalo, channels, seed_settings, tmp_path
+    zalo, seed_settings, tmp_path, embedder
 ):
+    """The Zalo webhook is a route of the one web app, on the same port as everything else."""
+    from bot.channels.runner import Runner
+
     port = free_port()
+    url = f"http://127.0.0.1:{port}/zalo/hook-7c1d"
     settings = zalo_settings(
         seed_settings,
         zalo,
         tmp_path,
         zalo_mode="webhook",
-        zalo_webhook_url=f"http://127.0.0.1:{port}/zalo-hook",
+        zalo_webhook_url=url,
         zalo_webhook_secret=SecretStr("zalo-secret-123"),
-        zalo_webhook_listen="127.0.0.1",
-        zalo_webhook_port=port,
     )
-    await channels(settings)
-    assert zalo.webhook == {"url": f"http://127.0.0.1:{port}/zalo-hook", "secret_token": "zalo-secret-123"}
-    update = zalo.text_update("u500", "u500", "Hà", "khoán sản phẩm là gì")
-    assert await zalo.deliver(update, secret=None) == 403
-    assert await zalo.deliver(update, secret="wrong-secret") == 403
-    assert await zalo.post_raw(b"{not json", secret="zalo-secret-123") == 400
-    assert zalo.sent_to("u500") == []
-    assert await zalo.deliver(update) == 200  # flat: the update itself
-    reply = await zalo.wait_for("sendMessage", lambda c: c.params["chat_id"] == "u500")
-    assert "Câu hỏi 5" in reply.params["text"]
-    import json
+    core = Assistant(settings, embedder=embedder)
+    runner = Runner(settings, core, http=("127.0.0.1", port))
+    await runner.start()
+    try:
+        assert zalo.webhook == {"url": url, "secret_token": "zalo-secret-123"}
+        update = zalo.text_update("u500", "u500", "Hà", "khoán sản phẩm là gì")
+        assert await zalo.deliver(update, secret=None) == 403
+        assert await zalo.deliver(update, secret="wrong-secret") == 403
+        assert await zalo.post_raw(b"{not json", secret="zalo-secret-123") == 400
+        assert zalo.sent_to("u500") == []
+        assert await zalo.deliver(update) == 200  # flat: the update itself
+        reply = await zalo.wait_for("sendMessage", lambda c: c.params["chat_id"] == "u500")
+        assert "Câu hỏi 5" in reply.params["text"]
+        import json
 
-    wrapped = zalo.text_update("u501", "u501", "Hà", "khoán sản phẩm là gì")
-    assert await zalo.post_raw(json.dumps({"ok": True, "result": wrapped}).encode()) == 200
-    await zalo.wait_for("sendMessage", lambda c: c.params["chat_id"] == "u501")
+        wrapped = zalo.text_update("u501", "u501", "Hà", "khoán sản phẩm là gì")
+        assert await zalo.post_raw(json.dumps({"ok": True, "result": wrapped}).encode()) == 200
+        await zalo.wait_for("sendMessage", lambda c: c.params["chat_id"] == "u501")
+    finally:
+        zalo.release_polls()
+        await runner.stop()
+        core.close()
 
 
 async def test_the_token_never_appears_in_logs(zalo, bot, caplog):

@@ -9,6 +9,8 @@ from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
 
+from bot import metrics
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -43,13 +45,18 @@ async def send_retrying(
             state.next_action.sleep if state.next_action else 0,
         )
 
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception(lambda e: classify(e) is not None),
-        wait=wait,
-        stop=stop_after_attempt(attempts) | stop_after_delay(MAX_DELAY),
-        before_sleep=before_sleep,
-        reraise=True,
-    ):
-        with attempt:
-            return await send()
+    try:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(lambda e: classify(e) is not None),
+            wait=wait,
+            stop=stop_after_attempt(attempts) | stop_after_delay(MAX_DELAY),
+            before_sleep=before_sleep,
+            reraise=True,
+        ):
+            with attempt:
+                return await send()
+    except Exception:
+        channel, _, method = what.partition(" ")
+        metrics.count(metrics.CHANNEL_ERRORS, channel, method or "call")
+        raise
     raise AssertionError("unreachable")  # pragma: no cover

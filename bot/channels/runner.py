@@ -1,4 +1,10 @@
-"""Run the configured channels (Telegram and/or Zalo) and the one quiz scheduler in one process."""
+"""Run everything configured in one process: the Telegram and Zalo channels, the one quiz scheduler,
+and (``hoidap serve``) the one HTTP app — webhooks, web chat, dashboard, health and metrics.
+
+The HTTP app listens first, so ``/healthz`` answers while the model and index load and ``/readyz``
+turns 200 once they are in; the channels start after that (a webhook registered with Telegram or
+Zalo finds its route already served).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,11 @@ import contextlib
 import logging
 import signal
 
+import uvicorn
+
 from bot.channels.logs import add_secrets
 from bot.conversation.scheduler import QuizScheduler
+from bot.errors import ConfigError, NoActiveIndex
 from bot.service import Assistant
 from bot.settings import Settings
 
@@ -25,53 +34,152 @@ def protect_secrets(settings: Settings) -> None:
                 settings.zalo_token,
                 settings.webhook_secret,
                 settings.zalo_webhook_secret,
+                settings.web_secret,
             )
             if s is not None
         )
     )
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None, assistant: Assistant | None = None) -> None:
-    """Start every channel that has a token; stop them all when ``stop`` is set (or on SIGINT/SIGTERM)."""
+def needs_http(settings: Settings) -> bool:
+    """Webhook mode needs the HTTP app (the webhooks are its routes)."""
+    return (settings.telegram_token is not None and settings.telegram_mode == "webhook") or (
+        settings.zalo_token is not None and settings.zalo_mode == "webhook"
+    )
+
+
+class Runner:
+    """Starts and stops what ``settings`` configure. ``http``: (host, port) of the web app, port 0 for
+    any free port (tests read :attr:`port`); None runs the chat channels only (``hoidap run``)."""
+
+    def __init__(self, settings: Settings, assistant: Assistant | None = None, http: tuple[str, int] | None = None):
+        if http is None and needs_http(settings):
+            raise ConfigError("Chế độ webhook cần ứng dụng web: chạy `hoidap serve` (hoặc đặt chế độ polling).")
+        self.settings = settings
+        self._owns_core = assistant is None  # an assistant handed in is closed by whoever made it
+        self.core = assistant or Assistant(settings)
+        self.http = http
+        self.scheduler = QuizScheduler(self.core.conversation(), settings.quiz_tick_seconds)
+        self.telegram = self.zalo = None
+        self.web = None  # the Starlette app
+        self.port: int | None = None
+        self._server = None
+        self._server_task: asyncio.Task | None = None
+        self._started: list[tuple[str, object]] = []
+
+    async def start(self) -> None:
+        settings = self.settings
+        try:
+            if settings.telegram_token:
+                from bot.channels.telegram.app import TelegramChannel
+
+                self.telegram = TelegramChannel(settings, self.core, self.scheduler)
+            if settings.zalo_token:
+                from bot.channels.zalo.app import ZaloChannel
+
+                self.zalo = ZaloChannel(settings, self.core, scheduler=self.scheduler)
+            if self.http is not None:
+                await self._start_http()
+            await asyncio.to_thread(self._warm_up)
+            if self.web is not None:
+                self.web.state.ready = True
+            for name, channel in (("telegram", self.telegram), ("zalo", self.zalo)):
+                if channel is not None:
+                    await channel.start()
+                    self._started.append((name, channel.stop))
+            self.scheduler.start()
+            log.info("running: %s", ", ".join([name for name, _ in self._started] + (["web"] if self.web else [])))
+        except BaseException:
+            await self.stop()
+            raise
+
+    def _warm_up(self) -> None:
+        """Load model and index before the first question; a fresh installation without an index
+        builds one from the knowledge folder first (``/readyz`` says 503 meanwhile)."""
+        try:
+            self.core.warm_up()
+        except NoActiveIndex:
+            log.warning("no index yet: building one from %s", self.settings.knowledge_dir)
+            self.core.build()
+            self.core.warm_up()
+
+    async def _start_http(self) -> None:
+        from bot.channels.web.app import build_app
+
+        self.web = build_app(self.settings, self.core, telegram=self.telegram, zalo=self.zalo)
+        host, port = self.http
+        config = uvicorn.Config(
+            self.web,
+            host=host,
+            port=port,
+            lifespan="off",
+            log_config=None,  # our logging configuration, secrets masked
+            access_log=False,
+            proxy_headers=True,  # the client's address from nginx's X-Forwarded-For (rate limits)
+            forwarded_allow_ips="127.0.0.1",
+            server_header=False,
+        )
+        self._server = _Server(config)
+        self._server_task = asyncio.create_task(self._server.serve(), name="http")
+        while not self._server.started:
+            if self._server_task.done():  # the port is taken, the address is wrong
+                self._server_task.result()
+                raise ConfigError(f"Không mở được cổng {host}:{port}.")
+            await asyncio.sleep(0.05)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        log.info("web: listening on http://%s:%s", host, self.port)
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+        for name, shutdown in reversed(self._started):
+            try:
+                await shutdown()
+            except Exception:
+                log.exception("error while stopping %s", name)
+        self._started.clear()
+        if self._server is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server_task, 30)
+            self._server = None
+        if self.web is not None:
+            await self.web.state.jobs.wait()
+        if self._owns_core:
+            await asyncio.to_thread(self.core.close)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the runner's stop event ends everything in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    assistant: Assistant | None = None,
+    http: tuple[str, int] | None = None,
+) -> None:
+    """Start everything configured; stop it all when ``stop`` is set (or on SIGINT/SIGTERM)."""
     protect_secrets(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    core = assistant or Assistant(settings)
-    await asyncio.to_thread(core.warm_up)  # load model and index before the first question
-    scheduler = QuizScheduler(core.conversation(), settings.quiz_tick_seconds)
-    started = []
+    runner = Runner(settings, assistant, http)
     try:
-        if settings.telegram_token:
-            from bot.channels.telegram.app import TelegramChannel
-
-            telegram = TelegramChannel(settings, core, scheduler)
-            await telegram.start()
-            started.append(("telegram", telegram.stop))
-        if settings.zalo_token:
-            from bot.channels.zalo.app import ZaloChannel
-
-            zalo = ZaloChannel(settings, core, scheduler=scheduler)
-            await zalo.start()
-            started.append(("zalo", zalo.stop))
-        scheduler.start()
-        log.info("running: %s", ", ".join(name for name, _ in started))
+        await runner.start()
         await stop.wait()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-        await scheduler.stop()
-        for name, shutdown in reversed(started):
-            try:
-                await shutdown()
-            except Exception:
-                log.exception("error while stopping %s", name)
-        await asyncio.to_thread(core.close)
+        await runner.stop()
 
 
-def run_channels(settings: Settings) -> None:
-    """Blocking entry point used by ``hoidap run``."""
-    asyncio.run(serve(settings))
+def run_channels(settings: Settings, http: tuple[str, int] | None = None) -> None:
+    """Blocking entry point used by ``hoidap run`` and ``hoidap serve``."""
+    asyncio.run(serve(settings, http=http))

@@ -16,6 +16,8 @@ MAX_NUMBER = 9999
 _REF = re.compile(r"^[A-Za-z0-9_-]{6,24}$")
 _DOC = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 _HASHED = re.compile(r"^~[0-9a-f]{10}$")
+_DELIVERY = re.compile(r"^[1-9][0-9]{0,17}$")
+_OPTION = re.compile(r"^[0-9]$")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,15 @@ class Review:
     item: int | None = None
 
 
-Action = ShowAnswer | ConfirmAnswer | Feedback | UploadDecision | Review
+@dataclass(frozen=True)
+class QuizVote:
+    """An answer to a quiz tapped on a channel with buttons but no native polls (the web)."""
+
+    delivery_id: int
+    option: int  # 0 = A
+
+
+Action = ShowAnswer | ConfirmAnswer | Feedback | UploadDecision | Review | QuizVote
 
 
 def doc_key(doc_id: str) -> str:
@@ -95,6 +105,8 @@ def encode(action: Action) -> str:
         case Review(pid, op, doc_id, number, item):
             doc = doc_key(doc_id) if doc_id else ""
             out = f"r|{pid}|{op}|{doc}|{number or ''}|{item or ''}"
+        case QuizVote(delivery_id, option):
+            out = f"q|{delivery_id}|{option}"
         case _:
             raise TypeError(f"not an action: {action!r}")
     if len(out.encode("utf-8")) > MAX_BYTES:
@@ -143,6 +155,8 @@ def decode(data: object) -> Action | None:
         if pid is None or (args[2] and doc is None) or (args[3] and number is None) or (args[4] and item is None):
             return None
         return Review(pid, args[1], doc, number, item)
+    if kind == "q" and len(args) == 2 and _DELIVERY.match(args[0]) and _OPTION.match(args[1]):
+        return QuizVote(int(args[0]), int(args[1]))
     return None
 
 

@@ -213,6 +213,37 @@ def upload(core, actor: Actor, filename: str, data: bytes) -> Turn:
     return Turn([DocumentPreview(summary=summary, title=title, lines=lines, choices=choices)])
 
 
+QUIZ_SUFFIXES = (".csv", ".yaml", ".yml")
+
+
+def import_quiz(core, actor: Actor, filename: str, data: bytes) -> Turn:
+    """Officers' own questions: validated (errors name the file and line), duplicates skipped."""
+    if not core.roles.is_officer(actor):
+        return Turn([Text(text=texts.NOT_OFFICER)])
+    name = Path(filename).name
+    if Path(name).suffix.lower() not in QUIZ_SUFFIXES:
+        return Turn([Text(text=texts.IMPORT_UNSUPPORTED)])
+    if len(data) > core.settings.max_upload_bytes:
+        size, limit = len(data) / 1048576, core.settings.max_upload_mb
+        return Turn([Text(text=texts.UPLOAD_TOO_LARGE.format(name=name, size=size, limit=limit))])
+    # Under the name the officer chose (errors cite it), in a folder of ours.
+    with tempfile.TemporaryDirectory(dir=_uploads(core)) as folder:
+        path = Path(folder) / (re.sub(r"[^\w.() -]", "_", name)[:100] or "cau-hoi.csv")
+        path.write_bytes(data)
+        try:
+            added, duplicates = core.assistant.import_quiz_file(path)
+        except HoidapError as e:
+            return Turn([Text(text=str(e))])
+    done = texts.IMPORTED_DUPLICATES if duplicates else texts.IMPORTED
+    return Turn([Text(text=done.format(added=added, file=name, duplicates=duplicates))])
+
+
+def _uploads(core) -> Path:
+    folder = core.settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
     if not core.roles.is_admin(actor):
         return Turn([Toast(text=texts.NOT_ADMIN_DOCS, alert=True)])

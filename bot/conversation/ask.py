@@ -4,7 +4,9 @@ refusal with suggestions. The question is logged once its reply was delivered (i
 from __future__ import annotations
 
 import secrets
+import time
 
+from bot import metrics
 from bot.answer.model import Answer, Suggestion
 from bot.conversation import texts
 from bot.conversation.actions import ConfirmAnswer, Feedback, ShowAnswer, resolve_doc
@@ -73,8 +75,11 @@ def ask(core, actor: Actor, text: str) -> Turn:
         return Turn([Text(text=texts.SLOW_DOWN)] if limiter.should_warn(key) else [])
     if len(text) > MAX_QUESTION:
         return Turn([Text(text=texts.TOO_LONG.format(limit=MAX_QUESTION))])
+    started = time.perf_counter()
     answer = core.assistant.ask(text)
     core.maintain()
+    metrics.ANSWER_SECONDS.labels(actor.channel).observe(time.perf_counter() - started)
+    metrics.count(metrics.QUESTIONS, actor.channel, metrics.outcome(answer))
     ref = new_ref() if answer.kind != "empty" else None
     turn = Turn(replies_for(answer, ref))
     if ref is not None:
@@ -119,6 +124,9 @@ def _record_tap(core, actor: Actor, ref: str, answer: Answer, origin: str):
     doc_id, number = answer.source.doc_id, answer.source.question_number
 
     def record(delivered: bool) -> None:
+        if origin == "confirm":
+            metrics.count(metrics.CONFIRMATIONS, actor.channel)
+
         def write(s) -> None:
             asked = repository.question_by_ref(s, ref)
             s.add(

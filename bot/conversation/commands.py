@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.conversation import admin, ask, learning, quiz, texts
+from bot.conversation import admin, ask, learning, quiz, texts, weblogin
 from bot.conversation.actor import Actor, Incoming
 from bot.conversation.core import ADMIN, OFFICER, Command
 from bot.conversation.replies import Listing, Text, Turn
@@ -58,4 +58,5 @@ COMMANDS: dict[str, Command] = {
     "review": Command(learning.review, role=ADMIN, private_only=True),
     "phrasings": Command(learning.phrasings, role=ADMIN, private_only=True),
     "unlink": Command(learning.unlink, role=ADMIN, private_only=True),
+    "web": Command(weblogin.link, role=OFFICER, private_only=True),
 }

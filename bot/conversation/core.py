@@ -9,7 +9,9 @@ Public calls: :meth:`Conversation.text`, :meth:`~Conversation.tap`, :meth:`~Conv
 :meth:`~Conversation.other`, :meth:`~Conversation.check_upload`, :meth:`~Conversation.upload`,
 :meth:`~Conversation.poll_answer`, :meth:`~Conversation.poll_counts`, :meth:`~Conversation.quiz_sent`,
 :meth:`~Conversation.quiz_failed`, :meth:`~Conversation.chat_migrated`, :meth:`~Conversation.chat_lost`,
-:meth:`~Conversation.due_quizzes` and :meth:`~Conversation.will_answer`.
+:meth:`~Conversation.due_quizzes` and :meth:`~Conversation.will_answer`; for the web:
+:meth:`~Conversation.role`, :meth:`~Conversation.command`, :meth:`~Conversation.quiz_today`,
+:meth:`~Conversation.import_quiz` and :meth:`~Conversation.redeem_web_link`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot import metrics
 from bot.conversation import actions, texts
 from bot.conversation.actions import Action
 from bot.conversation.actor import CHANNEL, Actor, Incoming
@@ -242,6 +245,17 @@ class Conversation:
             return False
         return not (not actor.private and message.reply_to_bot and not message.mentioned and is_chatter(text))
 
+    def command(self, actor: Actor, name: str, args: list[str] | None = None) -> Turn:
+        """Run a command by name, with the same role and private-chat checks as when typed (the
+        dashboard's buttons are these commands)."""
+        return self._command(actor, Incoming(text=f"/{name}", addressed=True), name, None, list(args or []))
+
+    def role(self, actor: Actor) -> str:
+        """ "admin", "officer" or "member": what this person may do (checked again by every action)."""
+        if self.roles.is_admin(actor):
+            return ADMIN
+        return OFFICER if self.roles.is_officer(actor) else MEMBER
+
     def _command(self, actor: Actor, message: Incoming, name: str, suffix: str | None, args: list[str]) -> Turn:
         from bot.conversation.commands import COMMANDS
 
@@ -267,7 +281,7 @@ class Conversation:
     # --- taps and numbered choices ----------------------------------------------------------------
     def tap(self, actor: Actor, data: str | Action) -> Turn:
         """A button press (encoded data) or a chosen number's action. Garbled data gets a short notice."""
-        from bot.conversation import admin, ask, feedback, learning
+        from bot.conversation import admin, ask, feedback, learning, quiz
 
         action = actions.decode(data) if isinstance(data, str) else data
         if action is None:
@@ -283,6 +297,8 @@ class Conversation:
                 return admin.decide_upload(self, actor, token, accept)
             case actions.Review():
                 return learning.step(self, actor, action)
+            case actions.QuizVote(delivery_id, option):
+                return quiz.vote(self, actor, delivery_id, option)
         return Turn([Toast(text=texts.STALE_BUTTON, alert=True)])
 
     def remember_choices(self, actor: Actor, numbered: dict[str, str]) -> None:
@@ -330,10 +346,32 @@ class Conversation:
 
         return admin.upload(self, actor, filename, data)
 
+    def import_quiz(self, actor: Actor, filename: str, data: bytes) -> Turn:
+        """An officer's own quiz questions (CSV/YAML), validated against the indexed documents."""
+        from bot.conversation import admin
+
+        return admin.import_quiz(self, actor, filename, data)
+
+    # --- web ---------------------------------------------------------------------------------------
+    def redeem_web_link(self, token: str):
+        """Whom a /web login link logs in (:class:`~bot.conversation.weblogin.Staff`); None for a forged,
+        expired or used link."""
+        from bot.conversation import weblogin
+
+        return weblogin.redeem(self, token)
+
+    def quiz_today(self, actor: Actor) -> Turn:
+        """The site's quiz of the day, answered by tapping a letter (channels without polls or chats)."""
+        from bot.conversation import quiz
+
+        return quiz.today(self, actor)
+
     # --- quiz ------------------------------------------------------------------------------------------
     def poll_answer(self, channel: str, user_id: str, name: str, poll_id: str, option: int | None) -> None:
         """A vote on a native quiz poll: scored once (changed and retracted votes change nothing)."""
-        self.quiz.record_answer(channel, str(user_id), name, option, poll_id=poll_id)
+        result = self.quiz.record_answer(channel, str(user_id), name, option, poll_id=poll_id)
+        if result is not None:
+            metrics.count(metrics.QUIZ_ANSWERS, channel, str(result.correct).lower())
 
     def knows_poll(self, channel: str, poll_id: str) -> bool:
         return self.quiz.knows_poll(channel, poll_id)
@@ -343,9 +381,11 @@ class Conversation:
 
     def quiz_sent(self, delivery_id: int, poll_id: str | None = None, message_id: str | None = None) -> None:
         self.quiz.mark_sent(delivery_id, poll_id, message_id)
+        metrics.count(metrics.QUIZ_DELIVERIES, "sent")
 
     def quiz_failed(self, delivery_id: int, retry_later: bool) -> None:
         """A quiz could not be sent: left claimed (retried after the claim timeout) or given up."""
+        metrics.count(metrics.QUIZ_DELIVERIES, "retry" if retry_later else "failed")
         if not retry_later:
             self.quiz.mark_failed(delivery_id)
 

@@ -6,18 +6,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from bot import metrics
 from bot.conversation import texts
-from bot.conversation.actor import PRIVATE, Actor, Incoming
-from bot.conversation.replies import Listing, QuizPoll, Text, Turn
+from bot.conversation.actions import QuizVote
+from bot.conversation.actor import GROUP, PRIVATE, Actor, Incoming
+from bot.conversation.replies import Choice, Listing, QuizPoll, Text, Toast, Turn
 from bot.errors import HoidapError, QuizError, UserInputError
 from bot.quiz.model import LETTERS
-from bot.quiz.schedule import describe_days, parse_schedule
+from bot.quiz.schedule import ALL_DAYS, describe_days, parse_schedule
 from bot.quiz.scoring import PERIODS
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = dt.timedelta(minutes=5)  # a claim not sent by then is taken over (its process died)
 STATS_DAYS = 14
+SITE_CHAT = "site"  # the one chat of a channel whose members each see their own page (the web)
+SITE_SLOT = "00:00"
 
 
 def _target(core, actor: Actor, args: list[str]):
@@ -173,9 +177,16 @@ def answer_letter(core, actor: Actor, option: int) -> Turn | None:
     delivery = core.quiz.open_text_delivery(actor.channel, actor.chat_id)
     if delivery is None:
         return None
-    result = core.quiz.record_answer(actor.channel, actor.user_id, actor.name, option, delivery_id=delivery)
+    return _scored(
+        actor, core.quiz.record_answer(actor.channel, actor.user_id, actor.name, option, delivery_id=delivery)
+    )
+
+
+def _scored(actor: Actor, result) -> Turn:
+    """Right or wrong with the answer and its explanation; a second answer is not scored."""
     if result is None:
         return Turn([Text(text=texts.QUIZ_AGAIN.format(name=actor.name))])
+    metrics.count(metrics.QUIZ_ANSWERS, actor.channel, str(result.correct).lower())
     q = result.question
     if result.correct:
         head = texts.QUIZ_RIGHT.format(name=actor.name)
@@ -218,3 +229,47 @@ def due(core, channels: set[str], now: dt.datetime | None = None) -> list:
         if claim is not None:  # None: another process claimed it first and sends it
             out.append((claim, poll_for(core, claim)))
     return out
+
+
+def today(core, actor: Actor) -> Turn:
+    """The quiz of the day on a channel where each member has a page of their own (the web): one
+    question a day for the whole site, the same for everyone, answered by tapping a letter.
+
+    The site is a subscribed chat like any group (created on first use, so officers see it and can
+    stop it); its delivery of the day is claimed once, by whichever process is asked first."""
+    day = core.quiz.today()
+    found = core.quiz.delivery_of_day(actor.channel, SITE_CHAT, day)
+    if found is None:
+        sub = core.quiz.ensure_subscription(actor.channel, SITE_CHAT, GROUP, texts.WEB_QUIZ_CHAT, SITE_SLOT, ALL_DAYS)
+        if not sub.active:
+            return Turn([Text(text=texts.QUIZ_NONE)])
+        try:
+            core.assistant.sync_quiz_bank()
+        except HoidapError as e:  # no index yet: imported questions may still serve
+            log.warning("quiz bank not synced: %s", e)
+        try:
+            question = core.quiz.next_question(actor.channel, SITE_CHAT)
+        except QuizError:
+            return Turn([Text(text=texts.QUIZ_NONE)])
+        claim = core.quiz.claim(
+            actor.channel, SITE_CHAT, GROUP, question, "text", subscription_id=sub.id, local_date=day, slot=sub.time
+        )
+        if claim is not None:  # nothing to send: the page shows it
+            core.quiz_sent(claim.delivery_id)
+        found = core.quiz.delivery_of_day(actor.channel, SITE_CHAT, day)
+        if found is None:
+            return Turn([Text(text=texts.QUIZ_NONE)])
+    delivery_id, question = found
+    choices = tuple(
+        Choice(f"{LETTERS[i]}. {option}", QuizVote(delivery_id, i), key=LETTERS[i])
+        for i, option in enumerate(question.options)
+    )
+    return Turn([QuizPoll(question=question, delivery_id=delivery_id, choices=choices)])
+
+
+def vote(core, actor: Actor, delivery_id: int, option: int) -> Turn:
+    """A tapped letter: scored once if that quiz is still open on this channel."""
+    if not core.quiz.delivery_open(actor.channel, delivery_id):
+        return Turn([Toast(text=texts.QUIZ_CLOSED, alert=True)])
+    result = core.quiz.record_answer(actor.channel, actor.user_id, actor.name, option, delivery_id=delivery_id)
+    return _scored(actor, result)

@@ -176,3 +176,13 @@ PHRASING_STATUS = {"review": " (cần xem lại: câu hỏi chính thức đã �
 PHRASINGS_HINT = "Gỡ một liên kết: /unlink <số>."
 UNLINK_USAGE = "Cách dùng: /unlink <số> (xem /phrasings)."
 UNLINKED = "Đã gỡ liên kết #{id} “{text}”."
+# --- web -------------------------------------------------------------------------------------------
+WEB_LINK = "Mở trang quản trị bằng liên kết sau (dùng được một lần, trong {minutes} phút; đừng chuyển cho ai):\n{url}"
+WEB_NO_URL = "Chưa cấu hình địa chỉ trang web (HOIDAP_PUBLIC_URL): hãy nhờ người vận hành đặt giá trị này."
+QUIZ_TODAY_TITLE = "❓ Câu đố hôm nay"
+QUIZ_CLOSED = "Câu đố này đã đóng. Hãy thử câu đố hôm nay!"
+QUIZ_NONE = "Hôm nay chưa có câu đố."
+WEB_QUIZ_CHAT = "Trang web"
+IMPORTED = "Đã nhập {added} câu hỏi từ {file}."
+IMPORTED_DUPLICATES = "Đã nhập {added} câu hỏi từ {file} ({duplicates} câu đã có, bỏ qua)."
+IMPORT_UNSUPPORTED = "Tệp câu hỏi phải là .csv, .yaml hoặc .yml."

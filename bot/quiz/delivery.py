@@ -118,6 +118,28 @@ class QuizDeliveries:
             s.flush()
             return _sub(row)
 
+    def ensure_subscription(
+        self, channel: str, chat_id: str, chat_type: str, title: str, time: str, days: str
+    ) -> Subscription:
+        """The chat's subscription as it is, or a new active one: safe when several requests (or
+        processes) create it at the same moment (``INSERT … ON CONFLICT DO NOTHING``, then read)."""
+        with self.db.session() as s:
+            dialect = s.get_bind().dialect.name
+            insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(QuizSubscription)
+            s.execute(
+                insert.values(
+                    channel=channel,
+                    chat_id=str(chat_id),
+                    chat_type=chat_type,
+                    title=title,
+                    time=time,
+                    days=days,
+                    active=True,
+                    schedule_changed_at=utcnow(),
+                ).on_conflict_do_nothing()
+            )
+        return self.subscription(channel, chat_id)
+
     def unsubscribe(self, channel: str, chat_id: str) -> bool:
         with self.db.session() as s:
             result = s.execute(
@@ -151,6 +173,16 @@ class QuizDeliveries:
             q = q.where(QuizSubscription.channel == channel)
         with self.db.session() as s:
             return [_sub(r) for r in s.scalars(q.order_by(QuizSubscription.id))]
+
+    def all_subscriptions(self) -> list[Subscription]:
+        """Every subscription, active or stopped (the dashboard lists them)."""
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(QuizSubscription).order_by(
+                    QuizSubscription.channel, QuizSubscription.active.desc(), QuizSubscription.id
+                )
+            )
+            return [_sub(r) for r in rows]
 
     def chats_of(self, channel: str, user_id: str, everyone: bool = False) -> list[str]:
         """Chats whose quiz this officer set up (``everyone``: every subscribed chat, for admins)."""
@@ -392,6 +424,29 @@ class QuizDeliveries:
                 .order_by(QuizDelivery.id.desc())
                 .limit(1)
             )
+
+    def delivery_of_day(self, channel: str, chat_id: str, day: dt.date) -> tuple[int, QuizQuestion] | None:
+        """The chat's scheduled quiz of ``day`` (claimed or sent), with its question."""
+        with self.db.session() as s:
+            d = s.scalar(
+                select(QuizDelivery)
+                .where(
+                    QuizDelivery.channel == channel,
+                    QuizDelivery.chat_id == str(chat_id),
+                    QuizDelivery.local_date == day,
+                    QuizDelivery.slot.is_not(None),
+                    QuizDelivery.status.in_(("claimed", "sent")),
+                )
+                .order_by(QuizDelivery.id.desc())
+                .limit(1)
+            )
+            return (d.id, question_of(s.get(QuizQuestionRow, d.question_id))) if d else None
+
+    def delivery_open(self, channel: str, delivery_id: int) -> bool:
+        """Whether a delivery of ``channel`` still takes answers (another channel's never does here)."""
+        with self.db.session() as s:
+            d = s.get(QuizDelivery, delivery_id)
+            return d is not None and d.channel == channel and not d.closed and d.status in ("claimed", "sent")
 
     def knows_poll(self, channel: str, poll_id: str) -> bool:
         with self.db.session() as s:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     true,
 )
@@ -58,6 +59,7 @@ class QuestionLog(Base):
     # the row is written after the answer was delivered, so buttons cannot carry its id.
     ref: Mapped[str | None] = mapped_column(String(24))
     delivered: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    confirm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # "Có phải…" offered
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
 
     __table_args__ = (
@@ -159,6 +161,20 @@ class Upload(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebLogin(Base):
+    """A one-time dashboard login link sent by /web: its nonce, whom it logs in, until when, and when used."""
+
+    __tablename__ = "web_logins"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Role(Base):

@@ -8,14 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.answer.model import Answer
 from bot.storage.clean import clean_text
 from bot.storage.db import Database
-from bot.storage.models import ChatState, Confirmation, Feedback, QuestionLog, Role, Upload, utcnow
+from bot.storage.models import ChatState, Confirmation, Feedback, QuestionLog, Role, Upload, WebLogin, utcnow
 from bot.text.analysis import tokens
 from bot.text.normalize import fold
 
@@ -52,6 +52,7 @@ def question_row(
         index_version=answer.version,
         ref=ref,
         delivered=delivered,
+        confirm=bool(answer.confirm),
     )
 
 
@@ -276,3 +277,83 @@ def take_upload(db: Database, token: str) -> Upload | None:
 def peek_upload(db: Database, token: str) -> Upload | None:
     with db.session() as s:
         return s.get(Upload, token)
+
+
+# --- one-time web login links -------------------------------------------------------
+def store_web_login(db: Database, nonce: str, channel: str, user_id: str, name: str, ttl: float) -> None:
+    now = utcnow()
+    with db.session() as s:
+        s.execute(delete(WebLogin).where(WebLogin.expires_at < now - dt.timedelta(days=1)))  # forget old ones
+        s.add(
+            WebLogin(
+                nonce=nonce,
+                channel=channel,
+                user_id=str(user_id),
+                name=clean_text(name, 255),
+                created_at=now,
+                expires_at=now + dt.timedelta(seconds=ttl),
+            )
+        )
+
+
+def use_web_login(db: Database, nonce: str) -> WebLogin | None:
+    """Mark a link used and return it; None when unknown, expired or already used (one click wins,
+    in any process: a compare-and-set update)."""
+    now = utcnow()
+    with db.session() as s:
+        taken = s.execute(
+            update(WebLogin)
+            .where(WebLogin.nonce == nonce, WebLogin.used_at.is_(None), WebLogin.expires_at >= now)
+            .values(used_at=now)
+        ).rowcount
+        return s.get(WebLogin, nonce) if taken else None
+
+
+# --- dashboard --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QuestionOutcome:
+    """One logged question as the dashboard counts it."""
+
+    created_at: dt.datetime
+    found: bool
+    confirm: bool
+    kind: str
+
+
+def question_outcomes(db: Database, since: dt.datetime) -> list[QuestionOutcome]:
+    """What each question since ``since`` got (answered, confirmation offered, refused), oldest first."""
+    with db.session() as s:
+        rows = s.execute(
+            select(QuestionLog.created_at, QuestionLog.found, QuestionLog.confirm, QuestionLog.kind)
+            .where(QuestionLog.created_at >= since)
+            .order_by(QuestionLog.id)
+        ).all()
+    return [QuestionOutcome(_utc(c), bool(f), bool(k), kind) for c, f, k, kind in rows]
+
+
+def confirmation_times(db: Database, since: dt.datetime) -> list[dt.datetime]:
+    with db.session() as s:
+        return [_utc(c) for (c,) in s.execute(select(Confirmation.created_at).where(Confirmation.created_at >= since))]
+
+
+def top_answers(db: Database, since: dt.datetime, limit: int = 10) -> list[tuple[str, int, int]]:
+    """The official answers quoted most since ``since``: (doc_id, question number, times)."""
+    with db.session() as s:
+        rows = s.execute(
+            select(QuestionLog.doc_id, QuestionLog.question_number, func.count())
+            .where(
+                QuestionLog.found.is_(True),
+                QuestionLog.created_at >= since,
+                QuestionLog.doc_id.is_not(None),
+                QuestionLog.question_number.is_not(None),
+            )
+            .group_by(QuestionLog.doc_id, QuestionLog.question_number)
+            .order_by(func.count().desc())
+            .limit(limit)
+        ).all()
+    return [(d, int(n), int(c)) for d, n, c in rows]
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes for timezone-aware columns; they are UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

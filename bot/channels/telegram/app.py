@@ -3,8 +3,9 @@
 This module only maps: an update becomes an :class:`Actor` and one core call; the typed replies
 become Bot API calls (:mod:`.render`). Sending is retried on network errors, 5xx and 429 (honouring
 ``retry_after``); a group upgraded to a supergroup is followed to its new id; a chat the bot can no
-longer post in stops its quiz and its officer is told. Updates arrive by long polling or by our own
-webhook endpoint (secret checked in constant time).
+longer post in stops its quiz and its officer is told. Updates arrive by long polling or, in webhook
+mode, through a route of the one web app (PTB's custom-webhook pattern: the route checks the secret
+in constant time and puts updates on ``application.update_queue``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from bot.channels.retry import send_retrying
 from bot.channels.telegram import render
 from bot.channels.telegram.ordering import PerMemberUpdateProcessor
 from bot.channels.typing import show_typing
-from bot.channels.webhook import WebhookServer, open_webhook
+from bot.channels.webhook import Webhook, webhook
 from bot.conversation import texts
 from bot.conversation.actions import UploadDecision, decode
 from bot.conversation.actor import CHANNEL as CHANNEL_KIND
@@ -101,7 +102,7 @@ class TelegramChannel:
         self.scheduler = scheduler
         self.typing_after = TYPING_AFTER
         self._tasks: set[asyncio.Task] = set()
-        self._webhook: WebhookServer | None = None
+        self.webhook: Webhook | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         builder = (
             Application.builder()
@@ -112,7 +113,14 @@ class TelegramChannel:
             .concurrent_updates(PerMemberUpdateProcessor(64))
         )
         if settings.telegram_mode == "webhook":
-            builder = builder.updater(None)  # our own endpoint checks the secret in constant time
+            builder = builder.updater(None)  # the web app's route checks the secret in constant time
+            self.webhook = webhook(
+                settings.webhook_url,
+                settings.webhook_secret,
+                SECRET_HEADER,
+                self._accept,
+                "Chế độ webhook cần HOIDAP_WEBHOOK_URL và HOIDAP_WEBHOOK_SECRET.",
+            )
         self.app = builder.build()
         self.app.add_handler(TypeHandler(Update, self.on_update))
         self.app.add_error_handler(self.on_error)
@@ -149,18 +157,10 @@ class TelegramChannel:
             self.scheduler.register(CHANNEL, self.send_claim)
 
     async def _start_webhook(self) -> None:
-        s = self.settings
-        self._webhook, secret = await open_webhook(
-            s.webhook_url,
-            s.webhook_secret,
-            s.webhook_listen,
-            s.webhook_port,
-            SECRET_HEADER,
-            self._accept,
-            "Chế độ webhook cần HOIDAP_WEBHOOK_URL và HOIDAP_WEBHOOK_SECRET.",
-        )
-        await self.bot.set_webhook(s.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-        log.info("telegram: webhook on %s:%s", self.settings.webhook_listen, self.settings.webhook_port)
+        """Register the URL (its path is a route of the web app, already listening)."""
+        url = self.settings.webhook_url
+        await self.bot.set_webhook(url, secret_token=self.webhook.secret, allowed_updates=Update.ALL_TYPES)
+        log.info("telegram: webhook at %s", self.webhook.path)
 
     def _accept(self, body: object) -> None:
         update = Update.de_json(body, self.bot) if isinstance(body, dict) else None
@@ -168,9 +168,6 @@ class TelegramChannel:
             self.app.update_queue.put_nowait(update)
 
     async def stop(self) -> None:
-        if self._webhook is not None:
-            await self._webhook.stop()
-            self._webhook = None
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:

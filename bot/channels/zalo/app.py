@@ -24,7 +24,7 @@ from bot.channels.logs import add_secrets
 from bot.channels.retry import send_retrying
 from bot.channels.split import split_text
 from bot.channels.typing import show_typing
-from bot.channels.webhook import WebhookServer, open_webhook
+from bot.channels.webhook import Webhook, webhook
 from bot.channels.zalo.client import MESSAGE_LIMIT, ZaloApiError, ZaloClient
 from bot.conversation.actor import GROUP, PRIVATE, Actor, Incoming
 from bot.conversation.replies import QuizPoll, Reply, Turn, Work
@@ -81,7 +81,15 @@ class ZaloChannel:
         self.names: list[str] = [settings.zalo_bot_name] if settings.zalo_bot_name else []
         self.can_join_groups: bool | None = None
         self._poller: asyncio.Task | None = None
-        self._webhook: WebhookServer | None = None
+        self.webhook: Webhook | None = None
+        if settings.zalo_mode == "webhook":  # served by a route of the web app
+            self.webhook = webhook(
+                settings.zalo_webhook_url,
+                settings.zalo_webhook_secret,
+                SECRET_HEADER,
+                self._accept,
+                "Chế độ webhook của Zalo cần HOIDAP_ZALO_WEBHOOK_URL và HOIDAP_ZALO_WEBHOOK_SECRET.",
+            )
         self._locks = KeyedLocks()
         self._tasks: set[asyncio.Task] = set()
         self._seen: OrderedDict[str, float] = OrderedDict()
@@ -124,18 +132,8 @@ class ZaloChannel:
             )
 
     async def _start_webhook(self) -> None:
-        s = self.settings
-        url = s.zalo_webhook_url
-        self._webhook, secret = await open_webhook(
-            url,
-            s.zalo_webhook_secret,
-            s.zalo_webhook_listen,
-            s.zalo_webhook_port,
-            SECRET_HEADER,
-            self._accept,
-            "Chế độ webhook của Zalo cần HOIDAP_ZALO_WEBHOOK_URL và HOIDAP_ZALO_WEBHOOK_SECRET.",
-        )
-        result = await self.client.set_webhook(url, secret)
+        url = self.settings.zalo_webhook_url
+        result = await self.client.set_webhook(url, self.webhook.secret)
         if result.get("url") not in (None, url):
             log.error("zalo: setWebhook registered %r, not %r", result.get("url"), url)
         verification = result.get("verification")
@@ -146,7 +144,7 @@ class ZaloChannel:
                 verification.get("outcome"),
                 verification.get("hint"),
             )
-        log.info("zalo: webhook on %s:%s", self.settings.zalo_webhook_listen, self.settings.zalo_webhook_port)
+        log.info("zalo: webhook at %s", self.webhook.path)
 
     async def stop(self) -> None:
         """Stop receiving and sending (safe to call twice)."""
@@ -155,9 +153,6 @@ class ZaloChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
-        if self._webhook:
-            await self._webhook.stop()
-            self._webhook = None
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.client.close()

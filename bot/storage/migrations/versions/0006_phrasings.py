@@ -2,7 +2,7 @@
 review queue, where a confirmation came from, and small application state (the pseudonym key).
 
 Revision ID: 0006_phrasings
-Revises: 0003
+Revises: 0004_web
 Create Date: 2026-11-29
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_phrasings"
-down_revision = "0003"
+down_revision = "0004_web"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,330 @@
+"""The dashboard (``/admin``) for officers and admins.
+
+Login: ``/web`` in a private chat sends a one-time link (:mod:`bot.conversation.weblogin`); opening it
+shows a button that logs in (a POST: link previewers that fetch URLs cannot use the link up). The
+session then holds who logged in (their chat channel and user id); their role is asked from the
+conversation core on every request, so a revoked officer is out at once. Officers see the quiz
+pages, admins everything, members nothing. Every state-changing form carries the session's CSRF
+token (missing or wrong: 403). Actions are the chat commands' own library calls, through the
+conversation core (upload → preview → confirm, remove, rollback, quiz import) or the Assistant
+(read-only reports).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.channels.web import exports, security
+from bot.channels.web.render import views
+from bot.conversation.actor import PRIVATE, Actor
+from bot.conversation.core import ADMIN, MEMBER, OFFICER
+from bot.conversation.replies import Work
+from bot.quiz.model import LETTERS
+from bot.quiz.schedule import describe_days
+
+log = logging.getLogger(__name__)
+DAYS = 30
+LOGIN_FAILED = "Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn. Hãy gõ /web trong tin nhắn riêng với trợ lý để nhận liên kết mới."
+NOT_LOGGED_IN = "Trang này dành cho cán bộ và quản trị viên. Hãy gõ /web trong tin nhắn riêng với trợ lý để nhận liên kết đăng nhập."
+NOT_ALLOWED = "Tài khoản của bạn không có quyền xem trang này."
+COMMANDS = ("remove", "reindex", "rollback")  # what the dashboard's buttons run
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "web": "Web", "terminal": "Máy chủ"}
+
+
+class Dashboard:
+    def __init__(self, settings, assistant, tpl) -> None:
+        self.settings = settings
+        self.assistant = assistant
+        self.conv = assistant.conversation()
+        self.tpl = tpl
+
+    # --- who is asking ---------------------------------------------------------------------
+    def _staff(self, request: Request) -> Actor | None:
+        staff = request.session.get("staff")
+        if not isinstance(staff, dict) or staff.get("until", 0) < security.now():
+            return None
+        return Actor(staff["c"], staff["u"], staff["u"], PRIVATE, staff.get("n") or staff["u"])
+
+    def render(self, request: Request, name: str, status: int = 200, **context) -> Response:
+        context.setdefault("csrf", security.csrf_token(request))
+        context.setdefault("flash", request.session.pop("flash", []))
+        context.setdefault("channel_names", CHANNEL_NAMES)
+        return self.tpl.TemplateResponse(request, name, context, status_code=status)
+
+    def refuse(self, request: Request, message: str) -> Response:
+        return self.render(request, "admin_refused.html", status=403, message=message, role=None, staff=None)
+
+    def flash(self, request: Request, replies) -> None:
+        request.session["flash"] = [
+            {"text": v.body or v.title or "", "alert": v.alert or v.kind == "note"} for v in views(replies)
+        ][:5]
+
+    # --- login -----------------------------------------------------------------------------
+    async def login_page(self, request: Request) -> Response:
+        token = request.query_params.get("t", "")
+        return self.render(request, "admin_login.html", token=token, role=None, staff=None)
+
+    async def login(self, request: Request) -> Response:
+        form = await request.form()
+        if not security.csrf_ok(request, form):
+            return Response("CSRF token missing or wrong", status_code=403)
+        staff = await asyncio.to_thread(self.conv.redeem_web_link, str(form.get("t") or ""))
+        if staff is None:
+            return self.refuse(request, LOGIN_FAILED)
+        actor = Actor(staff.channel, staff.user_id, staff.user_id, PRIVATE, staff.name)
+        if await asyncio.to_thread(self.conv.role, actor) == MEMBER:
+            return self.refuse(request, NOT_ALLOWED)
+        security.new_session(request)
+        until = security.now() + self.settings.web_session_hours * 3600
+        request.session["staff"] = {"c": staff.channel, "u": staff.user_id, "n": staff.name, "until": until}
+        return RedirectResponse("/admin/", status_code=303)
+
+    async def logout(self, request: Request) -> Response:
+        form = await request.form()
+        if not security.csrf_ok(request, form):
+            return Response("CSRF token missing or wrong", status_code=403)
+        request.session.pop("staff", None)
+        return RedirectResponse("/", status_code=303)
+
+    # --- pages -------------------------------------------------------------------------------
+    async def overview(self, request: Request, actor: Actor, role: str) -> Response:
+        if role != ADMIN:
+            return RedirectResponse("/admin/quiz", status_code=303)
+        days = await asyncio.to_thread(self.assistant.question_stats, DAYS)
+        top = await asyncio.to_thread(self.assistant.top_answers, DAYS, 10)
+        quiz = await asyncio.to_thread(self.assistant.quiz_chat_stats, DAYS)
+        leaders = await asyncio.to_thread(self.assistant.streak_leaders, 10)
+        charts = {
+            "days": {
+                "labels": [f"{d.date:%d/%m}" for d in days],
+                "answered": [d.answered for d in days],
+                "confirm": [d.confirm for d in days],
+                "refused": [d.refused for d in days],
+                "confirmed": [d.confirmed for d in days],
+            },
+            "top": {
+                # Short labels: a phone's chart has little room left of the bars.
+                "labels": [f"{t.name.split(' số ')[-1]} · câu {t.question_number}" for t in top],
+                "values": [t.times for t in top],
+            },
+            "quiz": _quiz_chart(quiz),
+        }
+        totals = {
+            "answered": sum(d.answered for d in days),
+            "confirm": sum(d.confirm for d in days),
+            "refused": sum(d.refused for d in days),
+            "confirmed": sum(d.confirmed for d in days),
+        }
+        return self.render(
+            request,
+            "admin_overview.html",
+            staff=actor,
+            role=role,
+            page="overview",
+            days=DAYS,
+            charts=charts,
+            totals=totals,
+            top=top,
+            quiz=quiz,
+            leaders=leaders,
+        )
+
+    async def unanswered(self, request: Request, actor: Actor, role: str) -> Response:
+        days = _days(request)
+        groups = await asyncio.to_thread(self.assistant.unanswered_groups, days, 100)
+        fmt = request.path_params.get("fmt")
+        stamp = dt.date.today().isoformat()
+        if fmt == "csv":
+            return Response(
+                exports.unanswered_csv(groups),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="cau-hoi-chua-tra-loi-{stamp}.csv"'},
+            )
+        if fmt == "xlsx":
+            return Response(
+                exports.unanswered_xlsx(groups),
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f'attachment; filename="cau-hoi-chua-tra-loi-{stamp}.xlsx"'},
+            )
+        return self.render(
+            request, "admin_unanswered.html", staff=actor, role=role, page="unanswered", groups=groups, days=days
+        )
+
+    async def documents(self, request: Request, actor: Actor, role: str, preview=None) -> Response:
+        docs = await asyncio.to_thread(self.assistant.documents)
+        return self.render(
+            request,
+            "admin_documents.html",
+            staff=actor,
+            role=role,
+            page="documents",
+            docs=docs,
+            preview=preview,
+            limit=self.settings.max_upload_mb,
+        )
+
+    async def upload(self, request: Request, actor: Actor, role: str, form) -> Response:
+        upload = form.get("file")
+        if upload is None or not getattr(upload, "filename", None):
+            request.session["flash"] = [{"text": "Hãy chọn một tệp .docx, .pdf, .txt hoặc .md.", "alert": True}]
+            return RedirectResponse("/admin/documents", status_code=303)
+        refused = await asyncio.to_thread(self.conv.check_upload, actor, upload.filename, upload.size)
+        if refused is None:
+            data = await upload.read(self.settings.max_upload_bytes + 1)
+            turn = await asyncio.to_thread(self.conv.upload, actor, upload.filename, data)
+        else:
+            turn = refused
+        previews = [v for v in views(turn.replies) if v.kind == "preview"]
+        turn.done(True)
+        if not previews:
+            self.flash(request, turn.replies)
+            return RedirectResponse("/admin/documents", status_code=303)
+        return await self.documents(request, actor, role, preview=previews[0])
+
+    async def act(self, request: Request, actor: Actor, role: str, form) -> Response:
+        """A button of a preview (confirm, cancel): the core's tap; long work becomes a job."""
+        turn = await asyncio.to_thread(self.conv.tap, actor, str(form.get("a") or ""))
+        return self._after(request, actor, turn, "/admin/documents")
+
+    async def command(self, request: Request, actor: Actor, role: str, form) -> Response:
+        """Remove, reindex, rollback: the chat commands themselves (same role checks)."""
+        name = request.path_params["name"]
+        if name not in COMMANDS:
+            return Response("Not Found", status_code=404)
+        args = [str(form.get("arg"))] if form.get("arg") else []
+        turn = await asyncio.to_thread(self.conv.command, actor, name, args)
+        back = "/admin/versions" if name == "rollback" else "/admin/documents"
+        return self._after(request, actor, turn, back)
+
+    def _after(self, request: Request, actor: Actor, turn, back: str) -> Response:
+        work = next((r for r in turn.replies if isinstance(r, Work)), None)
+        turn.done(True)
+        if work is not None:
+            job = request.app.state.jobs.start(_owner(actor), work)
+            return RedirectResponse(f"/admin/jobs/{job.id}", status_code=303)
+        self.flash(request, turn.replies)
+        return RedirectResponse(back, status_code=303)
+
+    async def job(self, request: Request, actor: Actor, role: str) -> Response:
+        job = request.app.state.jobs.get(request.path_params["job"], _owner(actor))
+        if job is None:
+            return self.render(
+                request, "admin_refused.html", status=404, message="Không có công việc này.", role=role, staff=actor
+            )
+        if request.path_params.get("fmt") == "json":
+            return JSONResponse(job.as_json())
+        return self.render(request, "admin_job.html", staff=actor, role=role, page="documents", job=job)
+
+    async def versions(self, request: Request, actor: Actor, role: str) -> Response:
+        versions = await asyncio.to_thread(self.assistant.index_versions)
+        rows = [
+            {
+                "name": v.name,
+                "active": v.active,
+                "built": v.built_at,
+                "documents": len(v.manifest.get("documents") or []),
+            }
+            for v in reversed(versions)
+        ]
+        return self.render(request, "admin_versions.html", staff=actor, role=role, page="versions", versions=rows)
+
+    async def quiz(self, request: Request, actor: Actor, role: str) -> Response:
+        subs = await asyncio.to_thread(self.assistant.quiz_subscriptions)
+        stats = await asyncio.to_thread(self.assistant.quiz_chat_stats, DAYS)
+        leaders = await asyncio.to_thread(self.assistant.streak_leaders, 10)
+        bank = await asyncio.to_thread(self.assistant.quiz_questions)
+        return self.render(
+            request,
+            "admin_quiz.html",
+            staff=actor,
+            role=role,
+            page="quiz",
+            subs=[(s, describe_days(s.days)) for s in subs],
+            stats=stats,
+            leaders=leaders,
+            bank=bank,
+            letters=LETTERS,
+            days=DAYS,
+            charts={"quiz": _quiz_chart(stats)},
+        )
+
+    async def quiz_import(self, request: Request, actor: Actor, role: str, form) -> Response:
+        upload = form.get("file")
+        if upload is None or not getattr(upload, "filename", None):
+            request.session["flash"] = [{"text": "Hãy chọn một tệp .csv hoặc .yaml.", "alert": True}]
+            return RedirectResponse("/admin/quiz", status_code=303)
+        data = await upload.read(self.settings.max_upload_bytes + 1)
+        turn = await asyncio.to_thread(self.conv.import_quiz, actor, upload.filename, data)
+        turn.done(True)
+        self.flash(request, turn.replies)
+        return RedirectResponse("/admin/quiz", status_code=303)
+
+
+def _owner(actor: Actor) -> str:
+    return f"{actor.channel}:{actor.user_id}"
+
+
+def _days(request: Request) -> int:
+    try:
+        return max(1, min(3650, int(request.query_params.get("days", DAYS))))
+    except ValueError:
+        return DAYS
+
+
+def _quiz_chart(stats) -> dict:
+    return {
+        "labels": [f"{s.title} ({CHANNEL_NAMES.get(s.channel, s.channel)})" for s in stats],
+        "participants": [s.participants for s in stats],
+        "accuracy": [round(100 * s.accuracy) for s in stats],
+    }
+
+
+def _page(board: Dashboard, handler, need: str, post: bool = False):
+    """Wrap a handler: logged-in staff with at least role ``need``; POSTs carry the CSRF token."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        form = None
+        if post:
+            form = await request.form()
+            if not security.csrf_ok(request, form):
+                return Response("CSRF token missing or wrong", status_code=403)
+        actor = board._staff(request)
+        if actor is None:
+            return board.refuse(request, NOT_LOGGED_IN)
+        role = await asyncio.to_thread(board.conv.role, actor)
+        if role == MEMBER or (need == ADMIN and role != ADMIN):
+            return board.refuse(request, NOT_ALLOWED)
+        if not request.app.state.ready:
+            return Response("Đang khởi động", status_code=503)
+        return await (handler(request, actor, role, form) if post else handler(request, actor, role))
+
+    return endpoint
+
+
+def routes(settings, assistant, tpl) -> list[Route]:
+    board = Dashboard(settings, assistant, tpl)
+    return [
+        Route("/login", board.login_page, methods=["GET"]),
+        Route("/login", board.login, methods=["POST"]),
+        Route("/logout", board.logout, methods=["POST"]),
+        Route("/", _page(board, board.overview, OFFICER)),
+        Route("/unanswered", _page(board, board.unanswered, ADMIN)),
+        Route("/unanswered.{fmt:str}", _page(board, board.unanswered, ADMIN)),
+        Route("/documents", _page(board, board.documents, ADMIN)),
+        Route("/documents", _page(board, board.upload, ADMIN, post=True), methods=["POST"]),
+        Route("/tap", _page(board, board.act, ADMIN, post=True), methods=["POST"]),
+        Route("/run/{name:str}", _page(board, board.command, ADMIN, post=True), methods=["POST"]),
+        Route("/jobs/{job:str}.{fmt:str}", _page(board, board.job, ADMIN)),
+        Route("/jobs/{job:str}", _page(board, board.job, ADMIN)),
+        Route("/versions", _page(board, board.versions, ADMIN)),
+        Route("/quiz", _page(board, board.quiz, OFFICER)),
+        Route("/quiz/import", _page(board, board.quiz_import, OFFICER, post=True), methods=["POST"]),
+    ]
