@@ -337,3 +337,33 @@ async def test_an_admin_rebuilds_follows_the_progress_and_rolls_back(web, client
     assert (
         await client.post("/admin/run/officer_add", data={"arg": "1", "csrf": CSRF.search(shown.text).group(1)})
     ).status_code == 404
+
+
+async def test_an_admin_links_a_members_question_on_the_dashboard(web, client):
+    """The review queue on the web is the chat's /review flow: the member's question, the guess, then
+    "Chọn câu khác" → the official question → the item; from then on the question is answered."""
+    question = "Cán bộ cứ đá bóng việc qua lại cho nhau thì sao?"
+    csrf = await csrf_of(client)
+    before = web.core.ask(question)
+    await ask(client, question, csrf)
+    web.core.flush_records(10)
+    assert (await log_in(client, web, WEB_ADMIN)).status_code == 303
+
+    page = await client.get("/admin/review")
+    assert page.status_code == 200 and f"“{question}”" in page.text
+    card = page.text.split(f"“{question}”", 1)[1]
+    other = re.search(r'name="a" value="([^"]+)"[^>]*>✏️ Chọn câu khác', card).group(1)
+    token = CSRF.search(page.text).group(1)
+    step = await client.post("/admin/review", data={"a": other, "csrf": token})
+    four = re.search(r'name="a" value="([^"]+)"[^>]*>Câu 4:', step.text).group(1)
+    step = await client.post("/admin/review", data={"a": four, "csrf": token})
+    item = re.search(r'name="a" value="([^"]+)"[^>]*>Mục \(6\)', step.text).group(1)
+    done = await client.post("/admin/review", data={"a": item, "csrf": token})
+    assert done.status_code == 303 and done.headers["location"] == "/admin/review"
+    page = await client.get("/admin/review")
+    assert "Đã liên kết" in page.text and question in page.text  # the flash, and the link in the list
+
+    after = web.core.ask(question)
+    assert after.found and (after.source.question_number, after.source.item) == (4, 6), (before, after)
+    refused = await client.post("/admin/review", data={"a": item})  # no CSRF token
+    assert refused.status_code == 403

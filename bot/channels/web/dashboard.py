@@ -34,7 +34,7 @@ DAYS = 30
 LOGIN_FAILED = "Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn. Hãy gõ /web trong tin nhắn riêng với trợ lý để nhận liên kết mới."
 NOT_LOGGED_IN = "Trang này dành cho cán bộ và quản trị viên. Hãy gõ /web trong tin nhắn riêng với trợ lý để nhận liên kết đăng nhập."
 NOT_ALLOWED = "Tài khoản của bạn không có quyền xem trang này."
-COMMANDS = ("remove", "reindex", "rollback")  # what the dashboard's buttons run
+COMMANDS = ("remove", "reindex", "rollback", "unlink")  # what the dashboard's buttons run
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "web": "Web", "terminal": "Máy chủ"}
 
 
@@ -200,7 +200,7 @@ class Dashboard:
             return Response("Not Found", status_code=404)
         args = [str(form.get("arg"))] if form.get("arg") else []
         turn = await asyncio.to_thread(self.conv.command, actor, name, args)
-        back = "/admin/versions" if name == "rollback" else "/admin/documents"
+        back = {"rollback": "/admin/versions", "unlink": "/admin/review"}.get(name, "/admin/documents")
         return self._after(request, actor, turn, back)
 
     def _after(self, request: Request, actor: Actor, turn, back: str) -> Response:
@@ -221,6 +221,29 @@ class Dashboard:
         if request.path_params.get("fmt") == "json":
             return JSONResponse(job.as_json())
         return self.render(request, "admin_job.html", staff=actor, role=role, page="documents", job=job)
+
+    async def review(self, request: Request, actor: Actor, role: str, steps=None) -> Response:
+        """The review queue: the chat's /review cards (same core flow), and the links in service."""
+        if steps is None:
+            turn = await asyncio.to_thread(self.conv.command, actor, "review", [])
+            steps = views(turn.replies)
+            turn.done(True)
+        links = await asyncio.to_thread(self.conv.command, actor, "phrasings", [])
+        links.done(True)
+        return self.render(
+            request, "admin_review.html", staff=actor, role=role, page="review", items=steps, links=views(links.replies)
+        )
+
+    async def review_step(self, request: Request, actor: Actor, role: str, form) -> Response:
+        """A button of a review card: the core's tap; a next step (choose the question, the item)
+        is shown in place, a decision goes back to the queue."""
+        turn = await asyncio.to_thread(self.conv.tap, actor, str(form.get("a") or ""))
+        shown = views(turn.replies)
+        turn.done(True)
+        if any(v.buttons for v in shown):
+            return await self.review(request, actor, role, steps=[v for v in shown if v.kind != "note"])
+        self.flash(request, turn.replies)
+        return RedirectResponse("/admin/review", status_code=303)
 
     async def versions(self, request: Request, actor: Actor, role: str) -> Response:
         versions = await asyncio.to_thread(self.assistant.index_versions)
@@ -325,6 +348,8 @@ def routes(settings, assistant, tpl) -> list[Route]:
         Route("/jobs/{job:str}.{fmt:str}", _page(board, board.job, ADMIN)),
         Route("/jobs/{job:str}", _page(board, board.job, ADMIN)),
         Route("/versions", _page(board, board.versions, ADMIN)),
+        Route("/review", _page(board, board.review, ADMIN)),
+        Route("/review", _page(board, board.review_step, ADMIN, post=True), methods=["POST"]),
         Route("/quiz", _page(board, board.quiz, OFFICER)),
         Route("/quiz/import", _page(board, board.quiz_import, OFFICER, post=True), methods=["POST"]),
     ]
