@@ -141,3 +141,9 @@ def test_chat_dev_bars(assistant):
     assert report.oos_reject >= 0.95, report.lines()
     assert report.wrong_answers <= 3, report.lines()
     assert report.one_tap_reach >= 0.97, report.lines()
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u200c", "\u200d", "\u00ad", "\u2060", "\u200e", "\ufeff"])
+def test_invisible_characters_inside_words_do_not_change_the_answer(assistant, mark):
+    a = assistant.ask(f"Tham m{mark}ưu lòng v{mark}òng")
+    assert a.found and (a.source.question_number, a.source.item) == (4, 5)
