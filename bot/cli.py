@@ -71,7 +71,11 @@ class RichProgress(Progress):
         self._bar.stop()
 
 
-CALIBRATION_SETS = (Path("eval/calibration.jsonl"), Path("eval/calibration-chat.jsonl"))
+CALIBRATION_SETS = (
+    Path("eval/calibration.jsonl"),
+    Path("eval/calibration-chat.jsonl"),
+    Path("eval/calibration-hard.jsonl"),  # the directive's own words asking what it does not say
+)
 TRAINING_SET = Path("eval/train-chat.jsonl")  # in-scope questions that only train the query adapter
 HELD_OUT_SETS = (Path("eval/holdout.jsonl"), Path("eval/holdout-chat.jsonl"))  # never fitted: the guard
 

@@ -16,6 +16,7 @@ from bot.errors import UserInputError
 from bot.learning.store import OUT_OF_SCOPE, Target, get, label
 
 SHOWN = 5
+MAX_SHOWN = 30
 
 
 def _by(actor: Actor) -> str:
@@ -23,7 +24,13 @@ def _by(actor: Actor) -> str:
 
 
 def review(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
-    items = core.assistant.review_queue(limit=SHOWN)
+    """``/review [số]``: the first candidates of the queue (5 by default, at most 30)."""
+    shown = SHOWN
+    if args:
+        if not args[0].isdigit() or not 1 <= int(args[0][:3]) <= MAX_SHOWN:
+            return Turn([Text(text=texts.REVIEW_USAGE.format(max=MAX_SHOWN))])
+        shown = int(args[0])
+    items = core.assistant.review_queue(limit=shown)
     if not items:
         return Turn([Text(text=texts.REVIEW_NONE)])
     out = [Text(text=texts.REVIEW_TITLE.format(count=len(items)))]

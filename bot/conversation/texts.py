@@ -143,6 +143,7 @@ DAYS_USAGE = "Số ngày phải từ 1 đến {max}, ví dụ: /unanswered 30"
 
 # --- learning from use: review queue, links, marks --------------------------------------------------
 REVIEW_TITLE = "📝 Câu hỏi chờ duyệt ({count})"
+REVIEW_USAGE = "Cách dùng: /review [số câu, 1–{max}], ví dụ: /review 10"
 REVIEW_NONE = "Không có câu hỏi nào chờ duyệt. Câu hỏi chưa được trả lời và các xác nhận của thành viên sẽ hiện ở đây."
 REVIEW_ITEM = "“{text}”\n{why}"
 REVIEW_WHY = {

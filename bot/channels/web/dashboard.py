@@ -34,6 +34,7 @@ DAYS = 30
 LOGIN_FAILED = "Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn. Hãy gõ /web trong tin nhắn riêng với trợ lý để nhận liên kết mới."
 NOT_LOGGED_IN = "Trang này dành cho cán bộ và quản trị viên. Hãy gõ /web trong tin nhắn riêng với trợ lý để nhận liên kết đăng nhập."
 NOT_ALLOWED = "Tài khoản của bạn không có quyền xem trang này."
+REVIEW_SHOWN = 30  # candidates on the review page (the chat shows 5 at a time)
 COMMANDS = ("remove", "reindex", "rollback", "unlink")  # what the dashboard's buttons run
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "web": "Web", "terminal": "Máy chủ"}
 
@@ -225,7 +226,7 @@ class Dashboard:
     async def review(self, request: Request, actor: Actor, role: str, steps=None) -> Response:
         """The review queue: the chat's /review cards (same core flow), and the links in service."""
         if steps is None:
-            turn = await asyncio.to_thread(self.conv.command, actor, "review", [])
+            turn = await asyncio.to_thread(self.conv.command, actor, "review", [str(REVIEW_SHOWN)])
             steps = views(turn.replies)
             turn.done(True)
         links = await asyncio.to_thread(self.conv.command, actor, "phrasings", [])
