@@ -95,7 +95,7 @@ class Assistant:
 
         return Answerer(
             self.index,
-            AdaptedEmbedder(self.embedder, self.query_adapter),
+            AdaptedEmbedder(self.embedder, self.query_adapter, self.settings.query_cache_size),
             self.segmenter,
             self.calibration,
             cache_size=self.settings.answer_cache_size,

@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     model_segmented: bool = Field(False, description="Feed the model underthesea-segmented text (PhoBERT).")
     query_prompt: str = Field("query: ", description="Prefix added to questions before embedding.")
     passage_prompt: str = Field("passage: ", description="Prefix added to document units before embedding.")
-    embedder: str = Field("sentence-transformers", description="Embedder backend.")
+    embedder: str = Field(
+        "onnx", description="Embedder backend: onnx (exported at setup-model, no torch) or sentence-transformers."
+    )
+    onnx_int8: bool = Field(True, description="ONNX embedder: the int8 export (faster, smaller) instead of fp32.")
     vector_index: str = Field("faiss", description="Vector index backend.")
     keyword_index: str = Field("bm25", description="Keyword index backend.")
     segmenter: str = Field("underthesea", description="Word segmenter backend.")
@@ -67,6 +70,9 @@ class Settings(BaseSettings):
         None, description="Query adapter (.npz); default: the one shipped for the default model."
     )
     answer_cache_size: int = Field(2048, ge=0, description="Identical questions served from memory.")
+    query_cache_size: int = Field(
+        4096, ge=0, description="Query vectors kept by normalised text (0 disables the cache)."
+    )
     max_suggestions: int = Field(3, ge=0, le=10)
     index_keep_versions: int = Field(5, ge=1, description="Index versions kept for rollback.")
 

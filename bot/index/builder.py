@@ -34,6 +34,7 @@ from bot.lexical.factory import create_keyword_index
 from bot.progress import Progress
 from bot.segment.base import Segmenter
 from bot.settings import Settings
+from bot.text import lexicon_store
 from bot.text.analysis import Lexicon, lexical_terms
 from bot.text.normalize import canonical
 from bot.text.restore import DiacriticRestorer
@@ -272,10 +273,7 @@ def _build_into(
     lexicon = Lexicon.build(group_texts)
     titles = [d.meta.title for d in docs]
     restorer = DiacriticRestorer.build(texts + titles, min_count_long=2 if len(units) > 2_000 else 1)
-    (out / "lexicon.json").write_text(
-        json.dumps({"lexicon": lexicon.to_dict(), "restore": restorer.to_dict()}, ensure_ascii=False),
-        encoding="utf-8",
-    )
+    lexicon_store.save(out / "lexicon", lexicon, restorer)
     with open(out / "units.jsonl", "w", encoding="utf-8") as f:
         for u in units:
             f.write(json.dumps(u.to_dict(), ensure_ascii=False) + "\n")

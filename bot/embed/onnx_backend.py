@@ -1,0 +1,146 @@
+"""Embedder on onnxruntime: the exported model without torch (fast start, small memory).
+
+Reads ``<model>/onnx/`` written by ``hoidap setup-model`` (:mod:`bot.embed.onnx_export`):
+the int8 graph by default (``HOIDAP_ONNX_INT8``), or the fp32 one. Tokenisation is the
+model's own ``tokenizer.json`` through ``tokenizers``; mean pooling and normalisation
+are done in numpy exactly as the sentence-transformers modules do them.
+
+Every text runs on its own, never padded into a batch. Dynamic int8 quantisation
+scales activations over the whole input tensor, so a text's vector would otherwise
+depend on which other texts shared its batch; alone, the same text always gets the
+same vector (the embedding caches rely on that), and no work is spent on padding.
+Several texts use several cores by running side by side (``bot.threads``: one in a
+serving process, every core while building).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from bot.embed.base import Embedder
+from bot.embed.onnx_export import FP32, INT8, MARKER, is_exported, onnx_dir
+from bot.errors import ModelError
+from bot.settings import DEFAULT_MODEL_DIR, Settings
+from bot.text.normalize import canonical
+
+MAX_TOKENS = 512
+
+
+class OnnxEmbedder(Embedder):
+    """The exported default model (or any BERT-like folder exported the same way) on onnxruntime."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.model_dir = Path(settings.model)
+        self.query_prompt = settings.query_prompt
+        self.passage_prompt = settings.passage_prompt
+        self.int8 = settings.onnx_int8
+        self.threads = settings.torch_threads
+        if settings.model_segmented:
+            raise ModelError("Bộ nhúng ONNX chưa hỗ trợ mô hình cần tách từ; dùng HOIDAP_EMBEDDER=sentence-transformers.")
+        try:
+            info = json.loads((onnx_dir(self.model_dir) / MARKER).read_text(encoding="utf-8"))
+            info.pop("seconds", None)  # how long the export took does not change a vector
+            recipe = json.dumps(info, sort_keys=True)
+        except (OSError, ValueError):
+            recipe = "missing"
+        variant = "int8" if self.int8 else "fp32"
+        key = f"{recipe}|{variant}|q={self.query_prompt}|p={self.passage_prompt}"
+        self.model_id = f"{self.model_dir.name}-onnx-{variant}#{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+        self.dim = 0
+        self._session = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    # --- loading -------------------------------------------------------------------------
+    def _load(self):
+        with self._lock:
+            if self._session is None:
+                self._session, self._tokenizer = self._load_model()
+        return self._session
+
+    def _load_model(self):
+        if not is_exported(self.model_dir):
+            how = "hoidap setup-model" if str(self.model_dir) == DEFAULT_MODEL_DIR else f"hoidap setup-model ({self.model_dir})"
+            raise ModelError(f"Chưa có bản ONNX của mô hình tại {onnx_dir(self.model_dir)}. Chạy: {how}")
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            from bot.threads import set_threads
+
+            set_threads(self.threads)
+            options = ort.SessionOptions()
+            # One thread per run: texts run side by side instead (see the module docstring), and a
+            # serving process must not spin idle threads on cores other processes need.
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
+            path = onnx_dir(self.model_dir) / (INT8 if self.int8 else FP32)
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+            tokenizer.no_padding()
+            tokenizer.enable_truncation(self._max_tokens())
+            self.dim = int(session.get_outputs()[0].shape[-1])
+            return session, tokenizer
+        except ModelError:
+            raise
+        except Exception as e:
+            raise ModelError(f"Không tải được mô hình ONNX {self.model_dir}: {e}") from e
+
+    def _max_tokens(self) -> int:
+        """The model's maximum sequence length (tokenizer_config.json), as sentence-transformers uses it."""
+        try:
+            config = json.loads((self.model_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
+            return min(int(config.get("model_max_length", MAX_TOKENS)), MAX_TOKENS)
+        except (OSError, ValueError):
+            return MAX_TOKENS
+
+    def ensure_loaded(self) -> None:
+        """Load the model now (start-up), rather than on the first question."""
+        self._load()
+
+    # --- embedding -----------------------------------------------------------------------
+    def _one(self, text: str) -> np.ndarray:
+        ids = np.asarray([self._tokenizer.encode(text).ids], dtype=np.int64)
+        mask = np.ones_like(ids)
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0][0]
+        # Mean over the tokens (no padding: every token counts), then unit length, in float32 like
+        # sentence-transformers' Pooling and Normalize modules.
+        vec = hidden.sum(axis=0, dtype=np.float32) / np.float32(len(hidden))
+        return vec / max(float(np.linalg.norm(vec)), 1e-12)
+
+    def _embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        from bot.threads import current
+
+        self._load()
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        workers = min(current(), len(texts))
+        if workers <= 1:
+            for i, t in enumerate(texts):
+                out[i] = self._one(t)
+                if progress:
+                    progress(1)
+            return out
+        # Longest first, so the last texts to finish are short ones and no core waits alone.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
+            for i, vec in zip(order, pool.map(lambda i: self._one(texts[i]), order), strict=True):
+                out[i] = vec
+                if progress:
+                    progress(1)
+        return out
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed([self.query_prompt + canonical(t) for t in texts])
+
+    def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        return self._embed([self.passage_prompt + canonical(t) for t in texts], progress)
