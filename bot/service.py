@@ -288,6 +288,9 @@ class Assistant:
         if hasattr(self.embedder, "ensure_loaded"):
             self.embedder.ensure_loaded()
         self.segmenter.words("khởi động")
+        from bot.text.syllable import dictionary_folded
+
+        dictionary_folded()  # the typo corrector's syllable table, built once (~0.1 s)
         self.index.current()
         _ = self._db, self._journal, self._quiz, self.answerer, self._conversation
 
