@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.answer.answerer import Answerer
 from bot.answer.calibration import Calibration
@@ -27,9 +28,11 @@ from bot.progress import Progress
 from bot.segment.base import Segmenter
 from bot.segment.factory import create_segmenter
 from bot.settings import Settings
-from bot.storage import repository
-from bot.storage.db import Database
-from bot.storage.journal import Journal
+
+if TYPE_CHECKING:  # the database is imported when first used: `hoidap ask` never needs SQLAlchemy
+    from bot.storage import repository
+    from bot.storage.db import Database
+    from bot.storage.journal import Journal
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +107,14 @@ class Assistant:
 
     @cached_property
     def _db(self) -> Database:
+        from bot.storage.db import Database
+
         return Database(self.settings.database_url)
 
     @cached_property
     def _journal(self) -> Journal:
+        from bot.storage.journal import Journal
+
         return Journal(self._db)
 
     @cached_property
@@ -276,6 +283,8 @@ class Assistant:
     def unanswered(self, days: int | None = 30, limit: int = 50) -> list[repository.UnansweredRow]:
         """Most frequent questions without an official answer in the last ``days`` (None: all time)."""
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
+        from bot.storage import repository
+
         return repository.unanswered(self._db, since, limit)
 
     def flush_records(self, timeout: float | None = None) -> bool:

@@ -11,6 +11,11 @@ converted BertModel is exported once to ``<model>/onnx/``:
   with the VNNI instructions of current CPUs, ~3× faster; vectors stay at
   cosine ≈ 0.996 of fp32.
 
+- ``tokenizer.model``: the model's own tokenizer (``tokenizer.json``: XLM-R's unigram vocabulary
+  and its precompiled normaliser) as a SentencePiece model. The ``tokenizers`` library builds a
+  trie of hash maps over the 250k pieces: 290 MB and a second of start-up in every process;
+  SentencePiece needs 7 MB. The export checks both give the same ids on the seed document.
+
 Mean pooling and normalisation stay in numpy (:mod:`bot.embed.onnx_backend`), as the
 sentence-transformers modules do them. ``export.json`` records what the files were
 made from; the backend's ``model_id`` is derived from it, so a re-export with
@@ -31,8 +36,9 @@ from bot.errors import ModelError
 SUBDIR = "onnx"
 FP32 = "model.onnx"
 INT8 = "model_qint8.onnx"
+TOKENIZER = "tokenizer.model"
 MARKER = "export.json"
-FORMAT_VERSION = 2  # 2: feed-forward output projections kept fp32
+FORMAT_VERSION = 3  # 2: feed-forward output projections kept fp32; 3: tokenizer.model
 OPSET = 17
 # Quantised ops: the transformer's MatMuls and the 250k×384 embedding table (its Gather
 # dequantises only the rows a text uses, so the table costs 96 MB instead of 384 MB).
@@ -57,7 +63,7 @@ def is_exported(model_dir: Path) -> bool:
     except (OSError, ValueError):
         return False
     folder = onnx_dir(model_dir)
-    return info.get("format_version") == FORMAT_VERSION and all((folder / f).is_file() for f in (FP32, INT8))
+    return info.get("format_version") == FORMAT_VERSION and all((folder / f).is_file() for f in (FP32, INT8, TOKENIZER))
 
 
 def recipe(model_dir: Path) -> dict:
@@ -100,6 +106,7 @@ def export(model_dir: Path, force: bool = False) -> Path:
         _externalize(tmp / "traced.onnx", tmp / FP32)
         (tmp / "traced.onnx").unlink()
         _quantize(tmp / FP32, tmp / INT8)
+        write_sentencepiece(model_dir / "tokenizer.json", tmp / TOKENIZER)
         info = {**recipe(model_dir), "seconds": round(time.time() - started, 2)}
         info["files"] = {f: _sha1(tmp / f) for f in (FP32, INT8)}
         (tmp / MARKER).write_text(json.dumps(info, indent=2), encoding="utf-8")
@@ -202,3 +209,60 @@ def _quantize(src: Path, out: Path) -> None:
         )
     finally:
         root.setLevel(level)
+
+
+# Pieces that tokenizer.json matches literally in the raw text (its "added tokens"); SentencePiece
+# gets them as user-defined symbols. Text containing one is left to ``tokenizers`` (see the backend).
+SPECIAL_PIECES = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
+
+
+def write_sentencepiece(tokenizer_json: Path, out: Path) -> None:
+    """``tokenizer.json`` (unigram + precompiled normaliser + metaspace) as a SentencePiece model."""
+    import base64
+
+    import sentencepiece
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    spec = json.loads(Path(tokenizer_json).read_text(encoding="utf-8"))
+    model = spec["model"]
+    if model.get("type") != "Unigram" or model.get("byte_fallback"):
+        raise ModelError("tokenizer.json không phải unigram như của XLM-R: không chuyển sang SentencePiece được")
+    proto = pb.ModelProto()
+    for i, (piece, score) in enumerate(model["vocab"]):
+        entry = proto.pieces.add()
+        entry.piece, entry.score = piece, score
+        if piece in SPECIAL_PIECES and i != model["unk_id"]:
+            entry.type, entry.score = pb.ModelProto.SentencePiece.USER_DEFINED, 0.0
+        elif i == model["unk_id"]:
+            entry.type = pb.ModelProto.SentencePiece.UNKNOWN
+    trainer = proto.trainer_spec
+    trainer.model_type = pb.TrainerSpec.UNIGRAM
+    trainer.vocab_size = len(model["vocab"])
+    trainer.unk_id, trainer.bos_id, trainer.eos_id, trainer.pad_id = model["unk_id"], -1, -1, -1
+    trainer.split_by_whitespace = True  # the Metaspace pre-tokenizer splits on spaces
+    norm = proto.normalizer_spec
+    steps = spec["normalizer"]["normalizers"] if spec["normalizer"]["type"] == "Sequence" else [spec["normalizer"]]
+    charsmap = [n for n in steps if n["type"] == "Precompiled"]
+    norm.name = "user_defined"
+    norm.precompiled_charsmap = base64.b64decode(charsmap[0]["precompiled_charsmap"]) if charsmap else b""
+    norm.add_dummy_prefix = norm.remove_extra_whitespaces = norm.escape_whitespaces = True
+    out.write_bytes(proto.SerializeToString())
+    # The same ids as tokenizer.json, or no export.
+    from tokenizers import Tokenizer
+
+    reference = Tokenizer.from_file(str(tokenizer_json))
+    ours = sentencepiece.SentencePieceProcessor(model_file=str(out))
+    samples = [*_SAMPLES, *sorted(Path("knowledge").glob("*.txt"))]  # the seed document, when run from the checkout
+    for text in samples:
+        for line in (text.read_text(encoding="utf-8").splitlines() if isinstance(text, Path) else [text]):
+            for prompted in (f"query: {line}", f"passage: {line}"):
+                if reference.encode(prompted).ids != [0, *ours.encode(prompted), 2]:
+                    raise ModelError(f"SentencePiece khác tokenizer.json ở: {prompted[:60]!r}")
+
+
+_SAMPLES = (
+    "Người đứng đầu cấp ủy phải là người như thế nào?",
+    "nguoi dung dau phai the nao",
+    "Tham mưu “lòng vòng” — đùn đẩy, né tránh!!! 46-CT/TU ngày 03/4/2024",
+    "Uỷ ban  nhân dân tỉnh ① ﬁ Ａ\u00a0b 😀 中文 кириллица",
+)
