@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     embedder: str = Field(
         "onnx", description="Embedder backend: onnx (exported at setup-model, no torch) or sentence-transformers."
     )
-    onnx_int8: bool = Field(True, description="ONNX embedder: the int8 export (faster, smaller) instead of fp32.")
+    onnx_int8: bool = Field(
+        False, description="ONNX embedder: the int8 export (faster builds; needs its own `hoidap calibrate`)."
+    )
     vector_index: str = Field("faiss", description="Vector index backend.")
     keyword_index: str = Field("bm25", description="Keyword index backend.")
     segmenter: str = Field("underthesea", description="Word segmenter backend.")
@@ -57,7 +59,7 @@ class Settings(BaseSettings):
     build_threads: int = Field(0, ge=0, description="CPU threads while building an index (0 = every core).")
     embed_batch_size: int = Field(32, ge=1)
     hnsw_min_units: int = Field(
-        50_000, ge=1, description="From this many units on, FAISS uses HNSW instead of exact search."
+        15_000, ge=1, description="From this many units on, FAISS uses HNSW instead of exact search (measured)."
     )
     calibration_file: Path | None = Field(
         None, description="Answer/refuse calibration JSON; default: the one shipped for the default model."

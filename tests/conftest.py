@@ -91,7 +91,7 @@ def model_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def embedder(model_dir, tmp_path_factory):
-    """The real default embedder (ONNX, int8), loaded once per test session."""
+    """The real default embedder (ONNX fp32, no torch), loaded once per test session."""
     from bot.embed.factory import create_embedder
 
     emb = create_embedder(make_settings(tmp_path_factory.mktemp("emb")))

@@ -18,32 +18,35 @@ TEXTS = [line.strip() for line in SEED_DOC.read_text(encoding="utf-8").splitline
 
 
 @pytest.fixture(scope="module")
-def fp32(model_dir, tmp_path_factory):
-    emb = create_embedder(make_settings(tmp_path_factory.mktemp("fp32"), onnx_int8=False))
+def int8(model_dir, tmp_path_factory):
+    emb = create_embedder(make_settings(tmp_path_factory.mktemp("int8"), onnx_int8=True))
     emb.ensure_loaded()
     return emb
 
 
-def test_the_fp32_export_gives_the_vectors_of_sentence_transformers(fp32, st_embedder):
+def test_the_default_fp32_export_gives_the_vectors_of_sentence_transformers(embedder, st_embedder):
+    assert not embedder.int8
     for side in ("embed_queries", "embed_passages"):  # the longest unit is cut at 512 tokens by both
-        cos = np.sum(getattr(fp32, side)(TEXTS) * getattr(st_embedder, side)(TEXTS), axis=1)
+        cos = np.sum(getattr(embedder, side)(TEXTS) * getattr(st_embedder, side)(TEXTS), axis=1)
         assert cos.min() > 0.99999, (side, cos.min())
 
 
-def test_the_int8_export_stays_within_a_hair_of_fp32(embedder, fp32):
+def test_the_int8_export_stays_within_a_hair_of_fp32(embedder, int8):
     for side in ("embed_queries", "embed_passages"):
-        cos = np.sum(getattr(embedder, side)(TEXTS) * getattr(fp32, side)(TEXTS), axis=1)
+        cos = np.sum(getattr(int8, side)(TEXTS) * getattr(embedder, side)(TEXTS), axis=1)
         assert cos.min() > 0.995, (side, cos.min())  # measured ≥ 0.998
 
 
-def test_a_texts_vector_does_not_depend_on_the_texts_beside_it(embedder):
-    alone = np.vstack([embedder.embed_queries([t]) for t in TEXTS[:6]])
-    together = embedder.embed_queries(TEXTS[:6])
+@pytest.mark.parametrize("variant", ["embedder", "int8"])
+def test_a_texts_vector_does_not_depend_on_the_texts_beside_it(request, variant):
+    emb = request.getfixturevalue(variant)
+    alone = np.vstack([emb.embed_queries([t]) for t in TEXTS[:6]])
+    together = emb.embed_queries(TEXTS[:6])
     assert np.array_equal(alone, together)  # int8 activations are scaled per run: one text per run
 
 
-def test_every_variant_has_its_own_model_id(embedder, fp32, st_embedder, tmp_path):
-    ids = {embedder.model_id, fp32.model_id, st_embedder.model_id}
+def test_every_variant_has_its_own_model_id(embedder, int8, st_embedder, tmp_path):
+    ids = {embedder.model_id, int8.model_id, st_embedder.model_id}
     assert len(ids) == 3  # each its own embedding cache, calibration and query adapter
     assert create_embedder(make_settings(tmp_path, query_prompt="q: ")).model_id != embedder.model_id
 

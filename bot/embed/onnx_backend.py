@@ -1,7 +1,9 @@
 """Embedder on onnxruntime: the exported model without torch (fast start, small memory).
 
 Reads ``<model>/onnx/`` written by ``hoidap setup-model`` (:mod:`bot.embed.onnx_export`):
-the int8 graph by default (``HOIDAP_ONNX_INT8``), or the fp32 one. Tokenisation is the
+the fp32 graph by default — the vectors of sentence-transformers to 1e-6, so the shipped
+calibration holds — with its weights memory-mapped (only the embedding rows a text uses
+become resident, and processes share them), or the int8 one (``HOIDAP_ONNX_INT8``). Tokenisation is the
 model's own tokenizer as a SentencePiece model (same ids as ``tokenizer.json``, 7 MB instead
 of 290 MB); the rare text it would read differently (a literal ``<s>``/``<mask>``, trailing
 space) goes to ``tokenizers`` with ``tokenizer.json``, loaded only then. Mean pooling and
