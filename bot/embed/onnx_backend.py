@@ -39,6 +39,7 @@ PAD_ID = 1  # <pad> of XLM-R's vocabulary (masked out: its value never matters)
 # fp32 batches: up to this many texts, or padded tokens, per run.
 BATCH_TEXTS = 32
 BATCH_TOKENS = 4096
+PAD_SLACK = 1.25  # a text joins a batch only if the batch's longest is at most this much longer
 
 
 class OnnxEmbedder(Embedder):
@@ -175,13 +176,17 @@ class OnnxEmbedder(Embedder):
         if self.int8:
             jobs = [[i] for i in order]
         else:
-            jobs, job, budget = [], [], 0
+            jobs, job = [], []
             for i in order:
-                if job and (len(job) >= BATCH_TEXTS or budget + len(tokens[job[0]]) > BATCH_TOKENS):
+                longest = len(tokens[job[0]]) if job else 0  # every row is padded to the first
+                if job and (
+                    len(job) >= BATCH_TEXTS
+                    or (len(job) + 1) * longest > BATCH_TOKENS
+                    or longest > PAD_SLACK * len(tokens[i])
+                ):
                     jobs.append(job)
-                    job, budget = [], 0
+                    job = []
                 job.append(i)
-                budget += len(tokens[job[0]])  # every row is padded to the longest, the first
             jobs.append(job)
 
         def run(job: list[int]) -> np.ndarray:
