@@ -370,13 +370,13 @@ def sweep_hnsw(matrix: np.ndarray, queries: np.ndarray) -> dict:
     from bot.threads import threads
 
     out: dict = {"params": [], "crossover": []}
-    for m, ef_c in ((16, 80), (32, 80), (32, 160)):
+    for m, ef_c in ((32, 80), (32, 200), (48, 200)):
         with threads(0):
             t = time.time()
             index = FaissVectorIndex(matrix.shape[1], len(matrix), 1, m=m, ef_construction=ef_c)
             index.add(matrix)
             built = time.time() - t
-        for ef_s in (32, 64, 96, 128, 192, 256):
+        for ef_s in (128, 256, 384, 512):
             index.index.hnsw.efSearch = ef_s
             row = {
                 "M": m,
