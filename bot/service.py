@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.answer.answerer import Answerer
 from bot.answer.calibration import Calibration
@@ -27,9 +28,11 @@ from bot.progress import Progress
 from bot.segment.base import Segmenter
 from bot.segment.factory import create_segmenter
 from bot.settings import Settings
-from bot.storage import repository
-from bot.storage.db import Database
-from bot.storage.journal import Journal
+
+if TYPE_CHECKING:  # the database is imported when first used: `hoidap ask` never needs SQLAlchemy
+    from bot.storage import repository
+    from bot.storage.db import Database
+    from bot.storage.journal import Journal
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +157,7 @@ class Assistant:
 
         return Answerer(
             self.index,
-            AdaptedEmbedder(self.embedder, self.query_adapter),
+            AdaptedEmbedder(self.embedder, self.query_adapter, self.settings.query_cache_size),
             self.segmenter,
             self.calibration,
             cache_size=self.settings.answer_cache_size,
@@ -171,10 +174,14 @@ class Assistant:
 
     @cached_property
     def _db(self) -> Database:
+        from bot.storage.db import Database
+
         return Database(self.settings.database_url)
 
     @cached_property
     def _journal(self) -> Journal:
+        from bot.storage.journal import Journal
+
         return Journal(self._db)
 
     @cached_property
@@ -359,6 +366,8 @@ class Assistant:
     def unanswered(self, days: int | None = 30, limit: int = 50) -> list[repository.UnansweredRow]:
         """Most frequent questions without an official answer in the last ``days`` (None: all time)."""
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
+        from bot.storage import repository
+
         return repository.unanswered(self._db, since, limit)
 
     def official_questions(self, doc_id: str) -> list[tuple[int, str, list[int]]]:
@@ -593,6 +602,9 @@ class Assistant:
         if hasattr(self.embedder, "ensure_loaded"):
             self.embedder.ensure_loaded()
         self.segmenter.words("khởi động")
+        from bot.text.syllable import dictionary_folded
+
+        dictionary_folded()  # the typo corrector's syllable table, built once (~0.1 s)
         self.index.current()
         _ = self._db, self._journal, self._quiz, self.answerer, self._conversation
         self._warm = True

@@ -43,7 +43,12 @@ class Settings(BaseSettings):
     model_segmented: bool = Field(False, description="Feed the model underthesea-segmented text (PhoBERT).")
     query_prompt: str = Field("query: ", description="Prefix added to questions before embedding.")
     passage_prompt: str = Field("passage: ", description="Prefix added to document units before embedding.")
-    embedder: str = Field("sentence-transformers", description="Embedder backend.")
+    embedder: str = Field(
+        "onnx", description="Embedder backend: onnx (exported at setup-model, no torch) or sentence-transformers."
+    )
+    onnx_int8: bool = Field(
+        False, description="ONNX embedder: the int8 export (faster builds; needs its own `hoidap calibrate`)."
+    )
     vector_index: str = Field("faiss", description="Vector index backend.")
     keyword_index: str = Field("bm25", description="Keyword index backend.")
     segmenter: str = Field("underthesea", description="Word segmenter backend.")
@@ -54,7 +59,7 @@ class Settings(BaseSettings):
     build_threads: int = Field(0, ge=0, description="CPU threads while building an index (0 = every core).")
     embed_batch_size: int = Field(32, ge=1)
     hnsw_min_units: int = Field(
-        50_000, ge=1, description="From this many units on, FAISS uses HNSW instead of exact search."
+        15_000, ge=1, description="From this many units on, FAISS uses HNSW instead of exact search (measured)."
     )
     calibration_file: Path | None = Field(
         None, description="Answer/refuse calibration JSON; default: the one shipped for the default model."
@@ -70,6 +75,9 @@ class Settings(BaseSettings):
         180, ge=1, description="Question logs older than this are deleted (except those an admin linked)."
     )
     answer_cache_size: int = Field(2048, ge=0, description="Identical questions served from memory.")
+    query_cache_size: int = Field(
+        4096, ge=0, description="Query vectors kept by normalised text (0 disables the cache)."
+    )
     max_suggestions: int = Field(3, ge=0, le=10)
     index_keep_versions: int = Field(5, ge=1, description="Index versions kept for rollback.")
 

@@ -6,15 +6,22 @@ same cores (measured: 4 ``ask`` processes answered 240 questions in 95.6 s with 
 defaults, 31.2 s with one thread each). A serving process answers one short question
 at a time, so it gets ``HOIDAP_TORCH_THREADS`` (default 1); a build embeds thousands of
 units and gets ``HOIDAP_BUILD_THREADS`` (default: every core) for its duration.
+
+The count is kept here (:func:`current`) for the parts that parallelise themselves (the
+ONNX embedder runs texts side by side); torch is only told when something already
+imported it: importing it just to set its threads would cost a second and 250 MB.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
+
+_current: int | None = None
 
 
 def cores() -> int:
@@ -22,14 +29,13 @@ def cores() -> int:
 
 
 def set_threads(n: int) -> int:
-    """Limit torch, BLAS/OpenMP (threadpoolctl) and FAISS to ``n`` threads (0 = every core)."""
+    """Limit torch (when loaded), BLAS/OpenMP (threadpoolctl) and FAISS to ``n`` threads (0 = every core)."""
+    global _current
     n = n or cores()
-    try:
-        import torch
-
+    _current = n
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.set_num_threads(n)
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
     try:
         import faiss
 
@@ -46,12 +52,11 @@ def set_threads(n: int) -> int:
 
 
 def current() -> int:
-    try:
-        import torch
-
-        return torch.get_num_threads()
-    except ImportError:  # pragma: no cover
-        return cores()
+    """Threads the numeric work of this process may use now."""
+    if _current is not None:
+        return _current
+    torch = sys.modules.get("torch")
+    return torch.get_num_threads() if torch is not None else cores()
 
 
 @contextmanager

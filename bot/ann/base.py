@@ -18,12 +18,12 @@ class VectorIndex(ABC):
         """Append vectors (n, dim); their positions continue the existing ones."""
 
     @abstractmethod
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` (scores, positions) for one query vector; positions -1 are padding."""
+    def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (scores, positions) of each query row, shapes (m, k); positions -1 are padding."""
 
     @abstractmethod
-    def scores_for(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Exact inner products of ``query`` with the vectors at ``positions``."""
+    def scores_many(self, queries: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Exact inner products of the vectors at ``positions`` with each query row, shape (len(positions), m)."""
 
     @abstractmethod
     def vector(self, position: int) -> np.ndarray:
@@ -35,3 +35,13 @@ class VectorIndex(ABC):
 
     @abstractmethod
     def __len__(self) -> int: ...
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (scores, positions) for one query vector, padding dropped."""
+        scores, ids = self.search_many(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+    def scores_for(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Exact inner products of ``query`` with the vectors at ``positions``."""
+        return self.scores_many(np.asarray(query, dtype=np.float32).reshape(1, -1), positions)[:, 0]

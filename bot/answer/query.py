@@ -202,6 +202,9 @@ class Query:
     full_terms: QueryTerms  # content of the whole message (ranking)
     decoded: list[tuple[str, str]] = field(default_factory=list)
     expanded: list[tuple[str, str]] = field(default_factory=list)
+    # (embedder, text -> vector): what the dense side read, embedded once per message (see
+    # :meth:`bot.answer.retrieval.Retriever.query_vectors`).
+    vectors: tuple[object, dict] | None = field(default=None, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:

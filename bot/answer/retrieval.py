@@ -62,7 +62,12 @@ class Retrieval:
 
 
 class Retriever:
-    """Searches one index version."""
+    """Searches one index version.
+
+    The cost of a question grows with the candidates it meets, not with the corpus: the dense
+    top-k comes from the vector index, the lexical one from the postings of the question's
+    terms, and only the groups those candidates belong to are scored, as arrays.
+    """
 
     def __init__(self, version: IndexVersion, embedder: Embedder, segmenter: Segmenter, fusion_weight: float) -> None:
         self.version = version
@@ -84,12 +89,9 @@ class Retriever:
     def query(self, message: str) -> Query:
         return Query.of(message, self.version, self.segmenter)
 
-    def retrieve(self, query: Query | str, top_groups: int = 6, text: str | None = None) -> Retrieval:
-        """Rank official answers for ``query``; ``text`` (one of its asks) narrows the dense side."""
-        if isinstance(query, str):
-            query = self.query(query)
-        v = self.version
-        focus_text = query.dense_focus if text is None else v.restorer.restore(text)
+    def dense_texts(self, query: Query, text: str | None = None) -> list[str]:
+        """What the embedding model reads for ``query`` (or for one of its asks, ``text``); the first is the focus."""
+        focus_text = query.dense_focus if text is None else self.version.restorer.restore(text)
         texts = [focus_text or query.dense_full]
         if text is None:
             # Context sentences help ranking: each unit is scored by its best cosine over the
@@ -99,50 +101,102 @@ class Retriever:
             for extra in [query.dense_full, *(query.dense_sentences if SENTENCE_VIEWS else [])]:
                 if extra and extra not in texts:
                     texts.append(extra)
-        qvecs = self.embedder.embed_queries(texts)
+        return texts
 
-        dense_ids = np.unique(np.concatenate([v.vectors.search(q, CANDIDATES)[1] for q in qvecs]))
-        rank_terms = query.full_terms if text is None else QueryTerms.of(text, v.lexicon, restored=focus_text)
-        kw_all = v.keywords.scores(rank_terms.keyword_terms())
-        k = min(CANDIDATES, len(kw_all))
-        top = np.argpartition(-kw_all, k - 1)[:k] if k else np.zeros(0, np.int64)
-        kw_ids = top[kw_all[top] > 0]
-        candidates = np.unique(np.concatenate([dense_ids, kw_ids]).astype(np.int64))
-        # Score every unit of every group touched, so a group is judged on all its parts.
-        gids = np.unique(v.group_of[candidates])
-        positions = np.array(sorted({p for g in gids for p in v.groups[g].positions}), dtype=np.int64)
-        per_text = [v.vectors.scores_for(q, positions) for q in qvecs]
-        focus_scores = dict(zip(positions.tolist(), per_text[0].tolist(), strict=True))
-        # Context sentences help ranking: a unit scores its best cosine over the focus and the whole message.
-        dense = dict(zip(positions.tolist(), np.max(np.vstack(per_text), axis=0).tolist(), strict=True))
-        kmax = float(kw_all.max()) if len(kw_all) else 0.0
-        refs = query.refs if len(v.documents) >= 2 else set()  # nothing to choose between
+    def query_vectors(self, query: Query, wanted: list[str] = ()) -> dict[str, np.ndarray]:
+        """Vectors of every text the dense side reads for this message, embedded in one call.
 
-        hits: list[GroupHit] = []
-        for g in gids.tolist():
-            group = v.groups[g]
-            unit_scores = {}
-            for p in group.positions:
-                kw = float(kw_all[p]) / kmax if kmax > 0 else 0.0
-                unit_scores[p] = dense[p] + self.fusion_weight * kw
-            best = max(unit_scores, key=unit_scores.get)
-            bonus = DOC_REFERENCE_BONUS if group.doc_id in refs else 0.0
-            qpos = v.question_position(group)
-            hits.append(
-                GroupHit(
-                    group=group,
-                    score=unit_scores[best] + bonus,
-                    dense=max(dense[p] for p in group.positions),
-                    dense_question=dense[qpos] if qpos is not None else max(dense[p] for p in group.positions),
-                    best_unit=best,
-                    unit_scores=unit_scores,
-                    dense_focus=max(focus_scores[p] for p in group.positions),
-                )
-            )
-        hits.sort(key=lambda h: h.score, reverse=True)
+        That is the message's own views and, when it asks several things, each ask: the answerer
+        retrieves those next, and one call to the model costs less than several. Kept on the
+        query for this retriever's embedder (the calibration fit reuses queries across adapters).
+        """
+        held = query.vectors
+        table = held[1] if held is not None and held[0] is self.embedder else None
+        if table is None:
+            texts = self.dense_texts(query)
+            if len(query.asks) >= 2:
+                for ask in query.asks:
+                    texts += self.dense_texts(query, ask)
+            texts = list(dict.fromkeys([*texts, *wanted]))
+            table = dict(zip(texts, self.embedder.embed_queries(texts), strict=True))
+            query.vectors = (self.embedder, table)
+        missing = [t for t in dict.fromkeys(wanted) if t not in table]
+        if missing:
+            table.update(zip(missing, self.embedder.embed_queries(missing), strict=True))
+        return table
+
+    def retrieve(self, query: Query | str, top_groups: int = 6, text: str | None = None) -> Retrieval:
+        """Rank official answers for ``query``; ``text`` (one of its asks) narrows the dense side."""
+        if isinstance(query, str):
+            query = self.query(query)
+        v = self.version
+        texts = self.dense_texts(query, text)
+        table = self.query_vectors(query, texts)
+        qvecs = np.vstack([table[t] for t in texts]).astype(np.float32, copy=False)
         if text is None:
-            return Retrieval(query, hits[:top_groups], query.terms, query.focus, qvecs)
+            hits = self._rank(query, qvecs, query.full_terms.keyword_terms(), top_groups)
+            return Retrieval(query, hits, query.terms, query.focus, qvecs)
         restored = v.restorer.restore(text)
+        hits = self._rank(query, qvecs, QueryTerms.of(text, v.lexicon, restored=restored).keyword_terms(), top_groups)
         words = self.segmenter.words(restored) if has_diacritics(restored) else []
         terms = QueryTerms.of(text, v.lexicon, words, restored=restored)
-        return Retrieval(query, hits[:top_groups], terms, text, qvecs)
+        return Retrieval(query, hits, terms, text, qvecs)
+
+    def _rank(self, query: Query, qvecs: np.ndarray, terms: list[str], top_groups: int) -> list[GroupHit]:
+        """The best ``top_groups`` groups; unit score = cosine + fusion_weight × BM25 / (best BM25)."""
+        v = self.version
+        n = len(v.units)
+        if n == 0:
+            return []
+        # Candidates: the dense top-k of each text and the lexical top-k.
+        _, ids = v.vectors.search_many(qvecs, CANDIDATES)
+        kw_pos, kw_val = v.keywords.sparse(terms)
+        k = min(CANDIDATES, n)
+        kw_ids = kw_pos[np.argpartition(-kw_val, k - 1)[:k]] if len(kw_pos) > k else kw_pos
+        candidates = np.unique(np.concatenate([ids[ids >= 0].astype(np.int64), kw_ids.astype(np.int64)]))
+        if not len(candidates):
+            return []
+        # Score every unit of every group touched, so a group is judged on all its parts; the units
+        # of group i are segment i of ``positions`` (starting at ``offsets[i]``).
+        gids = np.unique(v.group_of[candidates])
+        starts = v.group_start[gids]
+        lengths = v.group_start[gids + 1] - starts
+        offsets = np.cumsum(lengths) - lengths
+        positions = v.group_units[np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))]
+        sims = v.vectors.scores_many(qvecs, positions)  # (units, texts); text 0 is the focus
+        # A unit's cosine is its best over the texts (focus, whole message, sentences).
+        dense = sims.max(axis=1)
+        unit = dense.astype(np.float64)
+        kmax = float(kw_val.max()) if len(kw_val) else 0.0
+        if kmax > 0:
+            at = np.minimum(np.searchsorted(kw_pos, positions), len(kw_pos) - 1)
+            kw = np.where(kw_pos[at] == positions, kw_val[at], 0).astype(np.float64) / kmax
+            unit = unit + self.fusion_weight * kw
+        best = np.maximum.reduceat(unit, offsets)
+        segment = np.repeat(np.arange(len(gids)), lengths)
+        first_best = np.minimum.reduceat(np.where(unit == best[segment], np.arange(len(unit)), len(unit)), offsets)
+        group_dense = np.maximum.reduceat(dense, offsets)
+        group_focus = np.maximum.reduceat(sims[:, 0], offsets)
+        question = v.group_question[gids]
+        group_question = np.where(question >= 0, dense[offsets + np.maximum(question, 0)], group_dense)
+        score = best
+        refs = query.refs if len(v.documents) >= 2 else set()  # nothing to choose between
+        if refs:
+            named = np.array([d in refs for d in v.doc_ids], dtype=bool)
+            score = best + np.where(named[v.group_doc[gids]], DOC_REFERENCE_BONUS, 0.0)
+
+        hits: list[GroupHit] = []
+        for i in np.argsort(-score, kind="stable")[:top_groups].tolist():
+            seg = range(int(offsets[i]), int(offsets[i] + lengths[i]))
+            hits.append(
+                GroupHit(
+                    group=v.groups[int(gids[i])],
+                    score=float(score[i]),
+                    dense=float(group_dense[i]),
+                    dense_question=float(group_question[i]),
+                    best_unit=int(positions[first_best[i]]),
+                    unit_scores={int(positions[j]): float(unit[j]) for j in seg},
+                    dense_focus=float(group_focus[i]),
+                )
+            )
+        return hits

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # --- TCVN3 (TCVN 5712:1993, VN3 “ABC”) ------------------------------------------------
 # Byte 0xA0 + i → character (VN1 positions; VN3 files use the lowercase ones and
@@ -107,6 +108,7 @@ _SYLLABLE_RE = re.compile(f"^{_ONSET}{_NUCLEUS}{_CODA}$")
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
 
 
+@lru_cache(maxsize=65536)  # a corpus has a few thousand distinct words, checked again in every document
 def is_syllable(word: str) -> bool:
     """A well-formed Vietnamese syllable, with or without diacritics (``hỏi``, ``hoi``, ``nghiêng``)."""
     decomposed = unicodedata.normalize("NFD", word.lower())

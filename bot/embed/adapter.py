@@ -20,6 +20,8 @@ trained on) and stores it next to the calibration (float16, ~0.3 MB).
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -27,6 +29,7 @@ import numpy as np
 
 from bot.embed.base import Embedder
 from bot.errors import ConfigError
+from bot.text.normalize import canonical
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "answer" / "adapter.npz"
 TEMPERATURE = 0.05
@@ -104,11 +107,19 @@ class QueryAdapter:
 
 
 class AdaptedEmbedder(Embedder):
-    """An embedder whose query vectors go through a :class:`QueryAdapter`; passages are unchanged."""
+    """An embedder whose query vectors go through a :class:`QueryAdapter`; passages are unchanged.
 
-    def __init__(self, inner: Embedder, adapter: QueryAdapter | None) -> None:
+    With ``cache_size``, the (adapted) vectors of the last questions are kept by normalised text
+    (:func:`bot.text.normalize.canonical`, what every embedder reads): members ask the same
+    things in the same words, and a cached vector skips the model entirely.
+    """
+
+    def __init__(self, inner: Embedder, adapter: QueryAdapter | None, cache_size: int = 0) -> None:
         self.inner = inner
         self.adapter = adapter
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def model_id(self) -> str:  # passages (and so the index and its cache) belong to the inner model
@@ -118,9 +129,27 @@ class AdaptedEmbedder(Embedder):
     def dim(self) -> int:
         return self.inner.dim
 
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
         vecs = self.inner.embed_queries(texts)
         return self.adapter.apply(vecs) if self.adapter is not None else vecs
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not self.cache_size:
+            return self._embed(texts)
+        keys = [canonical(t) for t in texts]
+        with self._lock:
+            found = {k: self._cache[k] for k in keys if k in self._cache}
+            for k in found:
+                self._cache.move_to_end(k)
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:  # every text not seen yet, in one call to the model
+            found.update(zip(missing, self._embed(missing), strict=True))
+            with self._lock:
+                for k in missing:
+                    self._cache[k] = found[k]
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return np.vstack([found[k] for k in keys]) if keys else self._embed(texts)
 
     def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         return self.inner.embed_passages(texts, progress)

@@ -17,7 +17,12 @@ from bot.text.normalize import canonical
 
 
 def text_key(text: str) -> str:
-    return hashlib.sha256(canonical(text).encode("utf-8")).hexdigest()
+    return key_of_canonical(canonical(text))
+
+
+def key_of_canonical(text: str) -> str:
+    """:func:`text_key` of a text already in canonical form."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class EmbeddingCache:
@@ -36,7 +41,11 @@ class EmbeddingCache:
 
     def get_many(self, model_id: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Cached vectors for ``texts``, by text key (missing ones are absent)."""
-        keys = list({text_key(t) for t in texts})
+        return self.get_keys(model_id, [text_key(t) for t in texts])
+
+    def get_keys(self, model_id: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached vectors by text key (:func:`text_key`); missing ones are absent."""
+        keys = list(dict.fromkeys(keys))
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
@@ -49,10 +58,10 @@ class EmbeddingCache:
         return found
 
     def put_many(self, model_id: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-        rows = [
-            (model_id, text_key(t), np.asarray(v, dtype=np.float32).tobytes())
-            for t, v in zip(texts, vectors, strict=True)
-        ]
+        self.put_keys(model_id, [text_key(t) for t in texts], vectors)
+
+    def put_keys(self, model_id: str, keys: Sequence[str], vectors: np.ndarray) -> None:
+        rows = [(model_id, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in zip(keys, vectors, strict=True)]
         self._db.executemany("INSERT OR REPLACE INTO vectors (model, key, vec) VALUES (?, ?, ?)", rows)
         self._db.commit()
 

@@ -6,11 +6,15 @@ from bot.embed.base import Embedder
 from bot.errors import ConfigError
 from bot.settings import Settings
 
-BACKENDS = ("sentence-transformers",)
+BACKENDS = ("onnx", "sentence-transformers")
 
 
 def create_embedder(settings: Settings) -> Embedder:
     """Return the Embedder named by ``settings.embedder``."""
+    if settings.embedder == "onnx":
+        from bot.embed.onnx_backend import OnnxEmbedder
+
+        return OnnxEmbedder(settings)
     if settings.embedder == "sentence-transformers":
         from bot.embed.sentence_transformer import SentenceTransformerEmbedder
 

@@ -26,18 +26,20 @@ from bot.documents.readers import read_regular_file
 from bot.documents.sources import Scan
 from bot.documents.sources import find_sources as scan_sources
 from bot.embed.base import Embedder
-from bot.embed.cache import EmbeddingCache, text_key
+from bot.embed.cache import EmbeddingCache, key_of_canonical
 from bot.errors import DocumentError, HoidapError, IndexBuildError
 from bot.index.store import MANIFEST, IndexStore
 from bot.index.version import FORMAT_VERSION, Group, IndexVersion
 from bot.lexical.factory import create_keyword_index
 from bot.progress import Progress
 from bot.segment.base import Segmenter
+from bot.segment.parallel import SegmentCache, segment_many
 from bot.settings import Settings
-from bot.text.analysis import Lexicon, lexical_terms
+from bot.text import lexicon_store
+from bot.text.analysis import Lexicon, lexical_terms, syllables_of_canonical, terms_of_tokens, tokens
 from bot.text.normalize import canonical
 from bot.text.restore import DiacriticRestorer
-from bot.threads import threads
+from bot.threads import current, threads
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +173,8 @@ def build_index(
                     _knowledge_paths(docs, settings, from_knowledge),
                 )
             result.notices[:0] = scan.notices
-            IndexVersion(staging)  # validate: a version that cannot be loaded is never activated
-            _smoke_test(staging)
+            # Validate: a version that cannot be loaded is never activated.
+            _smoke_test(IndexVersion(staging))
             store.commit(name, staging)
             store.activate(name)
         except HoidapError:
@@ -223,6 +225,10 @@ def _build_into(
     units, groups = make_groups(docs)
     texts = [u.text for u in units]
     notices: list[str] = []
+    # Each text is canonicalised once: the embedding cache's key, the keyword terms and the
+    # diacritic table all read that form.
+    canon = [canonical(t) for t in texts]
+    keys = [key_of_canonical(c) for c in canon]
 
     # 1. embeddings, reusing the cache
     cache = EmbeddingCache(store.root / "cache" / "embeddings.sqlite")
@@ -233,13 +239,12 @@ def _build_into(
             notices.append(
                 f"Mô hình đã đổi ({', '.join(stale)} → {embedder.model_id}): bỏ {dropped} vector cũ trong bộ nhớ đệm, nhúng lại toàn bộ."
             )
-        cached = cache.get_many(embedder.model_id, texts)
-        keys = [text_key(t) for t in texts]
+        cached = cache.get_keys(embedder.model_id, keys)
         missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
         progress.start("Nhúng văn bản (embedding)", len(missing))
         if missing:
             new_vecs = embedder.embed_passages([t for _, t in missing], progress=progress.advance)
-            cache.put_many(embedder.model_id, [t for _, t in missing], new_vecs)
+            cache.put_keys(embedder.model_id, [k for k, _ in missing], new_vecs)
             cached.update({k: v for (k, _), v in zip(missing, new_vecs, strict=True)})
     finally:
         cache.close()
@@ -255,27 +260,30 @@ def _build_into(
 
     # 3. keyword index over folded syllables and pairs
     progress.start("Chỉ mục từ khóa (BM25)", 1)
+    unit_tokens = [syllables_of_canonical(c) for c in canon]
     kindex = create_keyword_index(settings.keyword_index)
-    kindex.index([lexical_terms(t) for t in texts])
+    kindex.index([terms_of_tokens(t) for t in unit_tokens])
     kindex.save(out / "keyword")
     progress.advance()
 
     # 4. lexicon: what the corpus says, word-segmented, for judging coverage
     progress.start("Tách từ (underthesea)", len(groups))
-    group_texts = []
-    for i, g in enumerate(groups):
-        text = f"{g.question}\n{g.answer}"
-        words = segmenter.words(canonical(text))
-        group_texts.append((text, words))
+    group_texts = [f"{g.question}\n{g.answer}" for g in groups]
+    segments = SegmentCache(store.root / "cache" / "segments.sqlite")
+    try:
+        group_words = segment_many(
+            segmenter, [canonical(t) for t in group_texts], segments, workers=current(), progress=progress.advance
+        )
+    finally:
+        segments.close()
+    for i, (g, words) in enumerate(zip(groups, group_words, strict=True)):
         groups[i] = replace(g, words=tuple(dict.fromkeys(w.lower() for w in words if "_" in w)))
-        progress.advance()
-    lexicon = Lexicon.build(group_texts)
+    lexicon = Lexicon.build(zip(group_texts, group_words, strict=True))
     titles = [d.meta.title for d in docs]
-    restorer = DiacriticRestorer.build(texts + titles, min_count_long=2 if len(units) > 2_000 else 1)
-    (out / "lexicon.json").write_text(
-        json.dumps({"lexicon": lexicon.to_dict(), "restore": restorer.to_dict()}, ensure_ascii=False),
-        encoding="utf-8",
+    restorer = DiacriticRestorer.build_from_tokens(
+        unit_tokens + [tokens(t) for t in titles], min_count_long=2 if len(units) > 2_000 else 1
     )
+    lexicon_store.save(out / "lexicon", lexicon, restorer)
     with open(out / "units.jsonl", "w", encoding="utf-8") as f:
         for u in units:
             f.write(json.dumps(u.to_dict(), ensure_ascii=False) + "\n")
@@ -335,9 +343,8 @@ def _build_into(
     )
 
 
-def _smoke_test(path: Path) -> None:
+def _smoke_test(version: IndexVersion) -> None:
     """Each of a few units must find itself by vector and by keywords."""
-    version = IndexVersion(path)
     n = len(version.units)
     for pos in sorted({0, n // 2, n - 1}):
         scores, ids = version.vectors.search(version.vectors.vector(pos), 5)

@@ -22,9 +22,22 @@ class KeywordIndex(ABC):
     def scores(self, terms: list[str]) -> np.ndarray:
         """One score per unit (0 where no term is shared)."""
 
-    @abstractmethod
+    def sparse(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, scores) of the units sharing a term with ``terms``, positions ascending."""
+        scores = self.scores(terms)
+        positions = np.flatnonzero(scores > 0)
+        return positions, scores[positions]
+
     def top(self, terms: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` (scores, positions) with a positive score."""
+        """Top ``k`` (scores, positions) with a positive score, best first."""
+        positions, scores = self.sparse(terms)
+        if k <= 0 or not len(positions):
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        if len(positions) > k:
+            part = np.argpartition(-scores, k - 1)[:k]
+            positions, scores = positions[part], scores[part]
+        order = np.argsort(-scores, kind="stable")
+        return scores[order], positions[order].astype(np.int64)
 
     @abstractmethod
     def save(self, path: Path) -> None:

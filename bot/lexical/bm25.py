@@ -35,20 +35,27 @@ class BM25KeywordIndex(KeywordIndex):
         self._size = len(docs)
 
     def scores(self, terms: list[str]) -> np.ndarray:
-        known = [t for t in terms if t in self._retriever.vocab_dict]
-        if not known:
-            return np.zeros(self._size, dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+        """One score per unit: the sum, term by term in query order, of bm25s's precomputed per-term
+        scores (what ``bm25s.BM25.get_scores`` computes, without its per-call checks and copies)."""
+        vocab = self._retriever.vocab_dict
+        ids = [vocab[t] for t in terms if t in vocab]
+        scores = np.zeros(self._size, dtype=np.float32)
+        if not ids:
+            return scores
+        matrix = self._retriever.scores
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        for t in ids:
+            start, end = indptr[t], indptr[t + 1]
+            # A term's postings name each unit once, so a fancy-indexed add is exact (np.add.at is
+            # only needed for repeated indices) and several times faster.
+            scores[indices[start:end]] += data[start:end]
+        return scores
 
-    def top(self, terms: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def sparse(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        # BM25 (Lucene idf) gives every shared term a positive score: non-zero = shares a term.
         scores = self.scores(terms)
-        k = min(k, self._size)
-        if k <= 0:
-            return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        part = np.argpartition(-scores, k - 1)[:k]
-        part = part[np.argsort(-scores[part])]
-        keep = scores[part] > 0
-        return scores[part][keep], part[keep].astype(np.int64)
+        positions = np.flatnonzero(scores)
+        return positions, scores[positions]
 
     def save(self, path: Path) -> None:
         self._retriever.save(str(path), show_progress=False)
@@ -59,7 +66,8 @@ class BM25KeywordIndex(KeywordIndex):
         import bm25s
 
         try:
-            retriever = bm25s.BM25.load(str(path), show_progress=False, mmap=False)
+            # Memory-mapped: the score matrix is read from the page cache, shared between processes.
+            retriever = bm25s.BM25.load(str(path), show_progress=False, mmap=True)
             size = int((Path(path) / "size.txt").read_text())
         except (OSError, ValueError) as e:
             raise IndexStoreError(f"Không đọc được chỉ mục từ khóa {path}: {e}") from e

@@ -15,6 +15,11 @@ class Segmenter(ABC):
 
     name: str = "base"
 
+    @property
+    def cache_id(self) -> str:
+        """Identifies this segmenter's output (its name and version) in the build's segmentation cache."""
+        return self.name
+
     @abstractmethod
     def words(self, text: str) -> list[str]:
         """Return the words of ``text`` in order, syllables of one word joined with ``_``."""

@@ -77,6 +77,12 @@ class UndertheseaSegmenter(Segmenter):
 
     name = "underthesea"
 
+    @property
+    def cache_id(self) -> str:
+        from importlib.metadata import version
+
+        return f"underthesea-{version('underthesea')}"
+
     def words(self, text: str) -> list[str]:
         if not text.strip():
             return []

@@ -30,13 +30,23 @@ def tokens(text: str) -> list[str]:
     return _WORD_RE.findall(normalize(text))
 
 
+def syllables_of_canonical(text: str) -> list[str]:
+    """:func:`tokens` of a text already in :func:`bot.text.normalize.canonical` form."""
+    return _WORD_RE.findall(text.lower())
+
+
 def lexical_terms(text: str) -> list[str]:
     """Terms for the keyword index: folded syllables plus folded adjacent pairs.
 
     Folding lets unaccented questions meet accented text; pairs keep some word
     order (``cap_uy`` ≠ ``uy ... cap``) without needing a segmenter.
     """
-    folded = [fold(t) for t in tokens(text)]
+    return terms_of_tokens(tokens(text))
+
+
+def terms_of_tokens(toks: list[str]) -> list[str]:
+    """:func:`lexical_terms` of a text already split by :func:`tokens`."""
+    folded = [fold(t) for t in toks]
     return folded + [a + "_" + b for a, b in pairwise(folded)]
 
 
