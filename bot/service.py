@@ -7,6 +7,7 @@ segmenter and index are created on first use and reused for the life of the proc
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -20,7 +21,7 @@ from bot.answer.calibration import Calibration
 from bot.answer.model import Answer
 from bot.embed.base import Embedder
 from bot.embed.factory import create_embedder
-from bot.errors import IndexStoreError
+from bot.errors import IndexBuildError, IndexStoreError
 from bot.index.builder import BuildResult, build_index
 from bot.index.manager import IndexManager
 from bot.index.store import IndexStore
@@ -132,6 +133,13 @@ class Assistant:
     @cached_property
     def index(self) -> IndexManager:
         return IndexManager(self.store)
+
+    @cached_property
+    def shared(self):
+        """Counters and locks shared by every process of this bot (Redis when configured)."""
+        from bot.shared import Shared
+
+        return Shared.from_settings(self.settings)
 
     @cached_property
     def calibration(self) -> Calibration:
@@ -306,7 +314,7 @@ class Assistant:
         folder's history, missing ones come back from the index's copies), so a later build does not
         bring back what was rolled back. Runs under the build lock: never during a build.
         """
-        with self.store.build_lock():
+        with self._cluster_build_lock(), self.store.build_lock():
             name = self.store.resolve(version)
             checked = self.store.check(name)
             change = None
@@ -330,9 +338,24 @@ class Assistant:
 
     def build(self, sources: list[Path] | None = None, progress: Progress | None = None) -> BuildResult:
         """Parse documents, build and activate a new index version (same as ``hoidap build``)."""
-        result = build_index(self.settings, self.embedder, self.segmenter, sources, progress)
+        with self._cluster_build_lock():
+            result = build_index(self.settings, self.embedder, self.segmenter, sources, progress)
         self.index.refresh(wait=True)
         return result
+
+    @contextlib.contextmanager
+    def _cluster_build_lock(self):
+        """Builds and rollbacks of processes on other hosts exclude each other too: a PostgreSQL
+        advisory lock (the index folder's own file lock covers the processes of one host)."""
+        if not self.settings.database_url.startswith("postgresql"):
+            yield
+            return
+        from bot.storage.db import BUILD_LOCK
+
+        with self._db.advisory_lock(BUILD_LOCK) as taken:
+            if not taken:
+                raise IndexBuildError("Đang có một lần xây dựng chỉ mục khác; hãy đợi nó xong.")
+            yield
 
     def index_versions(self):
         """Complete index versions, oldest first (``.active`` marks the one in service)."""
@@ -476,6 +499,8 @@ class Assistant:
     def question_stats(self, days: int = 30) -> list[DayCounts]:
         """Questions per local day (answered / confirmation offered / refused; greetings and empty
         messages left out) and confirmations taken, oldest day first, every day present."""
+        from bot.storage import repository
+
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
         today = self._local_day(dt.datetime.now(dt.UTC))
         counts = {today - dt.timedelta(days=i): [0, 0, 0, 0] for i in range(days)}
@@ -492,6 +517,8 @@ class Assistant:
 
     def top_answers(self, days: int = 30, limit: int = 10) -> list[TopAnswer]:
         """The official answers members got most often (documents no longer indexed left out)."""
+        from bot.storage import repository
+
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
         version = self.index.current()
         questions = {(g.doc_id, g.question_number): g.question for g in version.groups}
@@ -505,6 +532,8 @@ class Assistant:
     def unanswered_groups(self, days: int | None = 30, limit: int = 50) -> list[UnansweredGroup]:
         """Unanswered questions grouped by meaning: variants of wording (already counted together by
         :meth:`unanswered`) and questions whose embeddings are close (the model of the index)."""
+        from bot.storage import repository
+
         rows = self.unanswered(days, 400)
         if not rows:
             return []

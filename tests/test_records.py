@@ -21,9 +21,10 @@ def test_a_question_is_answered_while_another_writer_holds_the_database(seed_set
     core = Assistant(settings, embedder=embedder)
     conv = core.conversation()
     actor = Actor("telegram", "42", "42")
-    conv.text(actor, Incoming(text="người đứng đầu phải thế nào", addressed=True))  # warm: nothing pending
+    conv.text(actor, Incoming(text="người đứng đầu phải thế nào", addressed=True)).done(True)  # warm
+    assert core.flush_records(timeout=60)  # nothing of ours pending when the other writer comes
 
-    other = sqlite3.connect(tmp_path / "busy.db", timeout=0)
+    other = sqlite3.connect(tmp_path / "busy.db", timeout=30)
     other.execute("BEGIN EXCLUSIVE")  # another process writing for as long as this test wants (≥ 40 s)
     other.execute("INSERT INTO roles (channel, user_id, role) VALUES ('x', 'y', 'z')")
     answered = threading.Event()
