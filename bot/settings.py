@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; PostgreSQL: postgresql+psycopg://user@host/db",
     )
 
+    redis_url: SecretStr | None = Field(
+        None,
+        description="Redis shared by several bot processes (redis://127.0.0.1:6379/0): per-member limits, "
+        "Telegram's bot-wide send budget, per-member ordering. Unset: kept in this process's memory.",
+    )
+    redis_prefix: str = Field("hoidap", description="Prefix of every Redis key (several bots on one Redis).")
+
     # --- retrieval pipeline ------------------------------------------------
     model: str = Field(DEFAULT_MODEL_DIR, description="sentence-transformers model: local path or hub id.")
     model_segmented: bool = Field(False, description="Feed the model underthesea-segmented text (PhoBERT).")
@@ -89,6 +96,12 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_base_url: str = Field("https://api.telegram.org/bot", description="Bot API base URL.")
     telegram_base_file_url: str = Field("https://api.telegram.org/file/bot")
+    telegram_messages_per_second: int = Field(
+        30,
+        ge=0,
+        description="Messages per second the whole bot may send (Telegram's free limit is about 30); "
+        "0 = no limit of ours (a local Bot API server, benchmarks).",
+    )
     webhook_url: str | None = Field(None, description="Public HTTPS URL Telegram posts updates to.")
     webhook_secret: SecretStr | None = Field(None, description="X-Telegram-Bot-Api-Secret-Token value.")
     admin_ids: Annotated[list[int], NoDecode] = Field(
@@ -106,6 +119,12 @@ class Settings(BaseSettings):
         ge=1,
         le=720,
         description="A quiz whose time passed while the bot was busy or down still goes out this late.",
+    )
+    quiz_claim_timeout_seconds: float = Field(
+        300,
+        ge=5,
+        le=3600,
+        description="A quiz claimed by a process but not sent this long after (the process died) is taken over.",
     )
     quiz_tick_seconds: float = Field(
         20, gt=0, le=300, description="How often the quiz scheduler looks for due quizzes."

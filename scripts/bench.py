@@ -449,9 +449,7 @@ def bench_real(questions_file: Path, root: Path) -> dict:
     from bot.settings import get_settings
 
     base = get_settings()
-    settings = base.model_copy(
-        update={"index_dir": root / "real-index", "answer_cache_size": 0, "query_cache_size": 0}
-    )
+    settings = base.model_copy(update={"index_dir": root / "real-index", "answer_cache_size": 0, "query_cache_size": 0})
     assistant = Assistant(settings)
     t = time.time()
     assistant.embedder.ensure_loaded()
@@ -525,8 +523,9 @@ def run_other_revision(rev: str, argv: list[str], cache: Path) -> dict:
     """This bench, run on revision ``rev`` checked out in a temporary worktree; its JSON report."""
     tmp = Path(tempfile.mkdtemp(prefix="hoidap-bench-rev-"))
     worktree = tmp / "checkout"
-    subprocess.run(["git", "-C", str(HERE), "worktree", "add", "--detach", str(worktree), rev], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(HERE), "worktree", "add", "--detach", str(worktree), rev], check=True, capture_output=True
+    )
     try:
         if (HERE / "models").is_dir():
             (worktree / "models").symlink_to(HERE / "models")
@@ -604,7 +603,9 @@ def main() -> None:
     os.chdir(REPO)  # relative paths of the settings (models/, knowledge/) are the checkout's
     import bot
 
-    log(f"measuring {Path(bot.__file__).parent} ({subprocess.run(['git', '-C', str(REPO), 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()})")
+    log(
+        f"measuring {Path(bot.__file__).parent} ({subprocess.run(['git', '-C', str(REPO), 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()})"
+    )
     sizes = [int(s) for s in args.sizes.split(",") if s]
     cache = VectorCache(args.cache)
     root = Path(tempfile.mkdtemp(prefix="hoidap-bench-"))

@@ -1,47 +1,52 @@
 #!/usr/bin/env python3
-"""Load test: the real Telegram bot against the fake Bot API server, 500 questions from 100 users.
+"""Load test of the 7:00 burst: N `hoidap serve` processes (webhook mode, one PostgreSQL, one Redis)
+against the fake Bot API, which spreads updates over them in turn like a load balancer.
 
-Each simulated user asks 5 questions one after another (the next as soon as the
-previous is answered), all 100 users at once. Latency is measured from the
-moment an update is queued on the fake server to the bot's ``sendMessage`` in
-that chat. Prints one JSON line:
-``{"sent": 500, "answered": …, "errors": …, "p50_ms": …, "p95_ms": …}``.
+What happens, as at 7:00 in a province: ``--groups`` unit groups are due for the daily quiz the
+same minute; once the quizzes are out, ``--answers`` members per group answer them (one in ten of
+those updates delivered twice, to another process, as Telegram redelivers a late webhook) while
+``--users`` members ask ``--per-user`` questions each, one after another. Question latency is the
+time from the update's POST to the bot's ``sendMessage`` in that chat.
 
-Usage: python scripts/load_telegram.py [--users 100] [--per-user 5]
+Telegram's send budget (30 messages/s for the whole bot) is left out by default so that the figure
+is the bot's own throughput (``--send-budget 30`` puts it back: then it is the floor of latency).
+Unless ``--no-baseline``, the same burst is run on 1 process first and printed beside it.
+
+Prints one JSON object: sent, answered, errors, p50_ms, p95_ms, questions_per_s, quizzes_expected,
+quizzes_delivered, quizzes_twice, answers_expected, answers_scored, answers_scored_twice, processes,
+and ``one_process`` with the same keys for the baseline.
+
+Usage: python scripts/load_telegram.py --processes 3 [--users 100] [--per-user 5] [--groups 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import datetime as dt
 import json
-import logging
+import os
 import random
 import sys
 import tempfile
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-
-class ErrorCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
+PG_ADMIN_URL = os.environ.get("HOIDAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def question_pool() -> list[str]:
     from bot.text.normalize import fold
 
     rows = []
-    for name in ("calibration.jsonl", "holdout.jsonl"):
+    for name in ("calibration.jsonl", "holdout.jsonl", "calibration-chat.jsonl"):
         rows += [
             json.loads(line)["q"] for line in (REPO / "eval" / name).read_text(encoding="utf-8").splitlines() if line
         ]
@@ -49,81 +54,285 @@ def question_pool() -> list[str]:
     return [q for q in pool if q.strip()]
 
 
-async def main(users: int, per_user: int) -> dict:
-    from pydantic import SecretStr
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by every process on this machine, by command name (/proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for stat in [*Path("/proc").glob("[0-9]*/stat"), *Path("/proc").glob("[0-9]*/task/[0-9]*/stat")]:
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        # processes as "pid:name", their threads as "pid/tid:thread name"
+        out_key = (
+            f"{stat.parent.parent.parent.name}/{stat.parent.name}:{name}"
+            if stat.parent.parent.name == "task"
+            else f"{stat.parent.name}:{name}"
+        )
+        out[out_key] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return out
 
-    from bot.channels.telegram import app as tg
+
+def cpu_used(before: dict[str, float], after: dict[str, float], bots: set[int]) -> dict[str, float]:
+    """CPU seconds between two readings: the bot processes, this driver (fake Bot API and members),
+    PostgreSQL, Redis, everything else on the (shared) machine."""
+    groups = {"bot": 0.0, "driver": 0.0, "postgres": 0.0, "redis": 0.0, "other": 0.0}
+    for key, value in after.items():
+        pid, name = key.split(":", 1)
+        if "/" in pid:
+            continue  # a thread: counted in its process
+        used = value - before.get(key, 0.0)
+        if int(pid) in bots:
+            groups["bot"] += used
+        elif int(pid) == os.getpid():
+            groups["driver"] += used
+        elif name.startswith("postgres"):
+            groups["postgres"] += used
+        elif name.startswith("redis"):
+            groups["redis"] += used
+        else:
+            groups["other"] += used
+    return {k: round(v, 1) for k, v in groups.items()}
+
+
+def bot_threads(before: dict[str, float], after: dict[str, float], bots: set[int]) -> dict[str, float]:
+    """CPU seconds of the bot processes' threads, by kind: the event loop (HTTP, webhook parsing, PTB,
+    rendering), the worker threads answering (asyncio.to_thread: search, embedding, database), the
+    ONNX runtime's own threads, the background log writer, and the rest."""
+    kinds: dict[str, float] = {}
+    for key, value in after.items():
+        pid, name = key.split(":", 1)
+        if "/" not in pid or int(pid.split("/")[0]) not in bots:
+            continue
+        main, tid = pid.split("/")
+        kind = "event loop" if main == tid else name.rstrip("0123456789_-") or "other"
+        kinds[kind] = kinds.get(kind, 0.0) + value - before.get(key, 0.0)
+    return {k: round(v, 1) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if v >= 0.05}
+
+
+# What a sampled stack of a bot process was doing, first match wins (frames are "function (file:line)").
+PROFILE_KINDS = [
+    ("embedding the question (onnxruntime)", ("onnx_backend",)),
+    ("search and decision", ("bot/answer/", "bot/ann/", "bot/index/", "bot/text/", "bot/learning/")),
+    ("database (SQLAlchemy/psycopg)", ("sqlalchemy", "psycopg")),
+    ("sending to Telegram (httpx)", ("httpx", "httpcore")),
+    ("update handling (PTB, conversation core, rendering)", ("telegram/", "bot/conversation/", "bot/channels/")),
+    ("HTTP server (uvicorn, Starlette)", ("uvicorn", "starlette", "h11")),
+]
+
+
+def start_profilers(pids: list[int], folder: Path) -> list:
+    """py-spy sampling every bot process (all threads, active samples only) until stopped."""
+    import shutil
+    import subprocess
+
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return [
+        (
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "200",
+                    "--nonblocking",
+                    "--output",
+                    str(folder / f"profile-{pid}.txt"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ),
+            folder / f"profile-{pid}.txt",
+        )
+        for pid in pids
+    ]
+
+
+def stop_profilers(profilers: list) -> dict[str, float]:
+    """Share of the bot processes' busy samples by what they were doing."""
+    import signal
+
+    for proc, _ in profilers:
+        proc.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+    counts: dict[str, int] = {}
+    for proc, path in profilers:
+        proc.wait(60)
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []:
+            stack, _, n = line.rpartition(" ")
+            kind = next((k for k, marks in PROFILE_KINDS if any(m in stack for m in marks)), "other Python")
+            counts[kind] = counts.get(kind, 0) + int(n)
+    total = sum(counts.values()) or 1
+    return {k: round(v / total, 3) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+
+def seed_index(root: Path) -> Path:
+    """The repository's built index (``make``), else one built here from the seed document."""
+    if (REPO / "index" / "ACTIVE").exists():
+        return REPO / "index"
+    from bot.index.builder import build_index
     from bot.service import Assistant
-    from bot.settings import get_settings
-    from tests.fakes.telegram_api import FakeTelegram
+    from bot.settings import Settings
 
-    errors = ErrorCounter()
-    logging.getLogger().addHandler(errors)
-    logging.getLogger().setLevel(logging.WARNING)
+    settings = Settings(
+        _env_file=None, knowledge_dir=REPO / "knowledge", index_dir=root / "seed-index", data_dir=root / "seed-data"
+    )
+    core = Assistant(settings)
+    build_index(settings, core.embedder, core.segmenter)
+    return settings.index_dir
+
+
+async def burst(processes: int, args, index: Path, pool: list[str]) -> dict:
+    from tests.cluster import Cluster, fresh_database, polls_to, until
+    from tests.fakes.telegram_api import FakeTelegram
 
     fake = FakeTelegram()
     await fake.start()
-    tmp = Path(tempfile.mkdtemp(prefix="hoidap-load-"))
-    settings = get_settings().model_copy(
-        update={
-            "telegram_token": SecretStr(fake.token),
-            "telegram_base_url": fake.base_url,
-            "telegram_base_file_url": fake.base_file_url,
-            "database_url": f"sqlite:///{tmp / 'load.db'}",
-            "questions_per_minute": max(10, per_user),
-        }
+    database = fresh_database(PG_ADMIN_URL)
+    root = Path(tempfile.mkdtemp(prefix=f"hoidap-load-{processes}-"))
+    cluster = Cluster(
+        root,
+        fake,
+        next(database),
+        index,
+        processes,
+        questions_per_minute=10_000,
+        telegram_messages_per_second=args.send_budget,
+        torch_threads=1,
     )
-    core = Assistant(settings)
-    await asyncio.to_thread(core.warm_up)
-    channel = tg.build_app(settings, core)
-    await channel.start()
+    cluster.start()
+    try:
+        await cluster.ready()
+        rng = random.Random(0)
+        local = dt.datetime.now(ZoneInfo(cluster.timezone))
 
-    pool = question_pool()
-    rng = random.Random(0)
-    latencies: list[float] = []
-    answered = 0
-    error_replies = 0
+        # The quiz lands: every group due this minute.
+        groups = [fake.group_chat(-1003000000 - i, f"Chi bộ {i}") for i in range(args.groups)]
+        cluster.subscribe(groups, local.replace(second=0, microsecond=0))
+        with contextlib.suppress(AssertionError):  # a shortfall shows as quizzes_delivered < expected
+            await until(lambda: len(polls_to(fake, groups)) == len(groups), 180, "the quizzes")
+        await asyncio.sleep(2)
+        sent_polls = polls_to(fake, groups)
 
-    async def member(i: int) -> None:
-        nonlocal answered, error_replies
-        user = fake.user(500_000 + i, f"Thành viên {i}")
-        chat = fake.private_chat(user)
-        for _ in range(per_user):
-            before = len(fake.calls)
-            started = time.perf_counter()
-            await fake.send(chat, user, rng.choice(pool))
-            try:
-                call = await fake.wait_for(
-                    "sendMessage", lambda c: int(c.params["chat_id"]) == chat["id"], after=before, timeout=120
-                )
-            except AssertionError:
+        # Members answer it, and ask questions, at the same time.
+        answers = []
+        for i, chat in enumerate(groups):
+            if chat["id"] not in sent_polls:
                 continue
-            latencies.append((time.perf_counter() - started) * 1000)
-            answered += 1
-            if "đã có lỗi" in call.params["text"]:
-                error_replies += 1
+            poll = sent_polls[chat["id"]][0].result["poll"]
+            for j in range(args.answers):
+                member = fake.user(600_000 + i * 100 + j, f"Đảng viên {i}.{j}")
+                answers.append(fake.poll_answer_update(poll["id"], member, [rng.randrange(len(poll["options"]))]))
+        latencies: list[float] = []
+        error_replies = 0
+        waiting: dict[int, asyncio.Future] = {}  # chat id -> the reply it waits for
 
-    began = time.perf_counter()
-    await asyncio.gather(*(member(i) for i in range(users)))
-    wall = time.perf_counter() - began
-    fake.release_polls()
-    await channel.stop()
-    core.close()
-    await fake.stop()
-    return {
-        "sent": users * per_user,
-        "answered": answered,
-        "errors": errors.count + error_replies,
-        "p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
-        "p95_ms": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
-        "wall_s": round(wall, 1),
-        "users": users,
-    }
+        def on_call(call) -> None:
+            if call.method == "sendMessage":
+                future = waiting.pop(int(call.params["chat_id"]), None)
+                if future is not None and not future.done():
+                    future.set_result(call)
+
+        fake.listeners.append(on_call)  # cheaper than fake.wait_for's scans when hundreds wait
+
+        async def member(i: int) -> None:
+            nonlocal error_replies
+            user = fake.user(500_000 + i, f"Thành viên {i}")
+            chat = fake.private_chat(user)
+            for _ in range(args.per_user):
+                reply = waiting[chat["id"]] = asyncio.get_running_loop().create_future()
+                started = time.perf_counter()
+                await fake.deliver(fake.text_update(chat, user, rng.choice(pool)))
+                try:
+                    call = await asyncio.wait_for(reply, 120)
+                except TimeoutError:
+                    waiting.pop(chat["id"], None)
+                    continue
+                latencies.append((time.perf_counter() - started) * 1000)
+                if "đã có lỗi" in call.params["text"]:
+                    error_replies += 1
+
+        async def answer_all() -> None:
+            twice = answers[::10]
+            sem = asyncio.Semaphore(50)
+
+            async def one(update):
+                async with sem:
+                    await fake.deliver(update)
+
+            await asyncio.gather(*(one(u) for u in answers + twice))
+
+        profilers = start_profilers([p.pid for p in cluster.procs], root) if args.profile else []
+        cpu_before = cpu_seconds()
+        began = time.perf_counter()
+        answering = asyncio.create_task(answer_all())
+        await asyncio.gather(*(member(i) for i in range(args.users)))
+        wall = time.perf_counter() - began
+        cpu_after = cpu_seconds()
+        bots = {p.pid for p in cluster.procs}
+        cpu, threads = cpu_used(cpu_before, cpu_after, bots), bot_threads(cpu_before, cpu_after, bots)
+        profile = stop_profilers(profilers) if profilers else None
+        await answering
+        with contextlib.suppress(AssertionError):  # a shortfall shows as answers_scored < expected
+            await until(lambda: len(cluster.answers()) >= len(answers), 120, "answers scored")
+        await asyncio.sleep(2)
+        scored = cluster.answers()
+        log_errors = sum(cluster.log_errors(i) for i in range(processes))
+        return {
+            "processes": processes,
+            "sent": args.users * args.per_user,
+            "answered": len(latencies),
+            "errors": log_errors + error_replies,
+            "p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
+            "p95_ms": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
+            "questions_per_s": round(len(latencies) / wall, 1),
+            "wall_s": round(wall, 1),
+            "quizzes_expected": len(groups),
+            "quizzes_delivered": len(sent_polls),
+            "quizzes_twice": sum(len(c) - 1 for c in sent_polls.values()),
+            "answers_expected": len(answers),
+            "answers_scored": len(set(scored)),
+            "answers_scored_twice": len(scored) - len(set(scored)),
+            "send_budget_per_s": args.send_budget or None,
+            # Where the cores went during the burst (2 cores × wall_s is all there is).
+            "cpu_s": cpu,
+            "cores_busy": round(sum(cpu.values()) / wall, 2),
+            "bot_cpu_ms_per_question": round(cpu["bot"] * 1000 / max(len(latencies), 1), 1),
+            "bot_threads_cpu_s": threads,
+            **({"bot_profile": profile} if profile else {}),
+        }
+    finally:
+        cluster.stop()
+        await fake.stop()
+        database.close()
+
+
+async def main(args) -> dict:
+    pool = question_pool()
+    with tempfile.TemporaryDirectory() as tmp:
+        index = seed_index(Path(tmp))
+        result = await burst(args.processes, args, index, pool)
+        if args.processes != 1 and not args.no_baseline:
+            result["one_process"] = await burst(1, args, index, pool)
+            base = result["one_process"]["questions_per_s"]
+            result["speedup"] = round(result["questions_per_s"] / base, 2) if base else None
+    return result
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--per-user", type=int, default=5)
+    parser.add_argument("--groups", type=int, default=100)
+    parser.add_argument("--answers", type=int, default=5, help="members answering the quiz in each group")
+    parser.add_argument("--send-budget", type=int, default=0, help="messages/s for the whole bot (0: none)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the 1-process run")
+    parser.add_argument("--profile", action="store_true", help="sample the bot processes with py-spy")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.users, args.per_user)), ensure_ascii=False))
+    print(json.dumps(asyncio.run(main(args)), ensure_ascii=False))

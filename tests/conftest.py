@@ -5,6 +5,7 @@ No test may reach the network: a guard fails any connection outside 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -157,27 +158,27 @@ def settings(cold_settings, seed_settings):
 PG_ADMIN_URL = os.environ.get("HOIDAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+@contextlib.contextmanager
+def fresh_postgres():
+    """A new, empty PostgreSQL database on the local server (dropped afterwards): its URL."""
+    from tests.cluster import fresh_database
+
+    try:
+        database = fresh_database(PG_ADMIN_URL)
+        url = next(database)
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    try:
+        yield url
+    finally:
+        database.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """A fresh PostgreSQL database for this test session (dropped at the end)."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
-    name = f"hoidap_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as e:
-        pytest.fail(f"PostgreSQL is required at {PG_ADMIN_URL} (.ci/run starts it): {e}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as c:
-        c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

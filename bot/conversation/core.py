@@ -154,7 +154,7 @@ class Conversation:
         settings = self.assistant.settings
         self.settings = settings
         self.roles = Roles(settings, self.db)
-        self.limiter = UserRateLimiter(settings.questions_per_minute)
+        self.limiter = UserRateLimiter(settings.questions_per_minute, self.assistant.shared)
         # Choices just offered, by chat: a member may answer "1" before the background write landed.
         self._offered: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
         # Questions answered by this process whose log may not be written yet: ref -> who asked.
@@ -394,6 +394,10 @@ class Conversation:
         from bot.conversation import quiz
 
         return quiz.due(self, channels, now)
+
+    def renew_claim(self, claim):
+        """The claim with a fresh mark if this process still owns it, else None (see QuizDeliveries.renew)."""
+        return self.quiz.renew(claim)
 
     # --- chats that change ------------------------------------------------------------------------------
     def chat_migrated(self, channel: str, old: str, new: str) -> None:

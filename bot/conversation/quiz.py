@@ -18,7 +18,6 @@ from bot.quiz.scoring import PERIODS
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
-CLAIM_TIMEOUT = dt.timedelta(minutes=5)  # a claim not sent by then is taken over (its process died)
 STATS_DAYS = 14
 SITE_CHAT = "site"  # the one chat of a channel whose members each see their own page (the web)
 SITE_SLOT = "00:00"
@@ -200,7 +199,9 @@ def due(core, channels: set[str], now: dt.datetime | None = None) -> list:
     now = now or utcnow()
     grace = dt.timedelta(minutes=core.settings.quiz_misfire_grace_minutes)
     out = []
-    for claim in core.quiz.reclaim_stale(channels, CLAIM_TIMEOUT, grace):
+    for claim in core.quiz.reclaim_stale(
+        channels, dt.timedelta(seconds=core.settings.quiz_claim_timeout_seconds), grace
+    ):
         out.append((claim, poll_for(core, claim)))
     subs = core.quiz.due(channels, now, grace)
     if subs:

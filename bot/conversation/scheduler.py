@@ -34,6 +34,9 @@ class QuizScheduler:
         claims = await asyncio.to_thread(self.conversation.due_quizzes, set(self._senders), now)
         for claim, poll in claims:
             try:
+                claim = await asyncio.to_thread(self.conversation.renew_claim, claim)
+                if claim is None:  # waited too long in our queue: another process took it over
+                    continue
                 await self._senders[claim.channel](claim, poll)
             except Exception:
                 log.exception("quiz for %s/%s could not be sent", claim.channel, claim.chat_id)

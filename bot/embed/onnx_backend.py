@@ -52,7 +52,9 @@ class OnnxEmbedder(Embedder):
         self.int8 = settings.onnx_int8
         self.threads = settings.torch_threads
         if settings.model_segmented:
-            raise ModelError("Bộ nhúng ONNX chưa hỗ trợ mô hình cần tách từ; dùng HOIDAP_EMBEDDER=sentence-transformers.")
+            raise ModelError(
+                "Bộ nhúng ONNX chưa hỗ trợ mô hình cần tách từ; dùng HOIDAP_EMBEDDER=sentence-transformers."
+            )
         variant = "int8" if self.int8 else "fp32"
         try:
             info = json.loads((onnx_dir(self.model_dir) / MARKER).read_text(encoding="utf-8"))
@@ -77,7 +79,11 @@ class OnnxEmbedder(Embedder):
 
     def _load_model(self):
         if not is_exported(self.model_dir):
-            how = "hoidap setup-model" if str(self.model_dir) == DEFAULT_MODEL_DIR else f"hoidap setup-model ({self.model_dir})"
+            how = (
+                "hoidap setup-model"
+                if str(self.model_dir) == DEFAULT_MODEL_DIR
+                else f"hoidap setup-model ({self.model_dir})"
+            )
             raise ModelError(f"Chưa có bản ONNX của mô hình tại {onnx_dir(self.model_dir)}. Chạy: {how}")
         try:
             import onnxruntime as ort

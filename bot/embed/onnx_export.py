@@ -255,7 +255,7 @@ def write_sentencepiece(tokenizer_json: Path, out: Path) -> None:
     ours = sentencepiece.SentencePieceProcessor(model_file=str(out))
     samples = [*_SAMPLES, *sorted(Path("knowledge").glob("*.txt"))]  # the seed document, when run from the checkout
     for text in samples:
-        for line in (text.read_text(encoding="utf-8").splitlines() if isinstance(text, Path) else [text]):
+        for line in text.read_text(encoding="utf-8").splitlines() if isinstance(text, Path) else [text]:
             for prompted in (f"query: {line}", f"passage: {line}"):
                 if reference.encode(prompted).ids != [0, *ours.encode(prompted), 2]:
                     raise ModelError(f"SentencePiece khác tokenizer.json ở: {prompted[:60]!r}")

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import QuizError
 from bot.quiz.model import QuizQuestion
@@ -17,18 +18,22 @@ from bot.storage.models import QuizDelivery, QuizQuestionRow, QuizSubscription
 EMPTY_BANK = "Ngân hàng câu đố đang trống: hãy xây dựng chỉ mục (hoidap build) hoặc nhập câu hỏi."
 
 
+def _values(q: QuizQuestion, origin: str) -> dict:
+    return {
+        "id": q.id,
+        "kind": q.kind,
+        "question": q.question,
+        "options": q.options,
+        "correct": q.correct,
+        "explanation": q.explanation,
+        "source": q.source,
+        "origin": origin,
+        "active": True,
+    }
+
+
 def _row(q: QuizQuestion, origin: str) -> QuizQuestionRow:
-    return QuizQuestionRow(
-        id=q.id,
-        kind=q.kind,
-        question=q.question,
-        options=q.options,
-        correct=q.correct,
-        explanation=q.explanation,
-        source=q.source,
-        origin=origin,
-        active=True,
-    )
+    return QuizQuestionRow(**_values(q, origin))
 
 
 def question_of(row: QuizQuestionRow) -> QuizQuestion:
@@ -55,11 +60,19 @@ class QuizBank:
                 existing = {
                     r.id: r for r in s.scalars(select(QuizQuestionRow).where(QuizQuestionRow.origin == "generated"))
                 }
+                fresh = [q for q in bank if q.id not in existing]
+                if fresh:
+                    # Several processes may sync the same new version at once: the first insert of a
+                    # question wins, the others skip it (same id = same question, generated alike).
+                    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+                    s.execute(
+                        insert(QuizQuestionRow)
+                        .values([_values(q, "generated") for q in fresh])
+                        .on_conflict_do_nothing(index_elements=["id"])
+                    )
                 for q in bank:
                     row = existing.get(q.id)
-                    if row is None:
-                        s.add(_row(q, "generated"))
-                    elif not row.active:
+                    if row is not None and not row.active:
                         row.active = True
                 for qid, row in existing.items():
                     if qid not in ids and row.active:

@@ -9,6 +9,7 @@ process or many.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -48,6 +49,7 @@ class Claim:
     question: QuizQuestion
     subscription_id: int | None
     close: tuple[str, ...] = ()  # message ids of the chat's earlier quizzes, closed by this one
+    claimed_at: dt.datetime | None = None  # our mark on the row: whoever changed it took the claim over
 
 
 def _sub(row: QuizSubscription) -> Subscription:
@@ -343,7 +345,14 @@ class QuizDeliveries:
                     update(QuizSubscription).where(QuizSubscription.id == subscription_id).values(next_question_id=None)
                 )
         return Claim(
-            delivery_id, channel, str(chat_id), chat_type, question, subscription_id, tuple(m for _, m in earlier if m)
+            delivery_id,
+            channel,
+            str(chat_id),
+            chat_type,
+            question,
+            subscription_id,
+            tuple(m for _, m in earlier if m),
+            now,
         )
 
     def reclaim_stale(self, channels: set[str], older_than: dt.timedelta, grace: dt.timedelta) -> list[Claim]:
@@ -386,8 +395,30 @@ class QuizDeliveries:
                     continue
                 d = s.get(QuizDelivery, delivery_id)
                 question = question_of(s.get(QuizQuestionRow, d.question_id))
-                out.append(Claim(d.id, d.channel, d.chat_id, chat_type or "group", question, d.subscription_id))
+                out.append(
+                    Claim(d.id, d.channel, d.chat_id, chat_type or "group", question, d.subscription_id, (), now)
+                )
         return out
+
+    def renew(self, claim: Claim) -> Claim | None:
+        """Just before sending: still ours? A process that claimed many quizzes at once sends them one
+        by one (Telegram's budget is 30/s); one still waiting its turn after the claim timeout may have
+        been taken over by another process, which then sends it. Compare-and-set on our mark: None if
+        it is no longer ours, else the claim with a fresh mark (the timeout restarts now)."""
+        if claim.claimed_at is None:  # /quiz_now: nobody else takes those over
+            return claim
+        now = utcnow()
+        with self.db.session() as s:
+            taken = s.execute(
+                update(QuizDelivery)
+                .where(
+                    QuizDelivery.id == claim.delivery_id,
+                    QuizDelivery.status == "claimed",
+                    QuizDelivery.claimed_at == claim.claimed_at,
+                )
+                .values(claimed_at=now)
+            ).rowcount
+        return dataclasses.replace(claim, claimed_at=now) if taken else None
 
     def mark_sent(self, delivery_id: int, poll_id: str | None = None, message_id: str | None = None) -> None:
         with self.db.session() as s:

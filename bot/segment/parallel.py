@@ -101,7 +101,9 @@ def segment_many(
             chunks = [pending[i : i + CHUNK] for i in range(0, len(pending), CHUNK)]
             context = multiprocessing.get_context("spawn")
             done: list[list[str]] = []
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(segmenter.name,)) as pool:
+            with ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_start, initargs=(segmenter.name,)
+            ) as pool:
                 for part in pool.map(_segment, chunks):
                     done.extend(part)
                     if progress:

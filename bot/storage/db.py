@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +21,9 @@ from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
+# PostgreSQL advisory lock keys (any 64-bit integers, the same in every process of this bot).
+MIGRATION_LOCK = 4_600_461_001
+BUILD_LOCK = 4_600_461_002
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -75,9 +78,42 @@ class Database:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["engine"] = self.engine
         try:
-            command.upgrade(cfg, revision)
+            with self.migration_lock():
+                command.upgrade(cfg, revision)
         except SQLAlchemyError as e:
             raise ConfigError(f"Không kết nối/cập nhật được cơ sở dữ liệu: {e}") from e
+
+    @contextmanager
+    def migration_lock(self) -> Iterator[None]:
+        """Processes starting together on one PostgreSQL migrate one at a time: the first holds a
+        session-level advisory lock while Alembic runs, the others wait for it and then find the
+        schema current. (SQLite serialises writers by itself; there is one process per file.)"""
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                conn.commit()
+
+    @contextmanager
+    def advisory_lock(self, key: int) -> Iterator[bool]:
+        """Try to take a PostgreSQL advisory lock across every process on this database; yields
+        whether it was taken (always True on SQLite, whose processes share one host)."""
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        with self.engine.connect() as conn:
+            taken = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+            try:
+                yield taken
+            finally:
+                if taken:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

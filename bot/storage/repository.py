@@ -264,12 +264,12 @@ def store_upload(db: Database, token: str, channel: str, user_id: str, filename:
 
 
 def take_upload(db: Database, token: str) -> Upload | None:
-    """Remove and return a pending upload (None when unknown or expired): a tap is handled once."""
+    """Remove and return a pending upload (None when unknown or expired): a tap is handled once, even
+    when two processes get a double tap at the same moment (one DELETE … RETURNING wins)."""
     with db.session() as s:
-        row = s.get(Upload, token)
+        row = s.execute(delete(Upload).where(Upload.token == token).returning(Upload)).scalar()
         if row is None:
             return None
-        s.delete(row)
         expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
         return row if expires >= utcnow() else None
 

@@ -48,6 +48,7 @@ class FakeServer:
         self.calls: list[Call] = []
         # method -> faults to inject on its next calls, in order: "network", 502, 500, 429, or a callable
         self.faults: dict[str, list] = {}
+        self.listeners: list = []  # called with each recorded call (load scripts: no scanning of calls)
         self.port = 0
         self._new_call = asyncio.Event()
         self._new_update = asyncio.Event()
@@ -79,8 +80,11 @@ class FakeServer:
         return queue.pop(0) if queue else None
 
     def record(self, method: str, params: dict, result: object) -> None:
-        self.calls.append(Call(method, params, result))
+        call = Call(method, params, result)
+        self.calls.append(call)
         self._new_call.set()
+        for listen in self.listeners:
+            listen(call)
 
     async def wait_update(self, timeout: float) -> None:
         """Long-poll wait for a new update (returns early once polls are released)."""

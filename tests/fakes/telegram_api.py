@@ -18,11 +18,13 @@ with or without the right secret), and wait for what the bot sent.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
 import uuid
 from html.parser import HTMLParser
+from urllib.parse import urlparse
 
 from aiohttp import ClientSession, web
 
@@ -132,6 +134,10 @@ class FakeTelegram(FakeServer):
         self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Hỏi Đáp", "username": username}
         self.updates: list[dict] = []
         self.webhook: dict | None = None
+        self.backends: list[str] = []  # see balance()
+        self._turn = itertools.count()
+        self._session: ClientSession | None = None
+        self.slow: dict[str, float] = {}  # method -> seconds every call of it takes
         self.commands: list = []
         self.files: dict[str, bytes] = {}
         self.polls: dict[str, dict] = {}
@@ -179,6 +185,12 @@ class FakeTelegram(FakeServer):
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params = await self._params(request)
+        if self.slow.get(method):
+            # A slow Bot API: a sender that dies meanwhile never gets the request through (its
+            # connection is gone before Telegram acted on it), as when a process is killed mid-send.
+            await asyncio.sleep(self.slow[method])
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)
         fault = self.next_fault(method)
         if fault == "network":
             return await drop_connection(request)
@@ -541,8 +553,11 @@ class FakeTelegram(FakeServer):
             },
         }
 
-    async def deliver(self, update: dict, secret: str | None | object = ...) -> int:
-        """Queue for getUpdates, or POST to the webhook (``secret`` overrides the registered one)."""
+    async def deliver(self, update: dict, secret: str | None | object = ..., to: int | None = None) -> int:
+        """Queue for getUpdates, or POST to the webhook (``secret`` overrides the registered one).
+
+        With :meth:`balance`, the webhook's URL stands for a load balancer in front of several bot
+        processes: updates go to them in turn (``to``: to that one)."""
         if self.webhook is None:
             self.updates.append(update)
             self.notify_update()
@@ -551,8 +566,24 @@ class FakeTelegram(FakeServer):
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = token
-        async with ClientSession() as s, s.post(self.webhook["url"], data=json.dumps(update), headers=headers) as r:
+        url = self.webhook["url"]
+        if self.backends:
+            index = next(self._turn) % len(self.backends) if to is None else to
+            url = self.backends[index] + urlparse(url).path
+        if self._session is None:
+            self._session = ClientSession()
+        async with self._session.post(url, data=json.dumps(update), headers=headers) as r:
             return r.status
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        await super().stop()
+
+    def balance(self, backends: list[str]) -> None:
+        """Spread webhook updates round-robin over ``backends`` (base URLs of bot processes)."""
+        self.backends = list(backends)
 
     def enqueue(self, updates: list[dict]) -> None:
         """Queue many updates at once for getUpdates (a burst, as from a busy group)."""

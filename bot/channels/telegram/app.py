@@ -25,11 +25,12 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.logs import add_secrets, redact
 from bot.channels.retry import send_retrying
 from bot.channels.telegram import render
+from bot.channels.telegram.budget import send_budget
 from bot.channels.telegram.ordering import PerMemberUpdateProcessor
 from bot.channels.typing import show_typing
 from bot.channels.webhook import Webhook, webhook
@@ -42,6 +43,7 @@ from bot.conversation.replies import QuizPoll, Reply, Toast, Turn, Work
 from bot.errors import ConfigError
 from bot.progress import CallbackProgress
 from bot.settings import Settings
+from bot.shared import Seen
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -99,6 +101,7 @@ class TelegramChannel:
         add_secrets(settings.telegram_token.get_secret_value(), secret)  # before PTB can log a URL
         self.settings = settings
         self.conv = assistant.conversation()
+        self._seen = Seen(assistant.shared)
         self.scheduler = scheduler
         self.typing_after = TYPING_AFTER
         self._tasks: set[asyncio.Task] = set()
@@ -109,8 +112,8 @@ class TelegramChannel:
             .token(settings.telegram_token.get_secret_value())
             .base_url(settings.telegram_base_url)
             .base_file_url(settings.telegram_base_file_url)
-            .rate_limiter(AIORateLimiter(max_retries=0))
-            .concurrent_updates(PerMemberUpdateProcessor(64))
+            .rate_limiter(send_budget(assistant.shared, settings.telegram_messages_per_second))
+            .concurrent_updates(PerMemberUpdateProcessor(64, assistant.shared))
         )
         if settings.telegram_mode == "webhook":
             builder = builder.updater(None)  # the web app's route checks the secret in constant time
@@ -200,6 +203,9 @@ class TelegramChannel:
         )
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Telegram posts an update again when the webhook's answer came late, maybe to another process.
+        if not await self._seen.first_time(f"telegram-update:{update.update_id}"):
+            return
         if update.callback_query is not None:
             await self._on_tap(update)
         elif update.poll_answer is not None:

@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.channels.keyed import KeyedLocks
+from bot.shared import KeyedLocks, Shared
 
 
 def _key(update: object) -> object:
@@ -30,9 +30,9 @@ def _key(update: object) -> object:
 class PerMemberUpdateProcessor(BaseUpdateProcessor):
     """Up to ``max_concurrent_updates`` at once; updates sharing a member run one after another."""
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 64, shared: Shared | None = None) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks = KeyedLocks()
+        self._locks = KeyedLocks(shared)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         async with self._locks.hold(_key(update)):

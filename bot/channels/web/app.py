@@ -89,7 +89,7 @@ class WebChat:
         self.conv = assistant.conversation()
         self.conv.register_channel(CHANNEL, polls=False)
         self.tpl = tpl
-        self.limiter = security.ClientLimiter(settings.web_requests_per_minute)
+        self.limiter = security.ClientLimiter(settings.web_requests_per_minute, assistant.shared)
 
     def _page(self, request: Request, exchange: list | None = None, status: int = 200, quiz=None):
         return self.tpl.TemplateResponse(
@@ -128,7 +128,7 @@ class WebChat:
         form = await request.form()
         if not security.csrf_ok(request, form):
             return None, PlainTextResponse("CSRF token missing or wrong", status_code=403)
-        if not self.limiter.allow(request):
+        if not await self.limiter.allow(request):
             return None, self._note(request, texts.SLOW_DOWN, 429)
         if not request.app.state.ready:
             return None, self._note(request, NOT_READY, 503)

@@ -8,9 +8,9 @@ import secrets
 import time
 
 from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from starlette.requests import Request
+
+from bot.shared import Shared
 
 CSRF_FIELD = "csrf"
 
@@ -63,15 +63,16 @@ def new_session(request: Request) -> None:
 
 
 class ClientLimiter:
-    """``per_minute`` requests per client address (moving window, the limits library)."""
+    """``per_minute`` requests per client address (moving window, the limits library), counted in
+    Redis when the bot runs as several processes (``shared``), else in this process."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, shared: Shared | None = None) -> None:
         self._item = RateLimitItemPerMinute(per_minute)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = (shared or Shared()).async_limiter()
 
-    def allow(self, request: Request) -> bool:
+    async def allow(self, request: Request) -> bool:
         client = request.client.host if request.client else "unknown"
-        return self._limiter.hit(self._item, "web", client)
+        return await self._limiter.hit(self._item, "web", client)
 
 
 def now() -> float:

@@ -14,12 +14,9 @@ import asyncio
 import contextlib
 import logging
 import re
-import time
 import unicodedata
-from collections import OrderedDict
 
 from bot.channels import plain
-from bot.channels.keyed import KeyedLocks
 from bot.channels.logs import add_secrets
 from bot.channels.retry import send_retrying
 from bot.channels.split import split_text
@@ -31,6 +28,7 @@ from bot.conversation.replies import QuizPoll, Reply, Turn, Work
 from bot.errors import ConfigError
 from bot.progress import Progress
 from bot.settings import Settings
+from bot.shared import KeyedLocks, Seen
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo"
@@ -90,9 +88,9 @@ class ZaloChannel:
                 self._accept,
                 "Chế độ webhook của Zalo cần HOIDAP_ZALO_WEBHOOK_URL và HOIDAP_ZALO_WEBHOOK_SECRET.",
             )
-        self._locks = KeyedLocks()
+        self._seen = Seen(assistant.shared, SEEN_TTL, SEEN_MAX)
+        self._locks = KeyedLocks(assistant.shared)
         self._tasks: set[asyncio.Task] = set()
-        self._seen: OrderedDict[str, float] = OrderedDict()
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -189,24 +187,19 @@ class ZaloChannel:
         self._tasks.add(task)  # keep a reference until it ends (stop() waits for them)
         task.add_done_callback(self._tasks.discard)
 
-    def _first_time(self, message_id: object) -> bool:
-        """False for a message already handled (Zalo may deliver one message twice)."""
+    async def _first_time(self, message_id: object) -> bool:
+        """False for a message already handled, by this process or another (Zalo may deliver one
+        message twice)."""
         if not isinstance(message_id, str) or not message_id:
             return True
-        now = time.monotonic()
-        while self._seen and (len(self._seen) > SEEN_MAX or now - next(iter(self._seen.values())) > SEEN_TTL):
-            self._seen.popitem(last=False)
-        if message_id in self._seen:
-            return False
-        self._seen[message_id] = now
-        return True
+        return await self._seen.first_time(f"zalo-message:{message_id}")
 
     # --- updates in ----------------------------------------------------------------------------------
     async def handle(self, update: dict) -> None:
         """Process one update; never raises (one member's odd message must not stop the others)."""
         try:
             message = update.get("message") if isinstance(update, dict) else None
-            if not isinstance(message, dict) or not self._first_time(message.get("message_id")):
+            if not isinstance(message, dict) or not await self._first_time(message.get("message_id")):
                 return
             sender = message.get("from") if isinstance(message.get("from"), dict) else {}
             chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
