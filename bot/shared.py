@@ -64,13 +64,35 @@ class Shared:
         return self._async
 
     async def wait_for(self, item: RateLimitItem, *key: str) -> float:
-        """Take one permit of ``item`` for ``key``, waiting until the window has room; returns the wait."""
+        """Take one permit of ``item`` for ``key``, waiting until the window has room; returns the wait.
+        Redis out of reach: no wait (a message sent beyond the budget may meet a 429, which is retried;
+        a message not sent is lost)."""
         limiter = self.async_limiter()
         began = time.monotonic()
-        while not await limiter.hit(item, *key):
-            stats = await limiter.get_window_stats(item, *key)
-            await asyncio.sleep(min(max(stats.reset_time - time.time(), 0.01), 1.0))
+        try:
+            while not await limiter.hit(item, *key):
+                stats = await limiter.get_window_stats(item, *key)
+                await asyncio.sleep(min(max(stats.reset_time - time.time(), 0.01), 1.0))
+        except Exception as e:
+            log.warning("redis unavailable, %s sent without the shared budget: %s", ":".join(key), e)
         return time.monotonic() - began
+
+    def allow(self, item: RateLimitItem, *key: str) -> bool:
+        """One hit of ``item`` for ``key`` (from a thread). Redis out of reach: allowed — a member is
+        not refused an answer because the counter cannot be read."""
+        try:
+            return self.limiter().hit(item, *key)
+        except Exception as e:
+            log.warning("redis unavailable, %s not counted: %s", ":".join(key), e)
+            return True
+
+    async def allow_async(self, item: RateLimitItem, *key: str) -> bool:
+        """:meth:`allow` for coroutines."""
+        try:
+            return await self.async_limiter().hit(item, *key)
+        except Exception as e:
+            log.warning("redis unavailable, %s not counted: %s", ":".join(key), e)
+            return True
 
     def _client(self):
         import redis.asyncio as aioredis
@@ -96,19 +118,17 @@ class Shared:
             yield
             return
         lock = self._client().lock(f"{self.prefix}:lock:{key}", timeout=timeout, sleep=0.01, blocking_timeout=timeout)
-        acquired = await lock.acquire(token=uuid.uuid4().hex)
+        try:
+            acquired = await lock.acquire(token=uuid.uuid4().hex)
+        except Exception as e:  # Redis out of reach: this process's order still holds
+            log.warning("redis unavailable, %s handled without the shared lock: %s", key, e)
+            acquired = False
         try:
             yield
         finally:
             if acquired:
                 with contextlib.suppress(Exception):  # expired while we worked: nothing to release
                     await lock.release()
-
-    async def aclose(self) -> None:
-        if self._redis is not None:
-            with contextlib.suppress(Exception):
-                await self._redis.aclose()
-            self._redis = None
 
 
 class Seen:

@@ -224,3 +224,24 @@ async def test_one_members_updates_wait_for_each_other_across_processes(redis_pa
     await asyncio.gather(first, handle(there, "changed vote", ("user", 7), 0), handle(there, "other", ("user", 8), 0))
     assert events.index("vote ends") < events.index("changed vote starts")  # same member: one after another
     assert events.index("other ends") < events.index("vote ends")  # another member did not wait
+
+
+async def test_redis_out_of_reach_never_costs_a_member_an_answer(caplog):
+    from bot.channels.telegram.budget import SharedSendBudget
+    from bot.conversation.ratelimit import UserRateLimiter
+    from bot.shared import KeyedLocks, Seen, Shared
+
+    gone = Shared("redis://127.0.0.1:1/0")  # nothing listens there: every call is refused
+    assert UserRateLimiter(1, gone).allow("telegram:42")  # counted nowhere, so allowed
+    assert await Seen(gone).first_time("telegram-update:7")
+    async with KeyedLocks(gone).hold(("user", 42)):  # this process's order still holds
+        pass
+    sent = []
+
+    async def send():
+        sent.append(1)
+        return True
+
+    await SharedSendBudget(gone, 30).process_request(send, (), {}, "sendMessage", {"chat_id": 42}, None)
+    assert sent == [1]
+    assert "redis unavailable" in caplog.text

@@ -17,11 +17,11 @@ class UserRateLimiter:
     def __init__(self, limit: int, shared: Shared, window: int = 60) -> None:
         self._item = RateLimitItemPerSecond(limit, window)
         self._warn = RateLimitItemPerSecond(1, window)
-        self._limiter = shared.limiter()
+        self._shared = shared
 
     def allow(self, user: str) -> bool:
-        return self._limiter.hit(self._item, "questions", user)
+        return self._shared.allow(self._item, "questions", user)
 
     def should_warn(self, user: str) -> bool:
         """Warn a throttled user once per window, then stay quiet."""
-        return self._limiter.hit(self._warn, "slow-down", user)
+        return self._shared.allow(self._warn, "slow-down", user)

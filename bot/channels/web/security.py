@@ -68,11 +68,11 @@ class ClientLimiter:
 
     def __init__(self, per_minute: int, shared: Shared | None = None) -> None:
         self._item = RateLimitItemPerMinute(per_minute)
-        self._limiter = (shared or Shared()).async_limiter()
+        self._shared = shared or Shared()
 
     async def allow(self, request: Request) -> bool:
         client = request.client.host if request.client else "unknown"
-        return await self._limiter.hit(self._item, "web", client)
+        return await self._shared.allow_async(self._item, "web", client)
 
 
 def now() -> float:
