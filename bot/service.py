@@ -364,9 +364,17 @@ class Assistant:
     # --- quiz ------------------------------------------------------------------------------
     def quiz_bank(self, version=None):
         """The generated bank for an index version (default: the active one); every question verified."""
-        from bot.quiz.generate import generate_bank
+        import json
 
-        return generate_bank(version or self.index.current(), self.segmenter)
+        from bot.index.version import QUIZ_BANK
+        from bot.quiz.generate import generate_bank
+        from bot.quiz.model import QuizQuestion
+
+        version = version or self.index.current()
+        stored = version.path / QUIZ_BANK
+        if stored.exists():  # generated and verified when the version was built
+            return [QuizQuestion(**q) for q in json.loads(stored.read_text(encoding="utf-8"))]
+        return generate_bank(version, self.segmenter)
 
     def sync_quiz_bank(self) -> None:
         """Store the active version's generated bank (once per version) so chats can be served."""
