@@ -364,17 +364,9 @@ class Assistant:
     # --- quiz ------------------------------------------------------------------------------
     def quiz_bank(self, version=None):
         """The generated bank for an index version (default: the active one); every question verified."""
-        import json
-
-        from bot.index.version import QUIZ_BANK
         from bot.quiz.generate import generate_bank
-        from bot.quiz.model import QuizQuestion
 
-        version = version or self.index.current()
-        stored = version.path / QUIZ_BANK
-        if stored.exists():  # generated and verified when the version was built
-            return [QuizQuestion(**q) for q in json.loads(stored.read_text(encoding="utf-8"))]
-        return generate_bank(version, self.segmenter)
+        return generate_bank(version or self.index.current(), self.segmenter)
 
     def sync_quiz_bank(self) -> None:
         """Store the active version's generated bank (once per version) so chats can be served."""

@@ -159,17 +159,3 @@ def test_bad_schedule_arguments_explain_the_usage(args):
 
 def test_describe_days():
     assert describe_days("12345") == "T2, T3, T4, T5, T6" and describe_days("0123456") == "hằng ngày"
-
-
-def test_the_bank_is_generated_at_build_time_and_stored_with_the_version(assistant):
-    """Every process serving a version reads the same verified questions, without generating them."""
-    import json
-
-    from bot.index.version import QUIZ_BANK
-    from bot.quiz.generate import generate_bank
-
-    version = assistant.index.current()
-    stored = json.loads((version.path / QUIZ_BANK).read_text(encoding="utf-8"))
-    assert len(stored) >= 40
-    assert [q.id for q in assistant.quiz_bank(version)] == [q["id"] for q in stored]
-    assert [q.id for q in generate_bank(version, assistant.segmenter)] == [q["id"] for q in stored]

@@ -29,7 +29,7 @@ from bot.embed.base import Embedder
 from bot.embed.cache import EmbeddingCache, key_of_canonical
 from bot.errors import DocumentError, HoidapError, IndexBuildError
 from bot.index.store import MANIFEST, IndexStore
-from bot.index.version import FORMAT_VERSION, QUIZ_BANK, Group, IndexVersion
+from bot.index.version import FORMAT_VERSION, Group, IndexVersion
 from bot.lexical.factory import create_keyword_index
 from bot.progress import Progress
 from bot.segment.base import Segmenter
@@ -174,9 +174,7 @@ def build_index(
                 )
             result.notices[:0] = scan.notices
             # Validate: a version that cannot be loaded is never activated.
-            checked = IndexVersion(staging)
-            _smoke_test(checked)
-            _write_quiz_bank(checked, segmenter)
+            _smoke_test(IndexVersion(staging))
             store.commit(name, staging)
             store.activate(name)
         except HoidapError:
@@ -343,20 +341,6 @@ def _build_into(
         vector_kind=manifest["vector_kind"],
         notices=notices,
     )
-
-
-def _write_quiz_bank(version: IndexVersion, segmenter: Segmenter) -> None:
-    """The quiz bank of this version, generated and verified once, at build time, and stored with it:
-    every process serving the version reads the same questions instead of generating them again."""
-    from bot.quiz.generate import generate_bank
-
-    try:
-        bank = generate_bank(version, segmenter)
-    except Exception:  # the quiz must not cost admins their documents: generated when first needed
-        log.exception("quiz bank not generated at build time for %s", version.name)
-        return
-    text = json.dumps([q.to_json() for q in bank], ensure_ascii=False)
-    (version.path / QUIZ_BANK).write_text(text, encoding="utf-8")
 
 
 def _smoke_test(version: IndexVersion) -> None:

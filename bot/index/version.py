@@ -27,7 +27,6 @@ from bot.text.restore import DiacriticRestorer
 
 FORMAT_VERSION = 1
 # Files every version has (the vector and keyword backends add their own inside/next to these).
-QUIZ_BANK = "quiz-bank.json"  # the verified quiz questions of the version (absent in older ones)
 REQUIRED_FILES = ("manifest.json", "units.jsonl", "groups.json", "vectors.faiss", "keyword")
 # The lexicon: a binary folder (bot.text.lexicon_store) since the speed work; lexicon.json before.
 LEXICON_FILES = ("lexicon", "lexicon.json")
