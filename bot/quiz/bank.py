@@ -8,11 +8,10 @@ import threading
 from collections.abc import Callable
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import QuizError
 from bot.quiz.model import QuizQuestion
-from bot.storage.db import Database
+from bot.storage.db import Database, insert
 from bot.storage.models import QuizDelivery, QuizQuestionRow, QuizSubscription
 
 EMPTY_BANK = "Ngân hàng câu đố đang trống: hãy xây dựng chỉ mục (hoidap build) hoặc nhập câu hỏi."
@@ -64,9 +63,8 @@ class QuizBank:
                 if fresh:
                     # Several processes may sync the same new version at once: the first insert of a
                     # question wins, the others skip it (same id = same question, generated alike).
-                    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
                     s.execute(
-                        insert(QuizQuestionRow)
+                        insert(s, QuizQuestionRow)
                         .values([_values(q, "generated") for q in fresh])
                         .on_conflict_do_nothing(index_elements=["id"])
                     )

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from bot.quiz.bank import question_of
 from bot.quiz.model import QuizQuestion
-from bot.storage.db import Database
+from bot.storage.db import Database, insert
 from bot.storage.models import ChatState, QuizDelivery, QuizQuestionRow, QuizSubscription, utcnow
 
 
@@ -126,10 +124,9 @@ class QuizDeliveries:
         """The chat's subscription as it is, or a new active one: safe when several requests (or
         processes) create it at the same moment (``INSERT … ON CONFLICT DO NOTHING``, then read)."""
         with self.db.session() as s:
-            dialect = s.get_bind().dialect.name
-            insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(QuizSubscription)
             s.execute(
-                insert.values(
+                insert(s, QuizSubscription)
+                .values(
                     channel=channel,
                     chat_id=str(chat_id),
                     chat_type=chat_type,
@@ -138,7 +135,8 @@ class QuizDeliveries:
                     days=days,
                     active=True,
                     schedule_changed_at=utcnow(),
-                ).on_conflict_do_nothing()
+                )
+                .on_conflict_do_nothing()
             )
         return self.subscription(channel, chat_id)
 
@@ -283,10 +281,6 @@ class QuizDeliveries:
                     break
         return out
 
-    def _insert(self, s: Session):
-        dialect = s.get_bind().dialect.name
-        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(QuizDelivery)
-
     def claim(
         self,
         channel: str,
@@ -307,7 +301,7 @@ class QuizDeliveries:
         now = utcnow()
         with self.db.session() as s:
             stmt = (
-                self._insert(s)
+                insert(s, QuizDelivery)
                 .values(
                     channel=channel,
                     chat_id=str(chat_id),

@@ -51,6 +51,14 @@ def make_engine(url: str) -> Engine:
         raise ConfigError(f"DATABASE_URL không hợp lệ ({url.split('@')[-1]}): {e}") from e
 
 
+def insert(session: Session, table):
+    """``INSERT`` of ``session``'s dialect, the kind that has ``on_conflict_do_nothing`` (PostgreSQL and
+    SQLite both), for rows several processes may insert at the same moment."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
+
+
 class Database:
     """Engine + session factory for one database URL."""
 
