@@ -120,27 +120,19 @@ def add_link(
 ) -> Phrasing:
     """Link ``text`` to ``target`` (active at once). The same wording linked before is re-linked; an
     out-of-scope mark on it is undone."""
-    text = _clean(text)
-    key = question_key(text)
-    now = utcnow()
-    with db.session() as s:
-        for old in s.scalars(select(Phrasing).where(Phrasing.key == key, Phrasing.status.in_(DECIDED + (PROPOSED,)))):
-            old.status, old.updated_at, old.decided_by, old.decided_at = REMOVED, now, by, now
-        row = Phrasing(
-            text=text, key=key, kind=LINK, status=ACTIVE, origin=origin, created_by=by, decided_by=by,
-            created_at=now, updated_at=now, decided_at=now, question_id=question_id,
-        )  # fmt: skip
-        _snapshot(row, version, target)
-        s.add(row)
-        s.flush()
-        s.expunge(row)
-    return row
+    return _decide(db, text, LINK, by, origin, question_id, lambda row: _snapshot(row, version, target))
 
 
 def mark_out_of_scope(
     db: Database, text: str, by: str, origin: str = "admin", question_id: int | None = None
 ) -> Phrasing:
     """Mark ``text`` as not answered by the documents: it and close wordings will be refused."""
+    return _decide(db, text, OUT_OF_SCOPE, by, origin, question_id)
+
+
+def _decide(db, text, kind, by, origin, question_id, fill=None) -> Phrasing:
+    """A decided phrasing of ``kind`` for ``text``, active at once; what was decided or proposed for
+    the same wording before is set aside. ``fill(row)`` adds what the kind carries (a link's target)."""
     text = _clean(text)
     key = question_key(text)
     now = utcnow()
@@ -148,9 +140,11 @@ def mark_out_of_scope(
         for old in s.scalars(select(Phrasing).where(Phrasing.key == key, Phrasing.status.in_(DECIDED + (PROPOSED,)))):
             old.status, old.updated_at, old.decided_by, old.decided_at = REMOVED, now, by, now
         row = Phrasing(
-            text=text, key=key, kind=OUT_OF_SCOPE, status=ACTIVE, origin=origin, created_by=by, decided_by=by,
+            text=text, key=key, kind=kind, status=ACTIVE, origin=origin, created_by=by, decided_by=by,
             created_at=now, updated_at=now, decided_at=now, question_id=question_id,
         )  # fmt: skip
+        if fill is not None:
+            fill(row)
         s.add(row)
         s.flush()
         s.expunge(row)
