@@ -73,8 +73,27 @@ def poll_for(core, claim) -> QuizPoll:
     )
 
 
-def _kind(core, channel: str) -> str:
-    return "poll" if core.channel(channel).polls else "text"
+def _claim(core, channel: str, chat_id: str, chat_type: str, question, **when):
+    """Claim a delivery the way ``channel`` sends quizzes: a poll where it has polls (anonymous in a
+    broadcast channel: counted, not scored per person), else lettered text. None: claimed already."""
+    polls = core.channel(channel).polls
+    return core.quiz.claim(
+        channel,
+        chat_id,
+        chat_type,
+        question,
+        "poll" if polls else "text",
+        anonymous=polls and chat_type == "channel",
+        **when,
+    )
+
+
+def _sync_bank(core) -> None:
+    """Bring the bank up to the active version; without an index, imported questions may still serve."""
+    try:
+        core.assistant.sync_quiz_bank()
+    except HoidapError as e:
+        log.warning("quiz bank not synced: %s", e)
 
 
 def quiz_now(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
@@ -82,16 +101,7 @@ def quiz_now(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     core.assistant.sync_quiz_bank()
     sub = core.quiz.subscription(actor.channel, chat.chat_id)
     question = core.quiz.next_question(actor.channel, chat.chat_id)
-    polls = core.channel(actor.channel).polls
-    claim = core.quiz.claim(
-        actor.channel,
-        chat.chat_id,
-        chat.kind,
-        question,
-        _kind(core, actor.channel),
-        subscription_id=sub.id if sub else None,
-        anonymous=polls and chat.kind == "channel",
-    )
+    claim = _claim(core, actor.channel, chat.chat_id, chat.kind, question, subscription_id=sub.id if sub else None)
     return Turn([poll_for(core, claim)])
 
 
@@ -205,27 +215,22 @@ def due(core, channels: set[str], now: dt.datetime | None = None) -> list:
         out.append((claim, poll_for(core, claim)))
     subs = core.quiz.due(channels, now, grace)
     if subs:
-        try:
-            core.assistant.sync_quiz_bank()
-        except HoidapError as e:  # no index yet: imported questions may still serve
-            log.warning("quiz bank not synced: %s", e)
+        _sync_bank(core)
     for sub, day in subs:
         try:
             question = core.quiz.next_question(sub.channel, sub.chat_id)
         except QuizError as e:
             log.warning("quiz for %s/%s not sent: %s", sub.channel, sub.chat_id, e)
             continue
-        polls = core.channel(sub.channel).polls
-        claim = core.quiz.claim(
+        claim = _claim(
+            core,
             sub.channel,
             sub.chat_id,
             sub.chat_type,
             question,
-            _kind(core, sub.channel),
             subscription_id=sub.id,
             local_date=day,
             slot=sub.time,
-            anonymous=polls and sub.chat_type == "channel",
         )
         if claim is not None:  # None: another process claimed it first and sends it
             out.append((claim, poll_for(core, claim)))
@@ -244,16 +249,13 @@ def today(core, actor: Actor) -> Turn:
         sub = core.quiz.ensure_subscription(actor.channel, SITE_CHAT, GROUP, texts.WEB_QUIZ_CHAT, SITE_SLOT, ALL_DAYS)
         if not sub.active:
             return Turn([Text(text=texts.QUIZ_NONE)])
-        try:
-            core.assistant.sync_quiz_bank()
-        except HoidapError as e:  # no index yet: imported questions may still serve
-            log.warning("quiz bank not synced: %s", e)
+        _sync_bank(core)
         try:
             question = core.quiz.next_question(actor.channel, SITE_CHAT)
         except QuizError:
             return Turn([Text(text=texts.QUIZ_NONE)])
-        claim = core.quiz.claim(
-            actor.channel, SITE_CHAT, GROUP, question, "text", subscription_id=sub.id, local_date=day, slot=sub.time
+        claim = _claim(
+            core, actor.channel, SITE_CHAT, GROUP, question, subscription_id=sub.id, local_date=day, slot=sub.time
         )
         if claim is not None:  # nothing to send: the page shows it
             core.quiz_sent(claim.delivery_id)
