@@ -39,8 +39,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-PG_ADMIN_URL = os.environ.get("HOIDAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
 
 def question_pool() -> list[str]:
     from bot.text.normalize import fold
@@ -54,10 +52,11 @@ def question_pool() -> list[str]:
     return [q for q in pool if q.strip()]
 
 
-def cpu_seconds() -> dict[str, float]:
-    """CPU seconds used so far by every process on this machine, by command name (/proc)."""
+def cpu_seconds() -> dict[tuple[int, int | None, str], float]:
+    """CPU seconds used so far on this machine (/proc): per process, key (pid, None, name), and per
+    thread, key (pid, tid, name)."""
     tick = os.sysconf("SC_CLK_TCK")
-    out: dict[str, float] = {}
+    out = {}
     for stat in [*Path("/proc").glob("[0-9]*/stat"), *Path("/proc").glob("[0-9]*/task/[0-9]*/stat")]:
         try:
             text = stat.read_text()
@@ -65,51 +64,41 @@ def cpu_seconds() -> dict[str, float]:
             continue  # ended meanwhile
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
-        # processes as "pid:name", their threads as "pid/tid:thread name"
-        out_key = (
-            f"{stat.parent.parent.parent.name}/{stat.parent.name}:{name}"
-            if stat.parent.parent.name == "task"
-            else f"{stat.parent.name}:{name}"
-        )
-        out[out_key] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        thread = stat.parent.parent.name == "task"
+        pid = int(stat.parent.parent.parent.name if thread else stat.parent.name)
+        out[(pid, int(stat.parent.name) if thread else None, name)] = (int(fields[11]) + int(fields[12])) / tick
     return out
 
 
-def cpu_used(before: dict[str, float], after: dict[str, float], bots: set[int]) -> dict[str, float]:
+def cpu_used(before: dict, after: dict, bots: set[int]) -> dict[str, float]:
     """CPU seconds between two readings: the bot processes, this driver (fake Bot API and members),
     PostgreSQL, Redis, everything else on the (shared) machine."""
     groups = {"bot": 0.0, "driver": 0.0, "postgres": 0.0, "redis": 0.0, "other": 0.0}
     for key, value in after.items():
-        pid, name = key.split(":", 1)
-        if "/" in pid:
+        pid, tid, name = key
+        if tid is not None:
             continue  # a thread: counted in its process
-        used = value - before.get(key, 0.0)
-        if int(pid) in bots:
-            groups["bot"] += used
-        elif int(pid) == os.getpid():
-            groups["driver"] += used
-        elif name.startswith("postgres"):
-            groups["postgres"] += used
-        elif name.startswith("redis"):
-            groups["redis"] += used
-        else:
-            groups["other"] += used
+        group = (
+            "bot" if pid in bots
+            else "driver" if pid == os.getpid()
+            else "postgres" if name.startswith("postgres")
+            else "redis" if name.startswith("redis")
+            else "other"
+        )  # fmt: skip
+        groups[group] += value - before.get(key, 0.0)
     return {k: round(v, 1) for k, v in groups.items()}
 
 
-def bot_threads(before: dict[str, float], after: dict[str, float], bots: set[int]) -> dict[str, float]:
-    """CPU seconds of the bot processes' threads, by kind: the event loop (HTTP, webhook parsing, PTB,
-    rendering), the worker threads answering (asyncio.to_thread: search, embedding, database), the
-    ONNX runtime's own threads, the background log writer, and the rest."""
-    kinds: dict[str, float] = {}
+def bot_threads(before: dict, after: dict, bots: set[int]) -> dict[str, float]:
+    """CPU seconds of the bot processes' event loops (HTTP, webhook parsing, PTB, rendering) and of
+    their other threads (answers run in asyncio.to_thread workers; ONNX runtime's threads; the log
+    writer) — Python 3.11 does not name OS threads, so these cannot be told apart here."""
+    kinds = {"event loop": 0.0, "worker threads": 0.0}
     for key, value in after.items():
-        pid, name = key.split(":", 1)
-        if "/" not in pid or int(pid.split("/")[0]) not in bots:
-            continue
-        main, tid = pid.split("/")
-        kind = "event loop" if main == tid else name.rstrip("0123456789_-") or "other"
-        kinds[kind] = kinds.get(kind, 0.0) + value - before.get(key, 0.0)
-    return {k: round(v, 1) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if v >= 0.05}
+        pid, tid, _ = key
+        if tid is not None and pid in bots:
+            kinds["event loop" if tid == pid else "worker threads"] += value - before.get(key, 0.0)
+    return {k: round(v, 1) for k, v in kinds.items()}
 
 
 # What a sampled stack of a bot process was doing, first match wins (frames are "function (file:line)").
@@ -188,17 +177,27 @@ def seed_index(root: Path) -> Path:
 
 
 async def burst(processes: int, args, index: Path, pool: list[str]) -> dict:
-    from tests.cluster import Cluster, fresh_database, polls_to, until
+    """The burst on ``processes`` processes, with its own fake Bot API and its own database."""
+    from tests.cluster import fresh_database
     from tests.fakes.telegram_api import FakeTelegram
 
     fake = FakeTelegram()
     await fake.start()
-    database = fresh_database(PG_ADMIN_URL)
+    try:
+        with fresh_database() as db_url:
+            return await burst_on(fake, db_url, processes, args, index, pool)
+    finally:
+        await fake.stop()
+
+
+async def burst_on(fake, db_url: str, processes: int, args, index: Path, pool: list[str]) -> dict:
+    from tests.cluster import Cluster, polls_to, until
+
     root = Path(tempfile.mkdtemp(prefix=f"hoidap-load-{processes}-"))
     cluster = Cluster(
         root,
         fake,
-        next(database),
+        db_url,
         index,
         processes,
         questions_per_minute=10_000,
@@ -308,8 +307,6 @@ async def burst(processes: int, args, index: Path, pool: list[str]) -> dict:
         }
     finally:
         cluster.stop()
-        await fake.stop()
-        database.close()
 
 
 async def main(args) -> dict:

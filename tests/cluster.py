@@ -9,6 +9,7 @@ hosts, a shared file system), the database and Redis.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -34,8 +35,13 @@ HOOK = "/telegram/webhook"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-def fresh_database(admin_url: str):
-    """A generator: yields the URL of a new, empty PostgreSQL database; closing it drops the database."""
+# The local PostgreSQL server (trust auth); tests make and drop their own databases on it.
+PG_ADMIN_URL = os.environ.get("HOIDAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextlib.contextmanager
+def fresh_database(admin_url: str = PG_ADMIN_URL):
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError
 

@@ -5,7 +5,6 @@ No test may reach the network: a guard fails any connection outside 127.0.0.1.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import socket
@@ -13,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.cluster import MODEL_DIR, REPO, SEED_DOC, free_port, fresh_database  # noqa: F401 - shared with tests
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-REPO = Path(__file__).resolve().parents[1]
-SEED_DOC = REPO / "knowledge" / "chi-thi-46-CT-TU-hoi-dap.txt"
-MODEL_DIR = REPO / "models" / "multilingual-e5-small"
 DATA = Path(__file__).resolve().parent / "data"
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
@@ -155,29 +153,10 @@ def settings(cold_settings, seed_settings):
 
 
 # --- databases: SQLite file and a real PostgreSQL server ------------------------------
-PG_ADMIN_URL = os.environ.get("HOIDAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@contextlib.contextmanager
-def fresh_postgres():
-    """A new, empty PostgreSQL database on the local server (dropped afterwards): its URL."""
-    from tests.cluster import fresh_database
-
-    try:
-        database = fresh_database(PG_ADMIN_URL)
-        url = next(database)
-    except RuntimeError as e:
-        pytest.fail(str(e))
-    try:
-        yield url
-    finally:
-        database.close()
-
-
 @pytest.fixture(scope="session")
 def postgres_url():
     """A fresh PostgreSQL database for this test session (dropped at the end)."""
-    with fresh_postgres() as url:
+    with fresh_database() as url:
         yield url
 
 
@@ -201,12 +180,6 @@ def database(request, tmp_path):
 
 
 # --- Telegram: the fake Bot API server -------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def bot_settings(base, fake, **extra):
     """``base`` settings pointed at the fake Bot API server."""
     from pydantic import SecretStr

@@ -17,8 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.storage.models import QuizDelivery
-from tests.cluster import Cluster, polls_to, until
-from tests.conftest import fresh_postgres
+from tests.cluster import Cluster, fresh_database, polls_to, until
 from tests.test_admin_telegram import KH77, as_docx
 
 PROCESSES = 3
@@ -29,7 +28,7 @@ CLAIM_TIMEOUT = 8  # seconds before a dead process's claimed quiz is taken over
 
 @pytest.fixture
 async def cluster(tmp_path, fake, seed_settings):
-    with fresh_postgres() as url:
+    with fresh_database() as url:
         c = Cluster(
             tmp_path,
             fake,
