@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from bot.index.cachefile import KeyedCache
 from bot.segment.base import Segmenter
 
 # Below this many texts a worker's start (~1 s: Python, then underthesea) costs more than it saves.
@@ -28,41 +28,21 @@ class SegmentCache:
     """Words of texts already segmented, by (segmenter, SHA-256 of the text)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS words (segmenter TEXT NOT NULL, key TEXT NOT NULL, "
-            "words TEXT NOT NULL, PRIMARY KEY (segmenter, key))"
-        )
-        self._db.commit()
+        self._cache = KeyedCache(path, "words", "segmenter", "words", "TEXT")
+        self.path = self._cache.path
 
     @staticmethod
     def key(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def get_many(self, segmenter: str, keys: Sequence[str]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start : start + 500]
-            rows = self._db.execute(
-                f"SELECT key, words FROM words WHERE segmenter = ? AND key IN ({','.join('?' * len(chunk))})",
-                [segmenter, *chunk],
-            )
-            found.update((k, json.loads(w)) for k, w in rows)
-        return found
+        return {k: json.loads(w) for k, w in self._cache.get(segmenter, keys).items()}
 
     def put_many(self, segmenter: str, items: Sequence[tuple[str, list[str]]]) -> None:
-        self._db.executemany(
-            "INSERT OR REPLACE INTO words (segmenter, key, words) VALUES (?, ?, ?)",
-            [(segmenter, k, json.dumps(w, ensure_ascii=False)) for k, w in items],
-        )
-        self._db.commit()
+        self._cache.put(segmenter, [(k, json.dumps(w, ensure_ascii=False)) for k, w in items])
 
     def close(self) -> None:
-        self._db.close()
+        self._cache.close()
 
 
 _worker: Segmenter | None = None
