@@ -74,10 +74,19 @@ def test_splitting_prefers_paragraphs_and_counts_utf16():
     assert one == "<b>a &lt; b &amp; c</b>"
 
 
-@pytest.fixture
-async def bot(fake, seed_settings, tmp_path, embedder):
+@pytest.fixture(params=["memory", "redis"])
+async def bot(request, fake, seed_settings, tmp_path, embedder):
+    """The bot as one process (limits, send budget and duplicate checks in memory) and as one of
+    several (the same in Redis): Telegram's failures must be survived either way."""
+    shared = {}
+    if request.param == "redis":
+        from pydantic import SecretStr
+
+        from tests.cluster import REDIS_URL
+
+        shared = {"redis_url": SecretStr(REDIS_URL), "redis_prefix": f"hoidap-test-{tmp_path.name}"}
     settings = bot_settings(
-        seed_settings, fake, admin_ids=[ADMIN], database_url=f"sqlite:///{tmp_path / 'delivery.db'}"
+        seed_settings, fake, admin_ids=[ADMIN], database_url=f"sqlite:///{tmp_path / 'delivery.db'}", **shared
     )
     core = Assistant(settings, embedder=embedder)
     scheduler = QuizScheduler(core.conversation())
@@ -90,6 +99,13 @@ async def bot(fake, seed_settings, tmp_path, embedder):
     fake.release_polls()
     await channel.stop()
     core.close()
+    if shared:
+        import redis
+
+        r = redis.Redis.from_url(REDIS_URL)
+        for key in r.scan_iter(f"{shared['redis_prefix']}*"):
+            r.delete(key)
+        r.close()
 
 
 async def ask(fake, user, text, timeout=60):
