@@ -663,3 +663,172 @@ MAKERS = [
 def make_corpus(folder: Path) -> list[Sample]:
     folder.mkdir(parents=True, exist_ok=True)
     return [make(folder) for make in MAKERS]
+
+
+# --- a plain-text leaflet as offices send it ---------------------------------------------------
+def _leaflet_blocks(text: str) -> tuple[str, list[tuple[str, object]]]:
+    """(title, blocks) of a leaflet in the plain layout: ("q", line), ("p", line), ("item", text),
+    ("bullet", text) and ("table", rows) — what the Word and PDF renderers lay out."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    title, blocks = lines[0], []
+    for line in lines[1:]:
+        if line.startswith("Câu hỏi "):
+            blocks.append(("q", line))
+        elif line.startswith("(") and ")" in line[:5] and line[1:line.index(")")].isdigit():
+            blocks.append(("item", line[line.index(")") + 1 :].strip()))
+        elif line.startswith("- "):
+            blocks.append(("bullet", line[2:]))
+        elif " | " in line:
+            if blocks and blocks[-1][0] == "table":
+                blocks[-1][1].append(line.split(" | "))
+            else:
+                blocks.append(("table", [line.split(" | ")]))
+        else:
+            blocks.append(("p", line))
+    return title, blocks
+
+
+def leaflet_docx(source: Path, target: Path) -> Path:
+    """The leaflet as a Word file: title in bold capitals over two paragraphs, questions in bold, (n) items
+    numbered by Word itself (restarting for each answer), typed "- " bullets, tables as Word tables."""
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    title, blocks = _leaflet_blocks(Path(source).read_text(encoding="utf-8"))
+    d = docx.Document()
+    head, _, rest = title.partition(" Về ")
+    for text in (head, f"Về {rest}" if rest else ""):
+        if text:
+            p = d.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            p.add_run(text).bold = True
+    base = add_list_definition(d, "decimal", "(%1)")
+    num_id, in_list = base, False
+    for kind, value in blocks:
+        if kind == "item":
+            if not in_list:
+                num_id, in_list = restart_list(d, base), True
+            numbered(d, value, num_id)
+            continue
+        in_list = False
+        if kind == "q":
+            d.add_paragraph().add_run(value).bold = True
+        elif kind == "bullet":
+            d.add_paragraph(f"- {value}")
+        elif kind == "table":
+            table(d, value)
+        else:
+            d.add_paragraph(value)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    d.save(target)
+    return target
+
+
+def leaflet_pdf(source: Path, target: Path, header: str = "Tài liệu sinh hoạt chi bộ") -> Path:
+    """The leaflet as a justified A5 PDF, word by word, with a running header and "Trang N" footers;
+    paragraphs break across pages; a table is drawn as ruled columns, each cell wrapped in its column."""
+    from reportlab.lib.pagesizes import A5
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("DejaVu", str(FONT)))
+    title, blocks = _leaflet_blocks(Path(source).read_text(encoding="utf-8"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    c = canvas.Canvas(str(target), pagesize=A5)
+    width, height = A5
+    left, right, size, lead = 42, width - 42, 9, 12
+    state = {"y": height - 60, "page": 1}
+
+    def furniture() -> None:
+        c.setFont("DejaVu", 7)
+        c.drawRightString(right, height - 30, header)
+        c.drawCentredString(width / 2, 22, f"Trang {state['page']}")
+
+    def new_page() -> None:
+        c.showPage()
+        state["page"] += 1
+        state["y"] = height - 60
+        furniture()
+
+    def wrap(text: str, room: float) -> list[list[str]]:
+        lines: list[list[str]] = [[]]
+        for w in text.split():
+            if lines[-1] and pdfmetrics.stringWidth(" ".join([*lines[-1], w]), "DejaVu", size) > room:
+                lines.append([])
+            lines[-1].append(w)
+        return lines
+
+    def layout(text: str, justify: bool = True, centre: bool = False) -> None:
+        lines = wrap(text, right - left)
+        for i, ws in enumerate(lines):
+            if state["y"] < 50:
+                new_page()
+            c.setFont("DejaVu", size)
+            y = state["y"]
+            if centre:
+                c.drawCentredString(width / 2, y, " ".join(ws))
+            elif justify and i < len(lines) - 1 and len(ws) > 1:
+                natural = sum(pdfmetrics.stringWidth(w, "DejaVu", size) for w in ws)
+                gap = (right - left - natural) / (len(ws) - 1)
+                x = left
+                for w in ws:
+                    c.drawString(x, y, w)
+                    x += pdfmetrics.stringWidth(w, "DejaVu", size) + gap
+            else:
+                c.drawString(left, y, " ".join(ws))
+            state["y"] -= lead
+        state["y"] -= 3
+
+    def draw_table(rows: list[list[str]]) -> None:
+        cols = len(rows[0])
+        col_w = (right - left) / cols
+        for row in rows:
+            cells = [wrap(cell, col_w - 6) for cell in row]
+            tall = max(len(cell) for cell in cells) * lead + 4
+            if state["y"] - tall < 50:
+                new_page()
+            top = state["y"] + lead - 2
+            c.setFont("DejaVu", size)
+            for k, cell in enumerate(cells):
+                for j, ws in enumerate(cell):
+                    c.drawString(left + k * col_w + 3, state["y"] - j * lead, " ".join(ws))
+                c.rect(left + k * col_w, top - tall, col_w, tall)
+            state["y"] -= tall
+        state["y"] -= 6
+
+    furniture()
+    layout(title.upper(), justify=False, centre=True)
+    state["y"] -= 8
+    for kind, value in blocks:
+        if kind == "table":
+            draw_table(value)
+        elif kind == "item":
+            pass  # numbered below, with its label
+        else:
+            layout(f"- {value}" if kind == "bullet" else value)
+        if kind == "item":
+            layout(f"({_item_count(blocks, value)}) {value}")
+    c.save()
+    return target
+
+
+def _item_count(blocks: list, value: str) -> int:
+    """The (n) label of an item: its position in the run of items it belongs to."""
+    i = next(k for k, (kind, v) in enumerate(blocks) if kind == "item" and v == value)
+    n = 1
+    while i - n >= 0 and blocks[i - n][0] == "item":
+        n += 1
+    return n
+
+
+def render_leaflet(source: Path, folder: Path, fmt: str) -> Path:
+    """The leaflet ``source`` (plain layout) written into ``folder`` as ``fmt``: txt, docx or pdf."""
+    target = Path(folder) / f"{Path(source).stem}.{fmt}"
+    if fmt == "docx":
+        return leaflet_docx(source, target)
+    if fmt == "pdf":
+        return leaflet_pdf(source, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(Path(source).read_bytes())
+    return target

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.documents.metadata import number_key
+from bot.documents.metadata import DocNumber
 from bot.index.version import IndexVersion
 from bot.segment.base import Segmenter
 from bot.text.analysis import QueryTerms
@@ -30,14 +30,16 @@ from bot.text.normalize import fold, has_diacritics
 
 # --- document references --------------------------------------------------------------------------
 _DOC_TYPES = (
-    "chi thi|nghi quyet|quy dinh|ket luan|quyet dinh|huong dan|ke hoach|thong tri|chuong trinh|de an"
+    "chi thi|nghi quyet|quy dinh|ket luan|quyet dinh|huong dan|ke hoach|thong tri|chuong trinh(?: hanh dong)?|de an"
     "|nghi dinh|thong tu|thong bao|cong van|luat"
 )
+_CODE = r"[a-z]{1,8}"
 _DOC_REF_RE = re.compile(
-    rf"\b({_DOC_TYPES})\s+(?:(?:so|trung uong|tw|hoi nghi trung uong)\s+)?(\d{{1,4}})"
-    r"(?:\s*-\s*([a-z]{1,6}(?:\s*/\s*[a-z]{1,6})*))?"
+    rf"\b({_DOC_TYPES})\s+(?:(?:so|trung uong|tw|hoi nghi trung uong)\s+)?(\d{{1,4}})(?!\s*/\s*\d{{1,2}}\b)"
+    rf"(?:\s*/\s*(?:19|20)\d{{2}})?(?:\s*[-/]\s*({_CODE}(?:\s*[-/]\s*{_CODE})*))?"
 )
-_NUMBER_RE = re.compile(r"\b(\d{1,4})\s*-\s*([a-z]{1,6})(?:\s*/\s*([a-z]{1,6}))?\b")
+# A number written alone: 46-CT/TU, 218/KH-UBND, 27/2024/NQ-HĐND (folded).
+_NUMBER_RE = re.compile(rf"\b(\d{{1,4}})(?:\s*/\s*(?:19|20)\d{{2}})?\s*[-/]\s*({_CODE}(?:\s*[-/]\s*{_CODE})*)\b")
 _DOC_TYPE_CODES = {
     "chi thi": "ct",
     "nghi quyet": "nq",
@@ -48,6 +50,7 @@ _DOC_TYPE_CODES = {
     "ke hoach": "kh",
     "thong tri": "tt",
     "chuong trinh": "ctr",
+    "chuong trinh hanh dong": "ctr",
     "de an": "da",
     "nghi dinh": "nd",
     "thong tu": "tt",
@@ -91,8 +94,7 @@ def find_references(text: str) -> list[DocReference]:
     for m in _NUMBER_RE.finditer(folded):
         if any(a <= m.start() < b for a, b in taken):
             continue
-        code = m.group(2) + (f"/{m.group(3)}" if m.group(3) else "")
-        refs.append(DocReference("", m.group(1), code, m.span()))
+        refs.append(DocReference("", m.group(1), re.sub(r"\s+", "", m.group(2)), m.span()))
     return refs
 
 
@@ -100,16 +102,8 @@ def matches(ref: DocReference, number: str | None) -> bool:
     """Does ``ref`` name the document numbered ``number`` (``"46-CT/TU"``)?"""
     if not number:
         return False
-    key = number_key(number)  # "46-ct/tu"
-    num, _, code = key.partition("-")
-    if ref.number.lstrip("0") != num.lstrip("0"):
-        return False
-    own_type = code.split("/")[0]
-    if ref.code:
-        return ref.code.split("/")[0] == own_type and (
-            "/" not in ref.code or "/" not in code or ref.code.split("/")[1] == code.split("/")[1]
-        )
-    return not ref.kind or _DOC_TYPE_CODES.get(ref.kind) == own_type
+    codes = tuple(c for c in re.split(r"[-/]", ref.code) if c) if ref.code else ()
+    return DocNumber.parse(number).named_by(ref.number, _DOC_TYPE_CODES.get(ref.kind), codes)
 
 
 def without_spans(text: str, spans: list[tuple[int, int]]) -> str:

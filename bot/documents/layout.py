@@ -103,10 +103,17 @@ def _join(left: str, right: str) -> str:
     return left + " " + right
 
 
+_DASH_WORD_RE = re.compile(r"^[-–]\s+[a-zđà-ỹ]")
+
+
 def continues(prev: Line, nxt: Line) -> bool:
     """Whether ``nxt`` is the same paragraph as ``prev`` (see the module's rules)."""
-    if nxt.gap_before or starts_block(nxt.text):
+    if nxt.gap_before:
         return False
+    if starts_block(nxt.text):
+        # "chính trị" / "- xã hội; …": a compound's dash that the width put at the start of a line is not
+        # a bullet (bullets start with a capital), when the reader measured that the line above wraps.
+        return bool(prev.wraps and _DASH_WORD_RE.match(nxt.text) and not ends_sentence(prev.text))
     starts_small = nxt.text[:1].islower()
     wrapped = prev.wraps if prev.wraps is not None else starts_small
     if not wrapped:

@@ -31,7 +31,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.documents.layout import Block, clean_inline, is_page_number
-from bot.documents.metadata import CODE_TYPES, DOC_TYPES, NUMBER_RE, number_key, parse_date, parse_title
+from bot.documents.metadata import (
+    DOC_TYPES,
+    NUMBER_PATTERN,
+    NUMBER_RE,
+    DocNumber,
+    canonical_number,
+    number_key,
+    parse_date,
+    parse_title,
+    type_of_code,
+)
 from bot.documents.model import Document, DocumentMeta, Item, QAPair, Section
 from bot.documents.readers import read_document, read_regular_file, too_large
 from bot.errors import DocumentError, DocumentTooLarge
@@ -54,7 +64,7 @@ _TITLE_START_RE = re.compile(
 )
 # A title goes on with a line that starts small, or with the words that continue one ("Về …", "(…)").
 _TITLE_CONTINUES_RE = re.compile(r"^\s*(?:Về\b|V/v\b|\(|Của\b|Ngày\b|Số\b)")
-_MASTHEAD_NUMBER_RE = re.compile(r"\bSố\s*:?\s*(\d{1,4}-[A-Za-zĐđ]{1,6}(?:/[A-Za-zĐđ]{1,6})*)")
+_MASTHEAD_NUMBER_RE = re.compile(rf"\bSố\s*:?\s*({NUMBER_PATTERN})")
 
 MAX_ANSWER_CHARS = 40_000  # the whole official answer to one question
 SHORT_ANSWER = 15  # characters: "Có." is worth a look
@@ -198,21 +208,16 @@ def _from_masthead(meta: DocumentMeta, masthead: list[Block], own_type: str | No
     for b in masthead:
         date = date or parse_date(b.text)
         if number is None and (m := _MASTHEAD_NUMBER_RE.search(b.text)):
-            head, tail = m.group(1).split("-", 1)
-            number = f"{head}-{tail.upper()}"
+            number = canonical_number(m.group(1))
     if own_type and number:
-        code = number.split("-", 1)[1].split("/", 1)[0]
-        own = own_type if not CODE_TYPES.get(code) else CODE_TYPES[code]
+        own = type_of_code(DocNumber.parse(number).type_code) or own_type
         same = meta.number and number_key(meta.number) == number_key(number)
         if not same:
             return replace(meta, number=number, doc_type=own, date=date or None, issuer=None, subject=None)
     if meta.date is None and date:
         meta = replace(meta, date=date)
     if meta.number is None and number:
-        code = number.split("-", 1)[1].split("/", 1)[0]
-        meta = replace(
-            meta, number=number, doc_type=meta.doc_type or CODE_TYPES.get(code) or CODE_TYPES.get(code.upper())
-        )
+        meta = replace(meta, number=number, doc_type=meta.doc_type or type_of_code(DocNumber.parse(number).type_code))
     return meta
 
 

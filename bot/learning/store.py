@@ -66,7 +66,7 @@ def quoted_text(version: IndexVersion, group: Group, position: int | None) -> st
 
 def find_document(version: IndexVersion, reference: str | None) -> str:
     """The loaded document an admin means: its id or number ("46-CT/TU", "46"); the only one if None."""
-    from bot.documents.metadata import number_key
+    from bot.documents.metadata import DocNumber, number_key
 
     docs = version.documents
     if reference is None:
@@ -77,7 +77,9 @@ def find_document(version: IndexVersion, reference: str | None) -> str:
     for doc_id, meta in docs.items():
         if wanted == doc_id or (meta.number and number_key(meta.number) in (number_key(reference), wanted)):
             return doc_id
-    matches = [d for d, m in docs.items() if m.number and number_key(m.number).split("-")[0] == wanted]
+    matches = [
+        d for d, m in docs.items() if m.number and wanted.isdigit() and DocNumber.parse(m.number).serial == int(wanted)
+    ]
     if len(matches) == 1:
         return matches[0]
     raise UserInputError(f"Không có văn bản “{reference}” trong chỉ mục đang dùng (xem: hoidap docs list).")

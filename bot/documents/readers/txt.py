@@ -9,9 +9,10 @@ and footers are dropped like a PDF's.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
-from bot.documents.layout import Line, clean_inline, join_lines, mark_text_wraps, strip_running, text_wrap_width
+from bot.documents.layout import Block, Line, clean_inline, join_lines, mark_text_wraps, strip_running, text_wrap_width
 from bot.documents.readers import Extracted, encoding_note, fix_encoding
 from bot.errors import DocumentError
 
@@ -79,4 +80,21 @@ def read_text(data: bytes, path: Path, markdown: bool = False) -> Extracted:
         notes.append(f"Tệp xuống dòng cứng (khoảng {width} ký tự một dòng): đã nối các dòng thành đoạn văn.")
     if removed:
         notes.append(f"Đã bỏ {len(removed)} dòng đầu/chân trang lặp lại (ví dụ “{removed[0]}”).")
-    return Extracted(join_lines(lines), notes, encoding, removed)
+    return Extracted(_tables(join_lines(lines)), notes, encoding, removed)
+
+
+def _tables(blocks: list[Block]) -> list[Block]:
+    """Runs of two or more lines of cells ("Loại việc | Thời hạn") are a table: the first is its header."""
+    out = list(blocks)
+    i, table = 0, 0
+    while i < len(out):
+        cells = out[i].text.count(" | ")
+        j = i
+        while cells and j < len(out) and out[j].text.count(" | ") == cells:
+            j += 1
+        if j - i >= 2:
+            table += 1
+            for k in range(i, j):
+                out[k] = replace(out[k], kind="header" if k == i else "row", table=table)
+        i = max(j, i + 1)
+    return out
