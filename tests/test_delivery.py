@@ -266,3 +266,40 @@ async def test_tampered_buttons_get_a_short_notice(fake, bot, data):
     await fake.press(call.result, user, data)
     ack = await fake.wait_for("answerCallbackQuery", after=before)
     assert "không hợp lệ" in ack.params.get("text", "")
+
+
+async def test_429s_are_counted_apart_from_failures():
+    """Telegram's "retry after" paces the bot; it is not a failure: twelve 429s in a row do not use up
+    the ten attempts, and the 500 after them waits the first backoff step, not the fifteenth second."""
+    from telegram.error import NetworkError, RetryAfter
+
+    from bot.channels.retry import ATTEMPTS, BASE, send_retrying
+    from bot.channels.telegram.app import retry_wait
+
+    waits: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(round(seconds, 2))
+
+    answers = [RetryAfter(1)] * 12 + [NetworkError("Internal Server Error")]
+
+    async def send():
+        if answers:
+            raise answers.pop(0)
+        return "delivered"
+
+    assert await send_retrying(send, retry_wait, "telegram sendMessage", sleep=no_sleep) == "delivered"
+    assert waits == [1.1] * 12 + [BASE]
+
+    # Failures alone are bounded: the tenth gives up.
+    waits.clear()
+    failures = 0
+
+    async def down():
+        nonlocal failures
+        failures += 1
+        raise NetworkError("Bad Gateway")
+
+    with pytest.raises(NetworkError):
+        await send_retrying(down, retry_wait, "telegram sendMessage", sleep=no_sleep)
+    assert failures == ATTEMPTS and waits[:3] == [BASE, 2 * BASE, 4 * BASE]
