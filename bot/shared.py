@@ -26,6 +26,7 @@ from limits.strategies import MovingWindowRateLimiter
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+WARN_EVERY = 60.0  # seconds: while Redis is down, one warning a minute (not one per request)
 
 
 class Shared:
@@ -37,6 +38,24 @@ class Shared:
         self._sync: MovingWindowRateLimiter | None = None
         self._async: AsyncMovingWindow | None = None
         self._redis = None  # redis.asyncio client for locks, made on first use in the running loop
+        self._warned_at: float | None = None
+        self._unwarned = 0  # failures since the last warning
+
+    def _unavailable(self, what: str, error: BaseException) -> None:
+        """Redis could not be used for ``what``: said at most once a minute, with how many more failed
+        meanwhile — with Redis down every request fails, and 800 lines in 20 s drown the log."""
+        now = time.monotonic()
+        if self._warned_at is not None and now - self._warned_at < WARN_EVERY:
+            self._unwarned += 1
+            return
+        more = f" ({self._unwarned} more since the last warning)" if self._unwarned else ""
+        log.warning("redis unavailable: %s%s: %s", what, more, error)
+        self._warned_at, self._unwarned = now, 0
+
+    def _available(self) -> None:
+        if self._warned_at is not None:
+            log.warning("redis reachable again")
+            self._warned_at, self._unwarned = None, 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Shared:
@@ -74,25 +93,41 @@ class Shared:
                 stats = await limiter.get_window_stats(item, *key)
                 await asyncio.sleep(min(max(stats.reset_time - time.time(), 0.01), 1.0))
         except Exception as e:
-            log.warning("redis unavailable, %s sent without the shared budget: %s", ":".join(key), e)
+            self._unavailable(f"{':'.join(key)} sent without the shared budget", e)
+        else:
+            self._available()
         return time.monotonic() - began
+
+    async def remaining(self, item: RateLimitItem, *key: str) -> int:
+        """Permits of ``item`` left for ``key`` now, none taken. Redis out of reach: the whole window."""
+        try:
+            stats = await self.async_limiter().get_window_stats(item, *key)
+        except Exception as e:
+            self._unavailable(f"{':'.join(key)} not measured", e)
+            return item.amount
+        self._available()
+        return stats.remaining
 
     def allow(self, item: RateLimitItem, *key: str) -> bool:
         """One hit of ``item`` for ``key`` (from a thread). Redis out of reach: allowed — a member is
         not refused an answer because the counter cannot be read."""
         try:
-            return self.limiter().hit(item, *key)
+            allowed = self.limiter().hit(item, *key)
         except Exception as e:
-            log.warning("redis unavailable, %s not counted: %s", ":".join(key), e)
+            self._unavailable(f"{':'.join(key)} not counted", e)
             return True
+        self._available()
+        return allowed
 
     async def allow_async(self, item: RateLimitItem, *key: str) -> bool:
         """:meth:`allow` for coroutines."""
         try:
-            return await self.async_limiter().hit(item, *key)
+            allowed = await self.async_limiter().hit(item, *key)
         except Exception as e:
-            log.warning("redis unavailable, %s not counted: %s", ":".join(key), e)
+            self._unavailable(f"{':'.join(key)} not counted", e)
             return True
+        self._available()
+        return allowed
 
     def _client(self):
         import redis.asyncio as aioredis
@@ -106,10 +141,12 @@ class Shared:
         if not self.url:
             return None
         try:
-            return not await self._client().set(f"{self.prefix}:seen:{key}", 1, nx=True, ex=int(ttl))
+            fresh = await self._client().set(f"{self.prefix}:seen:{key}", 1, nx=True, ex=int(ttl))
         except Exception as e:
-            log.warning("redis unavailable, %s handled without the duplicate check: %s", key, e)
+            self._unavailable(f"{key} handled without the duplicate check", e)
             return False
+        self._available()
+        return not fresh
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str, timeout: float = 120.0) -> AsyncIterator[None]:
@@ -121,7 +158,7 @@ class Shared:
         try:
             acquired = await lock.acquire(token=uuid.uuid4().hex)
         except Exception as e:  # Redis out of reach: this process's order still holds
-            log.warning("redis unavailable, %s handled without the shared lock: %s", key, e)
+            self._unavailable(f"{key} handled without the shared lock", e)
             acquired = False
         try:
             yield

@@ -179,9 +179,10 @@ def test_a_members_question_limit_counts_in_every_process(redis_pair):
 
 
 async def test_the_telegram_send_budget_is_one_for_all_processes(redis_pair):
-    from bot.channels.telegram.budget import SharedSendBudget
+    from bot.channels.telegram.budget import PER_GROUP, OverallLimiter, SendBudget
 
-    budgets = [SharedSendBudget(shared, per_second=5) for shared in redis_pair]
+    budgets = [SendBudget(shared, per_second=5) for shared in redis_pair]
+    hooks = [OverallLimiter(b) for b in budgets]
     sent = []
 
     async def send(i):
@@ -189,12 +190,18 @@ async def test_the_telegram_send_budget_is_one_for_all_processes(redis_pair):
         return True
 
     for i in range(5):  # five messages, alternately through each process
-        await budgets[i % 2].process_request(send, (i,), {}, "sendMessage", {"chat_id": 1000 + i}, None)
+        await hooks[i % 2].process_request(send, (i,), {}, "sendMessage", {"chat_id": 1000 + i}, None)
     assert sent == [0, 1, 2, 3, 4]
     limiter = redis_pair[0].async_limiter()
     assert not await limiter.test(budgets[0].overall, "telegram-send")  # the bot's second is used up
     stats = await limiter.get_window_stats(budgets[1].overall, "telegram-send")
     assert stats.remaining == 0
+
+    # A group's 20 messages a minute, posted through both processes: the window is full for both.
+    for i in range(PER_GROUP.amount):
+        await budgets[i % 2].group("-100123")
+    assert await budgets[0].group_room("-100123") == 0 and await budgets[1].group_room("-100123") == 0
+    assert await budgets[1].group_room("-100456") == PER_GROUP.amount  # another group is not held back
 
 
 async def test_an_update_posted_again_to_another_process_is_handled_once(redis_pair):
@@ -225,11 +232,15 @@ async def test_one_members_updates_wait_for_each_other_across_processes(redis_pa
     assert events.index("other ends") < events.index("vote ends")  # another member did not wait
 
 
-async def test_redis_out_of_reach_never_costs_a_member_an_answer(caplog):
-    from bot.channels.telegram.budget import SharedSendBudget
+async def test_redis_out_of_reach_never_costs_a_member_an_answer(caplog, monkeypatch):
+    import logging
+
+    import bot.shared
+    from bot.channels.telegram.budget import OverallLimiter, SendBudget
     from bot.conversation.ratelimit import UserRateLimiter
     from bot.shared import KeyedLocks, Seen, Shared
 
+    caplog.set_level(logging.WARNING, logger="bot.shared")
     gone = Shared("redis://127.0.0.1:1/0")  # nothing listens there: every call is refused
     assert UserRateLimiter(1, gone).allow("telegram:42")  # counted nowhere, so allowed
     assert await Seen(gone).first_time("telegram-update:7")
@@ -241,6 +252,18 @@ async def test_redis_out_of_reach_never_costs_a_member_an_answer(caplog):
         sent.append(1)
         return True
 
-    await SharedSendBudget(gone, 30).process_request(send, (), {}, "sendMessage", {"chat_id": 42}, None)
+    budget = SendBudget(gone, 30)
+    await OverallLimiter(budget).process_request(send, (), {}, "sendMessage", {"chat_id": 42}, None)
+    await budget.group("-100777")  # a group's window that cannot be read does not hold its answers
+    assert await budget.until_group_room("-100777") > 0
     assert sent == [1]
-    assert "redis unavailable" in caplog.text
+
+    # With Redis down every request fails; the log says so once a minute, not once a request.
+    for _ in range(200):
+        assert UserRateLimiter(1, gone).allow("telegram:43")
+    warnings = [r for r in caplog.records if "redis unavailable" in r.getMessage()]
+    assert len(warnings) == 1
+    monkeypatch.setattr(bot.shared, "WARN_EVERY", 0.0)  # as if the minute were over
+    gone.allow(UserRateLimiter(1, gone)._item, "questions", "x")
+    warnings = [r for r in caplog.records if "redis unavailable" in r.getMessage()]
+    assert len(warnings) == 2 and "more since the last warning" in warnings[-1].getMessage()

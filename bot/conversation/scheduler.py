@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
+SENDING_AT_ONCE = 32  # quizzes in flight at once (the channels' send budgets pace them further)
 
 
 class QuizScheduler:
@@ -32,14 +33,21 @@ class QuizScheduler:
         if not self._senders:
             return 0
         claims = await asyncio.to_thread(self.conversation.due_quizzes, set(self._senders), now)
-        for claim, poll in claims:
-            try:
-                claim = await asyncio.to_thread(self.conversation.renew_claim, claim)
-                if claim is None:  # waited too long in our queue: another process took it over
-                    continue
-                await self._senders[claim.channel](claim, poll)
-            except Exception:
-                log.exception("quiz for %s/%s could not be sent", claim.channel, claim.chat_id)
+        slots = asyncio.Semaphore(SENDING_AT_ONCE)
+
+        async def send(claim, poll) -> None:
+            async with slots:
+                try:
+                    claim = await asyncio.to_thread(self.conversation.renew_claim, claim)
+                    if claim is None:  # waited too long in our queue: another process took it over
+                        return
+                    await self._senders[claim.channel](claim, poll)
+                except Exception:
+                    log.exception("quiz for %s/%s could not be sent", claim.channel, claim.chat_id)
+
+        # At once, not one after the other: a group whose budget is used up by a flood of questions
+        # holds back its own quiz, not every other chat's.
+        await asyncio.gather(*(send(claim, poll) for claim, poll in claims))
         return len(claims)
 
     async def _run(self) -> None:

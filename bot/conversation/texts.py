@@ -31,6 +31,12 @@ FULL_ANSWER_HINT = "Gõ 0 để xem toàn văn câu trả lời."
 RELATED_HINT = "Câu hỏi liên quan (gõ số để xem):"
 META_SOURCE = "Theo tiêu đề văn bản: {document}"
 
+# --- a busy group: several answers in one message (Telegram allows a bot 20 messages a minute there) ---
+MERGED_ASKED = "💬 {name} hỏi: “{question}”"
+MERGED_EARLIER = "↪ Đã trả lời ở trên: {citation}"
+MERGED_EARLIER_SAME = "↪ Câu hỏi này vừa được trả lời ở trên."
+MERGED_BUTTON = "{name}: {label}"
+
 # --- feedback --------------------------------------------------------------------------------
 THUMBS_UP = "👍 Hữu ích"
 THUMBS_DOWN = "👎 Chưa đúng"

@@ -79,8 +79,8 @@ class FakeServer:
         queue = self.faults.get(method)
         return queue.pop(0) if queue else None
 
-    def record(self, method: str, params: dict, result: object) -> None:
-        call = Call(method, params, result)
+    def record(self, method: str, params: dict, result: object, at: float | None = None) -> None:
+        call = Call(method, params, result) if at is None else Call(method, params, result, at)
         self.calls.append(call)
         self._new_call.set()
         for listen in self.listeners:

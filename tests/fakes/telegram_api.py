@@ -5,6 +5,11 @@ getMe, getUpdates (offset + long-poll timeout), sendMessage, editMessageText, ed
 answerCallbackQuery, setMyCommands, getMyCommands, sendChatAction, sendPoll, stopPoll,
 setWebhook, deleteWebhook, getWebhookInfo, getFile (+ file download), sendDocument.
 
+It enforces Telegram's flood limits as the real API does
+(https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): more than 30 calls
+naming a chat in any second, or more than 20 messages to one group in any minute, get 429 with the
+``retry_after`` that frees the window (``enforce_limits``; every 429 is kept in ``throttled``).
+
 It answers as the real API does when things go wrong: 401 for a wrong token; HTML that does not
 parse ("can't parse entities"), text over 4,096 characters after parsing ("message is too long");
 403 for a chat that kicked or blocked the bot; 400 with ``migrate_to_chat_id`` for a group upgraded
@@ -21,8 +26,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
 import uuid
+from collections import deque
 from html.parser import HTMLParser
 from urllib.parse import urlparse
 
@@ -50,6 +57,8 @@ ALLOWED_TAGS = {
     "tg-emoji",
 }
 MESSAGE_MAX = 4096
+PER_SECOND = 30  # calls naming a chat, for the whole bot
+PER_GROUP_MINUTE = 20  # messages to one group
 
 
 class _EntityParser(HTMLParser):
@@ -147,6 +156,10 @@ class FakeTelegram(FakeServer):
         self._message_ids = itertools.count(1000)
         self.kicked: dict[int, str] = {}  # chat id -> the 403 description sends to it get
         self.migrated: dict[int, int] = {}  # old group id -> new supergroup id
+        self.enforce_limits = True
+        self.throttled: list[tuple[str, str, float]] = []  # (method, chat id, retry_after) of each 429
+        self._calls_second: deque[float] = deque()
+        self._group_minute: dict[str, deque[float]] = {}
 
     def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
@@ -181,10 +194,24 @@ class FakeTelegram(FakeServer):
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params = await self._params(request)
+        wait = self._over_limit(method, params, arrived) if self.enforce_limits else None
+        if wait is not None:
+            after = max(1, math.ceil(wait))
+            self.throttled.append((method, str(params.get("chat_id")), after))
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {after}",
+                    "parameters": {"retry_after": after},
+                },
+                status=429,
+            )
         if self.slow.get(method):
             # A slow Bot API: a sender that dies meanwhile never gets the request through (its
             # connection is gone before Telegram acted on it), as when a process is killed mid-send.
@@ -224,8 +251,29 @@ class FakeTelegram(FakeServer):
                 body["parameters"] = e.parameters
             return web.json_response(body, status=e.status)
         if method != "getUpdates":
-            self.record(method, params, result)
+            self.record(method, params, result, at=arrived)
         return web.json_response({"ok": True, "result": result})
+
+    def _over_limit(self, method: str, params: dict, now: float) -> float | None:
+        """Seconds until the call would be within Telegram's limits; None: within them (and counted)."""
+        if "chat_id" not in params or method == "getUpdates":
+            return None
+        chat = str(params["chat_id"])
+        second = self._calls_second
+        while second and now - second[0] >= 1.0:
+            second.popleft()
+        if len(second) >= PER_SECOND:
+            return second[0] + 1.0 - now
+        group = None
+        if is_message(method) and (not chat.lstrip("-").isdigit() or int(chat) < 0):
+            group = self._group_minute.setdefault(chat, deque())
+            while group and now - group[0] >= 60.0:
+                group.popleft()
+            if len(group) >= PER_GROUP_MINUTE:
+                return group[0] + 60.0 - now
+            group.append(now)
+        second.append(now)
+        return None
 
     async def _file(self, request: web.Request) -> web.Response:
         data = self.files.get(request.match_info["path"])
@@ -602,6 +650,21 @@ class FakeTelegram(FakeServer):
 
     def sent_to(self, chat_id: int, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.calls if c.method == method and int(c.params.get("chat_id", 0)) == chat_id]
+
+
+def is_message(method: str) -> bool:
+    """What Telegram counts as a message to a chat (chat actions are not)."""
+    return method.startswith("send") and method != "sendChatAction"
+
+
+def window_peak(times: list[float], seconds: float) -> int:
+    """The most of ``times`` that fall within any ``seconds`` (a moving window)."""
+    times, peak, start = sorted(times), 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= seconds:
+            start += 1
+        peak = max(peak, end - start + 1)
+    return peak
 
 
 def _utf16_len(text: str) -> int:

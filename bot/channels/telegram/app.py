@@ -29,10 +29,12 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.logs import add_secrets, redact
 from bot.channels.retry import send_retrying
+from bot.channels.slots import ChatSlots
 from bot.channels.telegram import render
-from bot.channels.telegram.budget import send_budget
+from bot.channels.telegram.budget import OverallLimiter, SendBudget, is_group
 from bot.channels.telegram.ordering import PerMemberUpdateProcessor
-from bot.channels.typing import show_typing
+from bot.channels.telegram.outbox import ChatLost, Outboxes, Piece
+from bot.channels.typing import ChatTyping
 from bot.channels.webhook import Webhook, webhook
 from bot.conversation import texts
 from bot.conversation.actions import UploadDecision, decode
@@ -51,9 +53,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 POLL_WAIT_TRIES, POLL_WAIT_STEP = 20, 0.25
 PROGRESS_EVERY = 1.5  # seconds between progress edits
 TYPING_AFTER = 0.5  # seconds an answer may take before "typing…" is shown
-# Our sender retries 429s itself (tenacity, honouring retry_after); the rate limiter only paces
-# sending to Telegram's 30 messages/s, and its "gave up after 0 retries" log would be noise.
-logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+POSTS = ("sendMessage", "sendPoll")  # what counts against a group's 20 messages a minute
+STOP_GRACE = 5.0  # seconds the outboxes get to send what waits when the channel stops
 
 COMMANDS = [
     BotCommand("hoi", "Hỏi về văn bản: /hoi câu hỏi"),
@@ -64,8 +65,8 @@ COMMANDS = [
 ]
 
 
-class ChatLost(Exception):
-    """The bot can no longer post in that chat (kicked, blocked, chat gone)."""
+class ClaimTaken(Exception):
+    """A quiz waited so long for its turn that another process took its claim over (and sends it)."""
 
 
 def _kind(chat_type: str) -> str:
@@ -82,6 +83,14 @@ def retry_wait(error: BaseException) -> float | None:
     if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         return 0.0  # connection errors, timeouts, 5xx (502 pages included)
     return None
+
+
+def _asked(text: str) -> str:
+    """What a member asked, as named above their answer in a merged message ("/hoi x" → "x")."""
+    if text.startswith("/"):
+        head, _, rest = text.partition(" ")
+        return rest.strip() or head
+    return text.strip()
 
 
 def _lost(error: TelegramError) -> str | None:
@@ -104,7 +113,13 @@ class TelegramChannel:
         self._seen = Seen(assistant.shared)
         self.scheduler = scheduler
         self.typing_after = TYPING_AFTER
-        self._tasks: set[asyncio.Task] = set()
+        self.budget = SendBudget(assistant.shared, settings.telegram_messages_per_second)
+        self.outbox = Outboxes(self.budget, self._send_piece, self._post_merged)
+        self.slots = ChatSlots()
+        self.typing = ChatTyping(lambda chat_id: self.bot.send_chat_action(chat_id, ChatAction.TYPING))
+        # One process: the chat's outbox keeps a member's answers in order. Several: a member's next
+        # update waits (under their lock, shared in Redis) until the previous answer was delivered.
+        self._wait_delivery = assistant.shared.distributed
         self.webhook: Webhook | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         builder = (
@@ -112,8 +127,8 @@ class TelegramChannel:
             .token(settings.telegram_token.get_secret_value())
             .base_url(settings.telegram_base_url)
             .base_file_url(settings.telegram_base_file_url)
-            .rate_limiter(send_budget(assistant.shared, settings.telegram_messages_per_second))
-            .concurrent_updates(PerMemberUpdateProcessor(64, assistant.shared))
+            .rate_limiter(OverallLimiter(self.budget))
+            .concurrent_updates(PerMemberUpdateProcessor(assistant.shared))
         )
         if settings.telegram_mode == "webhook":
             builder = builder.updater(None)  # the web app's route checks the secret in constant time
@@ -175,12 +190,8 @@ class TelegramChannel:
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
+        await self.outbox.close(STOP_GRACE)
         await self.app.shutdown()
-
-    def _background(self, coroutine) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)  # keep a reference until it ends
-        task.add_done_callback(self._tasks.discard)
 
     def _resolve(self, ref: str) -> ChatInfo | None:
         """A chat named in a command ("@kenh", "-100…"), looked up from a worker thread."""
@@ -237,18 +248,15 @@ class TelegramChannel:
                 await self.send_turn(actor, await asyncio.to_thread(self.conv.other, actor, "media"), message)
             return
         incoming = self._incoming(message, text, edited=update.edited_message is not None)
-        done = asyncio.Event()
-        if self.conv.will_answer(actor, incoming):
-            self._background(
-                show_typing(
-                    lambda: self.bot.send_chat_action(message.chat.id, ChatAction.TYPING), self.typing_after, done
-                )
-            )
-        try:
-            turn = await asyncio.to_thread(self.conv.text, actor, incoming)
-        finally:
-            done.set()
-        await self.send_turn(actor, turn, message)
+        # A chat's share of the answering threads (a flooded group cannot take them all), and one
+        # "typing…" per chat while any of its questions is being answered.
+        async with self.slots.hold(actor.chat_id):
+            if self.conv.will_answer(actor, incoming):
+                async with self.typing.shown(actor.chat_id, self.typing_after):
+                    turn = await asyncio.to_thread(self.conv.text, actor, incoming)
+            else:
+                turn = await asyncio.to_thread(self.conv.text, actor, incoming)
+        await self.send_turn(actor, turn, message, asked=_asked(incoming.text))
 
     def _incoming(self, message: Message, text: str, edited: bool) -> Incoming:
         username = (self.bot.username or "").lower()
@@ -356,14 +364,24 @@ class TelegramChannel:
                 await update.effective_message.reply_text(texts.ERROR)
 
     # --- replies out ------------------------------------------------------------------------------
-    async def _call(self, chat_id: str, send, what: str):
-        """``send(chat_id)`` with retries; follows a migrated group; a lost chat raises ChatLost."""
+    async def _call(self, chat_id: str, send, what: str, before=None):
+        """``send(chat_id)`` with retries; follows a migrated group; a lost chat raises ChatLost.
+        A post to a group takes a permit of the group's window before *each* attempt (a retried
+        message is another message to Telegram); ``before()`` runs after it, just before the call."""
+
+        async def attempt(cid: str = chat_id):
+            if what in POSTS and is_group(cid):
+                await self.budget.group(cid)
+            if before is not None:
+                await before()
+            return await send(cid)
+
         try:
-            return await send_retrying(lambda: send(chat_id), retry_wait, f"telegram {what}")
+            return await send_retrying(attempt, retry_wait, f"telegram {what}")
         except ChatMigrated as e:
             new = str(e.new_chat_id)
             await asyncio.to_thread(self.conv.chat_migrated, CHANNEL, chat_id, new)
-            return await self._call(new, send, what)
+            return await self._call(new, send, what, before)
         except TelegramError as e:
             reason = _lost(e)
             if reason is None:
@@ -371,20 +389,40 @@ class TelegramChannel:
             await self._chat_lost(chat_id, reason)
             raise ChatLost(str(e)) from e
 
-    async def send_turn(self, actor: Actor, turn: Turn, replying_to: Message | None) -> bool:
-        """Send every reply; True if all were delivered. The turn is told either way (logging)."""
-        ok = True
-        for reply in turn.replies:
-            try:
-                if reply.to is not None and reply.to != actor.chat_id:
-                    await self._send_elsewhere(actor, reply, replying_to)
-                else:
-                    await self._send_reply(actor.chat_id, reply, replying_to)
-            except (TelegramError, ChatLost) as e:
-                ok = False
-                log.warning("telegram: a reply to %s was not delivered: %s", actor.chat_id, e)
-        turn.done(ok and bool(turn.replies))
-        return ok
+    async def send_turn(self, actor: Actor, turn: Turn, replying_to: Message | None, asked: str | None = None) -> bool:
+        """Queue every reply in the chat's outbox; the turn is told once they were delivered or given
+        up (logging). With several processes, waits for that (True: all delivered)."""
+        return await self.outbox.deliver(
+            actor.chat_id, turn.replies, actor, replying_to, asked, turn, wait=self._wait_delivery
+        )
+
+    async def _send_piece(self, chat_id: str, piece: Piece) -> Message | None:
+        """One reply from a chat's outbox, sent as replies always are (raises when it was not);
+        the (first) message it became, when it was posted in the chat."""
+        reply, parcel = piece.reply, piece.parcel
+        if parcel.claim is not None and isinstance(reply, QuizPoll):
+            await self._send_claimed(parcel.claim, reply)
+        elif parcel.actor is not None and reply.to is not None and reply.to != parcel.actor.chat_id:
+            await self._send_elsewhere(parcel.actor, reply, parcel.replying_to)
+        else:
+            return await self._send_reply(chat_id, reply, parcel.replying_to)
+        return None
+
+    async def _post_merged(self, chat_id: str, html: str, keyboard, replying_to: Message | None) -> Message:
+        """Several answers to a busy group in one message (see :mod:`.outbox`)."""
+        quote = ReplyParameters(replying_to.message_id, allow_sending_without_reply=True) if replying_to else None
+        return await self._call(
+            chat_id,
+            lambda cid: self.bot.send_message(
+                cid,
+                html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                reply_parameters=quote,
+                disable_web_page_preview=True,
+            ),
+            "sendMessage",
+        )
 
     async def _send_elsewhere(self, actor: Actor, reply: Reply, replying_to: Message | None) -> None:
         try:
@@ -397,20 +435,21 @@ class TelegramChannel:
         if reply.receipt is not None:
             await self._send_reply(actor.chat_id, reply.receipt, replying_to)
 
-    async def _send_reply(self, chat_id: str, reply: Reply, replying_to: Message | None) -> None:
+    async def _send_reply(self, chat_id: str, reply: Reply, replying_to: Message | None) -> Message | None:
         if isinstance(reply, QuizPoll):
             await self.send_quiz(chat_id, reply)
-            return
+            return None
         if isinstance(reply, Work):
             await self._run_work(chat_id, reply)
-            return
+            return None
         quote = (
             ReplyParameters(replying_to.message_id, allow_sending_without_reply=True)
             if replying_to is not None and replying_to.chat.type != ChatType.PRIVATE
             else None
         )
+        first = None
         for i, message in enumerate(render.messages(reply)):
-            await self._call(
+            sent = await self._call(
                 chat_id,
                 lambda cid, m=message, q=quote if i == 0 else None: self.bot.send_message(
                     cid,
@@ -422,9 +461,12 @@ class TelegramChannel:
                 ),
                 "sendMessage",
             )
+            first = first or sent
+        return first
 
-    async def send_quiz(self, chat_id: str, poll: QuizPoll) -> None:
-        """Close the chat's earlier quiz polls, post this one, record it as sent."""
+    async def send_quiz(self, chat_id: str, poll: QuizPoll, before=None) -> None:
+        """Close the chat's earlier quiz polls, post this one, record it as sent (at once: a process
+        killed after Telegram accepted the poll and before this record sends it again, see README)."""
         for message_id in poll.close:
             with contextlib.suppress(TelegramError, ValueError):
                 await self.bot.stop_poll(chat_id, int(message_id))
@@ -443,15 +485,34 @@ class TelegramChannel:
                 open_period=poll.open_period,
             ),
             "sendPoll",
+            before,
         )
         await asyncio.to_thread(self.conv.quiz_sent, poll.delivery_id, sent.poll.id, str(sent.message_id))
 
     async def send_claim(self, claim, poll: QuizPoll) -> None:
-        """The scheduler's quiz for a chat: sent, or left for a retry, or given up if the chat is lost."""
+        """The scheduler's quiz for a chat, through the chat's outbox (a busy group's budget is waited
+        for there, not in the scheduler); returns once it was sent, left for a retry or given up."""
+        await self.outbox.deliver(claim.chat_id, [poll], claim=claim)
+
+    async def _send_claimed(self, claim, poll: QuizPoll) -> None:
+        """Still ours just before each attempt (compare-and-set on the claim's mark): a quiz that waited
+        past the claim timeout may be another process's now, and is not sent twice."""
+        current = claim
+
+        async def renew() -> None:
+            nonlocal current
+            renewed = await asyncio.to_thread(self.conv.renew_claim, current)
+            if renewed is None:
+                raise ClaimTaken()
+            current = renewed
+
         try:
-            await self.send_quiz(claim.chat_id, poll)
+            await self.send_quiz(claim.chat_id, poll, renew)
+        except ClaimTaken:
+            log.info("telegram: quiz for %s taken over by another process", claim.chat_id)
         except ChatLost:
             await asyncio.to_thread(self.conv.quiz_failed, claim.delivery_id, False)
+            raise
         except TelegramError:
             await asyncio.to_thread(self.conv.quiz_failed, claim.delivery_id, True)
             raise
