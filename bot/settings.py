@@ -90,6 +90,15 @@ class Settings(BaseSettings):
 
     # --- documents ---------------------------------------------------------
     max_upload_mb: float = Field(20, gt=0, description="Largest document accepted, in MB.")
+    parse_memory_mb: int = Field(
+        768,
+        ge=128,
+        description="Address space a document's parsing child process may use (RLIMIT_AS), in MB: a file "
+        "needing more (a decompression bomb) is refused, the server's own memory untouched.",
+    )
+    parse_seconds: int = Field(
+        60, ge=5, description="CPU and wall-clock seconds one document's parsing may take before it is refused."
+    )
 
     # --- Telegram ----------------------------------------------------------
     telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather.")

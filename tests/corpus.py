@@ -832,3 +832,37 @@ def render_leaflet(source: Path, folder: Path, fmt: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(Path(source).read_bytes())
     return target
+
+
+# --- hostile files -------------------------------------------------------------------------------
+def pdf_bomb(path: Path, streams: int = 30, inflated_each: int = 100 * 1024 * 1024) -> Path:
+    """A PDF of a few MB whose page content streams inflate to ``streams × inflated_each`` bytes
+    (3 GB by default): one page that reads "HỎI - ĐÁP" and then ``streams`` FlateDecode streams of
+    spaces. Written by hand: a PDF library would refuse to make one."""
+    import zlib
+
+    filler = zlib.compress(b" " * inflated_each, 9)  # ~1,000:1, the most zlib gives
+    text = zlib.compress(b"BT /F1 12 Tf 72 720 Td (HOI - DAP Cau hoi 1: Tai lieu la gi?) Tj ET")
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents [" + b" ".join(f"{6 + i} 0 R".encode() for i in range(-1, streams)) + b"] >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    streams_data = [text] + [filler] * streams
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(bodies, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    for i, data in enumerate(streams_data):
+        offsets.append(len(out))
+        out += f"{len(bodies) + 1 + i} 0 obj\n<< /Length {len(data)} /Filter /FlateDecode >>\nstream\n".encode()
+        out += data + b"\nendstream\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(offsets) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(offsets) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path

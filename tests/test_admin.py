@@ -259,11 +259,11 @@ def test_rollback_then_an_unrelated_upload_does_not_bring_the_document_back(core
 
 
 def test_a_document_is_parsed_once_not_at_every_add(core, monkeypatch):
-    import bot.documents.cache as cache_module
+    import bot.documents.sandbox as sandbox
 
     parsed = []
-    real = cache_module.parse_file
-    monkeypatch.setattr(cache_module, "parse_file", lambda path, **kw: parsed.append(path.name) or real(path, **kw))
+    real = sandbox.parse_in_child  # every parse of the bot's runs in a capped child process
+    monkeypatch.setattr(sandbox, "parse_in_child", lambda path, *a: parsed.append(path.name) or real(path, *a))
     core.build()
     assert parsed == ["chi-thi-46-CT-TU-hoi-dap.txt"]
     core.add_documents([(QD99, None)])

@@ -79,10 +79,12 @@ def document_from_dict(data: dict, path: Path, sha256: str) -> Document:
 
 
 class ParseCache:
-    """``parse(path)`` = ``parse_file(path)``, done once per content."""
+    """``parse(path)`` = ``parse_file(path)``, done once per content. With ``limits``, each parse runs
+    in a capped child process (:mod:`bot.documents.sandbox`): what the bot and the CLI use."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, limits=None) -> None:
         self.folder = Path(folder) if folder else None
+        self.limits = limits
         self._memory: OrderedDict[str, dict] = OrderedDict()
         self._lock = threading.Lock()
         self.parsed = 0  # documents actually parsed (for tests and logs)
@@ -106,7 +108,12 @@ class ParseCache:
         cached = self._get(key)
         if cached is not None:
             return document_from_dict(cached, path, sha)
-        doc = parse_file(path, data=data, max_bytes=max_bytes)
+        if self.limits is not None:
+            from bot.documents.sandbox import parse_in_child
+
+            doc = parse_in_child(path, data, max_bytes, self.limits)
+        else:
+            doc = parse_file(path, data=data, max_bytes=max_bytes)
         self.parsed += 1
         self._put(key, document_to_dict(doc))
         return doc

@@ -8,8 +8,11 @@ Readers extract *what a reader of the document sees*, in reading order, as
 Limits keep the cost of one document bounded (issue: a 4 MB one-paragraph text
 or a 60 MB-XML .docx held builds for hours): a paragraph longer than
 :data:`MAX_BLOCK_CHARS`, more than :data:`MAX_BLOCKS` paragraphs, a .docx whose
-XML inflates past :data:`MAX_DOCX_XML_BYTES`, or a PDF of more than
-:data:`MAX_PDF_PAGES` pages is refused with a message saying so.
+XML inflates past :data:`MAX_DOCX_XML_BYTES`, a PDF of more than
+:data:`MAX_PDF_PAGES` pages or one whose streams inflate past
+:data:`MAX_PDF_STREAM_BYTES` (one) or :data:`MAX_PDF_INFLATED_BYTES` (all) is
+refused with a message saying so. Whatever these miss meets the memory and time
+limits of the child process the bot parses in (:mod:`bot.documents.sandbox`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ MAX_BLOCK_CHARS = 12_000  # one paragraph: about four pages of dense prose
 MAX_BLOCKS = 20_000  # paragraphs (and table rows) in one document
 MAX_DOCX_XML_BYTES = 40 * 1024 * 1024  # XML of a .docx once inflated (images do not count)
 MAX_PDF_PAGES = 1_500
+# Inflated size of a PDF's streams that text extraction decodes (images excluded): one stream, and all.
+MAX_PDF_STREAM_BYTES = 50 * 1024 * 1024
+MAX_PDF_INFLATED_BYTES = 200 * 1024 * 1024
 
 
 @dataclass

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.documents.layout import Line, clean_inline, join_lines, strip_running
-from bot.documents.readers import MAX_PDF_PAGES, Extracted, encoding_note, fix_encoding
+from bot.documents.readers import (
+    MAX_PDF_INFLATED_BYTES,
+    MAX_PDF_PAGES,
+    MAX_PDF_STREAM_BYTES,
+    Extracted,
+    encoding_note,
+    fix_encoding,
+)
 from bot.errors import DocumentError, DocumentTooLarge
 
 PASSWORD_MESSAGE = "PDF có mật khẩu; hãy gửi bản không đặt mật khẩu (hoặc bản .docx)"
@@ -62,6 +69,48 @@ class _PdfLine:
         return clean_inline(" ".join(w.text for w in self.words))
 
 
+def _bomb(detail: str, path: Path) -> DocumentTooLarge:
+    return DocumentTooLarge(f"tệp PDF bị từ chối: {detail} (nghi là “bom nén”); hãy xuất lại PDF từ Word", path)
+
+
+def check_streams(reader, path: Path) -> None:
+    """Inflate every stream text extraction would inflate — content streams, forms, fonts, object
+    streams; not images, which it never decodes — and refuse the file when one stream inflates past
+    :data:`MAX_PDF_STREAM_BYTES` or all of them past :data:`MAX_PDF_INFLATED_BYTES`. pypdf inflates
+    with a cap (its ``Configuration``), so measuring a 3 GB stream costs 50 MB, not 3 GB; pdfminer,
+    which reads the text afterwards, has no cap of its own."""
+    from pypdf import apply_configuration
+    from pypdf.errors import LimitReachedError
+    from pypdf.generic import IndirectObject, StreamObject
+
+    cap = MAX_PDF_STREAM_BYTES
+    total = 0
+    caps = {
+        "zlib_maximum_output_length": cap,
+        "lzw_maximum_output_length": cap,
+        "run_length_maximum_output_length": cap,
+        "array_based_stream_maximum_output_length": cap,
+        "brotli_maximum_output_length": cap,
+    }
+    with apply_configuration(**caps):
+        for generation, objects in list(reader.xref.items()):
+            for number in list(objects):
+                try:
+                    obj = reader.get_object(IndirectObject(number, generation, reader))
+                    if not isinstance(obj, StreamObject) or obj.get("/Subtype") == "/Image":
+                        continue
+                    size = len(obj.get_data())
+                except LimitReachedError:
+                    raise _bomb(f"một luồng dữ liệu giải nén ra hơn {cap // 1048576} MB", path) from None
+                except Exception:  # a broken object: the text reader decides what it can read
+                    continue
+                if hasattr(obj, "decoded_self"):
+                    obj.decoded_self = None  # measured: do not keep it
+                total += size
+                if total > MAX_PDF_INFLATED_BYTES:
+                    raise _bomb(f"nội dung giải nén ra hơn {MAX_PDF_INFLATED_BYTES // 1048576} MB", path)
+
+
 def _check_password(data: bytes, path: Path) -> None:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -71,6 +120,7 @@ def _check_password(data: bytes, path: Path) -> None:
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(PASSWORD_MESSAGE, path)
         pages = len(reader.pages)
+        check_streams(reader, path)
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
