@@ -367,3 +367,69 @@ async def test_an_admin_links_a_members_question_on_the_dashboard(web, client):
     assert after.found and (after.source.question_number, after.source.item) == (4, 6), (before, after)
     refused = await client.post("/admin/review", data={"a": item})  # no CSRF token
     assert refused.status_code == 403
+
+
+async def raw_post(port: int, path: str, headers: dict, chunks) -> tuple[int, int]:
+    """POST over a bare connection, writing ``chunks`` until the server answers: (status, bytes sent)."""
+    import asyncio
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    writer.write((head + "\r\n").encode())
+    answer = asyncio.ensure_future(reader.readline())
+    sent = 0
+    for chunk in chunks:
+        if answer.done():
+            break
+        try:
+            writer.write(chunk)
+            await writer.drain()
+        except ConnectionError:
+            break
+        sent += len(chunk)
+        await asyncio.sleep(0.001)  # the server's answer gets a chance to arrive
+    status = int((await asyncio.wait_for(answer, 60)).split()[1])
+    writer.close()
+    return status, sent
+
+
+def chunked(total: int, size: int = 16 * 1024):
+    """A multipart form whose one file field goes on for ``total`` bytes, in HTTP chunks made as they are
+    sent (3 GB never exist anywhere)."""
+    head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.pdf"\r\n\r\n'
+    yield f"{len(head):x}\r\n".encode() + head + b"\r\n"
+    block = b"x" * size
+    for _ in range(total // size):
+        yield f"{size:x}\r\n".encode() + block + b"\r\n"
+
+
+async def test_request_bodies_are_limited_by_the_app_while_they_are_read(web, client):
+    three_gb = 3 * 1024**3
+    multipart = {"Content-Type": "multipart/form-data; boundary=b"}
+
+    def cookies() -> dict:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+
+    await csrf_of(client)  # a session, as a visitor who opened the page has
+    visitor = {**multipart, **cookies()}
+    # Declared too large: refused before a byte of the body is read.
+    assert await raw_post(web.port, "/ask", {**visitor, "Content-Length": str(three_gb)}, []) == (413, 0)
+    # Not declared (chunked): read up to the limit of a question's form (64 KB), then cut off.
+    status, sent = await raw_post(web.port, "/ask", {**visitor, "Transfer-Encoding": "chunked"}, chunked(three_gb))
+    assert status == 413 and sent < 16 * 1024**2
+    # Without a session nothing is read at all: 403 at once, on the chat and on the dashboard.
+    stranger = {**multipart, "Transfer-Encoding": "chunked"}
+    for path in ("/ask", "/admin/documents"):
+        status, sent = await raw_post(web.port, path, stranger, chunked(three_gb))
+        assert status == 403 and sent < 16 * 1024**2, path
+
+    # An admin's upload may be as large as HOIDAP_MAX_UPLOAD_MB (2 MB here) and its framing, no larger.
+    assert (await log_in(client, web, WEB_ADMIN)).status_code == 303
+    admin = {**multipart, **cookies()}
+    declared = {**admin, "Content-Length": str(3 * 1024**2)}
+    assert await raw_post(web.port, "/admin/documents", declared, []) == (413, 0)
+    status, sent = await raw_post(
+        web.port, "/admin/documents", {**admin, "Transfer-Encoding": "chunked"}, chunked(three_gb)
+    )
+    assert status == 413 and 2 * 1024**2 < sent < 32 * 1024**2
+    await client.post("/admin/logout", data={"csrf": await csrf_of(client, "/admin/")})

@@ -28,6 +28,7 @@ from bot import metrics
 from bot.channels.web import dashboard, security
 from bot.channels.web.jobs import Jobs
 from bot.channels.web.render import View, views
+from bot.channels.webhook import MAX_BODY
 from bot.conversation import texts
 from bot.conversation.actor import PRIVATE, Actor, Incoming
 from bot.conversation.replies import Turn
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 CHANNEL = "web"
 HERE = Path(__file__).parent
 MAX_QUESTION_FIELD = 4000  # characters read from the form; the core refuses what is over its own limit
+# Request bodies: a question or a tap is a few KB (4,000 characters, percent-encoded, fit in 64 KB);
+# uploads may carry HOIDAP_MAX_UPLOAD_MB and the multipart framing around it.
+SMALL_BODY = 64 * 1024
+MULTIPART_OVERHEAD = 64 * 1024
 WELCOME = "Xin chào! Hãy gõ câu hỏi về nội dung văn bản, có dấu hay không dấu đều được."
 EXAMPLES = ("Người đứng đầu phải thế nào?", "Tham mưu lòng vòng là gì?", "khoán sản phẩm là gì")
 NOT_READY = "Trợ lý đang khởi động, bạn vui lòng thử lại sau ít giây."
@@ -125,6 +130,8 @@ class WebChat:
 
     async def _guard(self, request: Request):
         """The form if the request may go on; else the response refusing it."""
+        if not security.has_session(request):  # no page was ever opened: refused before reading a byte
+            return None, PlainTextResponse("CSRF token missing or wrong", status_code=403)
         form = await request.form()
         if not security.csrf_ok(request, form):
             return None, PlainTextResponse("CSRF token missing or wrong", status_code=403)
@@ -223,10 +230,12 @@ def build_app(settings: Settings, assistant, telegram=None, zalo=None) -> Starle
         Route("/ask", chat.ask, methods=["POST"]),
         Route("/tap", chat.tap, methods=["POST"]),
     ]
+    bodies = {path: settings.max_upload_bytes + MULTIPART_OVERHEAD for path in dashboard.UPLOADS}
     for channel in (telegram, zalo):
         hook = getattr(channel, "webhook", None)
         if hook is not None:
             routes.insert(0, hook.route())
+            bodies[hook.path] = MAX_BODY
     routes += [
         Mount("/admin", routes=dashboard.routes(settings, assistant, tpl)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -236,6 +245,7 @@ def build_app(settings: Settings, assistant, telegram=None, zalo=None) -> Starle
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(security.BodyLimit, default=SMALL_BODY, limits=bodies),
             Middleware(
                 SessionMiddleware,
                 secret_key=web_secret(settings),

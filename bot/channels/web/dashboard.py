@@ -36,6 +36,7 @@ NOT_LOGGED_IN = "Trang này dành cho cán bộ và quản trị viên. Hãy gõ
 NOT_ALLOWED = "Tài khoản của bạn không có quyền xem trang này."
 REVIEW_SHOWN = 30  # candidates on the review page (the chat shows 5 at a time)
 COMMANDS = ("remove", "reindex", "rollback", "unlink")  # what the dashboard's buttons run
+UPLOADS = ("/admin/documents", "/admin/quiz/import")  # the only paths whose bodies may be large
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "web": "Web", "terminal": "Máy chủ"}
 
 
@@ -315,14 +316,15 @@ def _page(board: Dashboard, handler, need: str, post: bool = False):
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
+        # Who it is first: a body (an upload of many MB) is read only for someone logged in.
+        actor = board._staff(request)
+        if actor is None:
+            return board.refuse(request, NOT_LOGGED_IN)
         form = None
         if post:
             form = await request.form()
             if not security.csrf_ok(request, form):
                 return Response("CSRF token missing or wrong", status_code=403)
-        actor = board._staff(request)
-        if actor is None:
-            return board.refuse(request, NOT_LOGGED_IN)
         role = await asyncio.to_thread(board.conv.role, actor)
         if role == MEMBER or (need == ADMIN and role != ADMIN):
             return board.refuse(request, NOT_ALLOWED)

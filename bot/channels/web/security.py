@@ -44,6 +44,12 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def has_session(request: Request) -> bool:
+    """Whether the request comes with a session that holds a CSRF token (a form can then be valid)."""
+    token = request.session.get(CSRF_FIELD)
+    return isinstance(token, str) and bool(token)
+
+
 def csrf_ok(request: Request, form) -> bool:
     """The form's token is the session's (constant-time); a missing one on either side fails."""
     expected = request.session.get(CSRF_FIELD)
@@ -77,3 +83,64 @@ class ClientLimiter:
 
 def now() -> float:
     return time.time()
+
+
+class BodyTooLarge(Exception):
+    """A request body went past its route's limit while it was being read."""
+
+
+class BodyLimit:
+    """The size of every request body, enforced by the app itself while it is read (pure ASGI), before
+    any of it reaches a form parser or is spooled to disk: a declared ``Content-Length`` over the limit
+    is refused before a byte is read; a body that goes on past it (chunked, or lying) is cut off there.
+    Either way: 413. ``limits`` maps a path to its limit (uploads); every other path gets ``default``.
+    (nginx's ``client_max_body_size``, when configured, stands in front; this holds without it.)"""
+
+    def __init__(self, app, default: int, limits: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.default = default
+        self.limits = dict(limits or {})
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.get(scope.get("path", ""), self.default)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+        received = 0
+        started = False
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def watched(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:
+            if not started:
+                await _too_large(send, limit)
+
+
+async def _too_large(send, limit: int) -> None:
+    body = f"Yêu cầu quá lớn (tối đa {limit // 1024} KB).".encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
