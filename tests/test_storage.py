@@ -64,3 +64,38 @@ def test_roles_and_chat_state(database):
     repo.set_chat_state(database, "zalo", "c1", {"suggestions": [["46-ct-tu", 4]]})
     repo.set_chat_state(database, "zalo", "c1", {"suggestions": [["46-ct-tu", 5]]})
     assert repo.get_chat_state(database, "zalo", "c1") == {"suggestions": [["46-ct-tu", 5]]}
+
+
+OPEN_AT = """
+import sys, time
+from bot.storage.db import Database
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+Database(sys.argv[1]).dispose()
+"""
+
+
+def test_eight_processes_opening_a_fresh_sqlite_file_at_once_all_succeed(tmp_path):
+    """Alembic's migrations are a check-then-create; the file lock makes them one process at a time."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    for round_ in range(3):
+        url = f"sqlite:///{tmp_path / f'round-{round_}.db'}"
+        start = time.time() + 4  # every process imported and waiting, then all open at this instant
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT, url, str(start)], cwd=REPO, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(8)
+        ]
+        failures = [p.stderr.read()[-300:] for p in procs if p.wait(120) != 0]
+        assert not failures, (round_, failures)
+        from bot.storage.db import Database
+
+        db = Database(url, migrate=False)
+        with db.engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        db.dispose()

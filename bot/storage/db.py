@@ -7,7 +7,9 @@ brought to the latest Alembic revision before use.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,11 +95,25 @@ class Database:
 
     @contextmanager
     def migration_lock(self) -> Iterator[None]:
-        """Processes starting together on one PostgreSQL migrate one at a time: the first holds a
-        session-level advisory lock while Alembic runs, the others wait for it and then find the
-        schema current. (SQLite serialises writers by itself; there is one process per file.)"""
+        """Processes starting together migrate one at a time: the first holds the lock while Alembic
+        runs, the others wait for it and then find the schema current. On PostgreSQL a session-level
+        advisory lock; on a SQLite file an exclusive ``flock`` on ``<file>.migrate.lock`` beside it,
+        which the OS releases if the holder dies. (SQLite's own locking serialises single writes, not
+        Alembic's whole check-then-create: eight processes opening one fresh file together had seven
+        fail with "table … already exists".)"""
         if self.engine.dialect.name != "postgresql":
-            yield
+            path = self.sqlite_path
+            if path is None:
+                yield
+                return
+            lock = Path(path).with_name(Path(path).name + ".migrate.lock")
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # releases the lock
             return
         with self.engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
