@@ -88,10 +88,13 @@ def _assistant(settings: Settings | None = None):
 @click.option("-v", "--verbose", is_flag=True, help="Ghi log chi tiết (DEBUG).")
 def main(verbose: bool) -> None:
     """Hỏi–Đáp Chỉ thị: trả lời bằng nguyên văn văn bản chính thức, có trích dẫn."""
+    from bot.channels.logs import protect_logs
+
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    protect_logs()
 
 
 @main.command("setup-model")
@@ -403,21 +406,26 @@ def report_unanswered(days: int, limit: int, csv_path: str | None) -> None:
 
     Example: hoidap report unanswered --days 7 --csv unanswered.csv
     """
+    import contextlib
     import csv
+
+    from bot.channels.web.exports import safe_cell
 
     rows = _assistant().unanswered(days if days > 0 else None, limit)
     if csv_path:
         # A BOM tells Excel the file is UTF-8 (without it Vietnamese comes out garbled); not on stdout.
-        out = (
-            click.open_file("-", "w", encoding="utf-8")
-            if csv_path == "-"
-            else click.open_file(csv_path, "w", encoding="utf-8-sig", newline="")
-        )
-        with out:
+        # newline="": the csv module writes its own line ends (click.open_file cannot be told so).
+        with contextlib.ExitStack() as stack:
+            out = (
+                click.get_text_stream("stdout")
+                if csv_path == "-"
+                else stack.enter_context(open(csv_path, "w", encoding="utf-8-sig", newline=""))
+            )
             writer = csv.writer(out)
             writer.writerow(["so_lan", "cau_hoi", "lan_cuoi", "kenh"])
             for r in rows:
-                writer.writerow([r.count, r.question, r.last_asked.isoformat(timespec="seconds"), r.channels])
+                row = [r.count, r.question, r.last_asked.isoformat(timespec="seconds"), r.channels]
+                writer.writerow([safe_cell(v) for v in row])
         if csv_path != "-":
             click.echo(f"Đã ghi {len(rows)} dòng vào {csv_path}")
         return
@@ -626,7 +634,9 @@ def _phrasing_line(row) -> str:
     from bot.learning.store import label
 
     status = {"active": "đang dùng", "review": "cần xem lại", "retired": "văn bản đã gỡ", "proposed": "chờ duyệt"}
-    return f"{row.id:>5}  [{status.get(row.status, row.status)}]  “{row.text}” → {label(row)}"
+    from bot.personal import mask
+
+    return f"{row.id:>5}  [{status.get(row.status, row.status)}]  “{mask(row.text)}” → {label(row)}"
 
 
 @phrasings.command("add")
@@ -687,12 +697,14 @@ def phrasings_review(limit: int) -> None:
 
     Example: hoidap phrasings review
     """
+    from bot.personal import mask
+
     items = _assistant().review_queue(limit)
     if not items:
         click.echo("Không có đề xuất nào chờ duyệt.")
     for it in items:
         guess = f"Câu hỏi {it.guess.question_number}" if it.guess else "chưa có gợi ý"
-        click.echo(f"{it.phrasing_id:>5}  ×{it.asked:<3} “{it.text}” → gợi ý: {guess}")
+        click.echo(f"{it.phrasing_id:>5}  ×{it.asked:<3} “{mask(it.text)}” → gợi ý: {guess}")
 
 
 if __name__ == "__main__":  # pragma: no cover

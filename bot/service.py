@@ -8,6 +8,7 @@ segmenter and index are created on first use and reused for the life of the proc
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -387,10 +388,16 @@ class Assistant:
 
     # --- records ----------------------------------------------------------------------------
     def unanswered(self, days: int | None = 30, limit: int = 50) -> list[repository.UnansweredRow]:
-        """Most frequent questions without an official answer in the last ``days`` (None: all time)."""
-        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
+        """Most frequent questions without an official answer in the last ``days`` (None: all time),
+        members' personal data masked (bot.personal): what every report, list and export shows."""
+        from bot.personal import mask
+
+        return [dataclasses.replace(r, question=mask(r.question)) for r in self._unanswered(days, limit)]
+
+    def _unanswered(self, days: int | None, limit: int) -> list[repository.UnansweredRow]:
         from bot.storage import repository
 
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
         return repository.unanswered(self._db, since, limit)
 
     def official_questions(self, doc_id: str) -> list[tuple[int, str, list[int]]]:
@@ -532,9 +539,10 @@ class Assistant:
     def unanswered_groups(self, days: int | None = 30, limit: int = 50) -> list[UnansweredGroup]:
         """Unanswered questions grouped by meaning: variants of wording (already counted together by
         :meth:`unanswered`) and questions whose embeddings are close (the model of the index)."""
+        from bot.personal import mask
         from bot.storage import repository
 
-        rows = self.unanswered(days, 400)
+        rows = self._unanswered(days, 400)  # grouped by what members wrote; shown masked
         if not rows:
             return []
         vectors = self.embedder.embed_queries([r.question for r in rows])
@@ -552,11 +560,11 @@ class Assistant:
             channels = {r.channels for r in picked}
             out.append(
                 UnansweredGroup(
-                    question=rows[rep].question,
+                    question=mask(rows[rep].question),
                     count=sum(r.count for r in picked),
                     last_asked=max(repository._utc(r.last_asked) for r in picked),
                     channels=channels.pop() if len(channels) == 1 else "nhiều kênh",
-                    variants=[(r.question, r.count) for r in picked],
+                    variants=[(mask(r.question), r.count) for r in picked],
                 )
             )
         return sorted(out, key=lambda g: (-g.count, -g.last_asked.timestamp()))

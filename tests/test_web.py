@@ -18,6 +18,7 @@ from bot.channels.web.security import ClientLimiter
 from bot.storage.models import WebLogin
 from tests.conftest import WEB_ADMIN, WEB_MEMBER, WEB_OFFICER
 
+PERSONAL = "em là Vũ Thị Bích, sđt 0912 345 678, email vu.bich@gmail.com, hỏi lương hưu tháng này bao nhiêu"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 TOKEN = re.compile(r'name="t" value="([^"]*)"')
 
@@ -245,6 +246,7 @@ async def test_unanswered_grouped_with_counts_and_exported_for_excel(web, client
         "nữ cán bộ nghỉ hưu năm bao nhiêu tuổi",
         '=HYPERLINK("http://x") giá vàng hôm nay?',
         "Thời tiết ngày mai thế nào?",
+        PERSONAL,
     ]
     for text in asked:
         await ask(client, text, csrf)
@@ -271,6 +273,12 @@ async def test_unanswered_grouped_with_counts_and_exported_for_excel(web, client
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][:2] == ("Số lần", "Câu hỏi") and values[1][0] == 3
     assert values[1][1].lower().startswith("tuổi nghỉ hưu của nữ cán bộ")
+
+    # What members typed about themselves stays in the database: masked on the page and in both files.
+    shown = [page.text, exported.content.decode("utf-8-sig"), " ".join(str(v) for r in values for v in r)]
+    for text in shown:
+        assert "[số điện thoại]" in text and "[email]" in text and "[tên]" in text
+        assert not any(secret in text for secret in ("0912", "345 678", "vu.bich", "Vũ Thị Bích"))
 
 
 async def test_officers_import_their_own_quiz_questions(web):

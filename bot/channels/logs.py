@@ -1,4 +1,5 @@
-"""One logging filter that keeps secrets out of every log line.
+"""One logging filter that keeps secrets — and members' e-mail addresses and phone numbers — out of
+every log line.
 
 Bot tokens are part of every Bot API URL, so they turn up in library logs (PTB prints the endpoint
 at DEBUG, httpx logs request URLs, a rejected token is quoted in ``InvalidToken``, a proxy's 502 page
@@ -6,6 +7,11 @@ echoes the path into a traceback). Installed once at start, the filter rewrites 
 message, arguments, exception and stack text — at every level, from every logger, before any
 handler formats it: a LogRecord factory, so handlers added later (pytest's caplog included) are
 covered too.
+
+Question text itself is never logged (database errors do not carry their parameters:
+``hide_parameters`` in :mod:`bot.storage.db`); should a member's words reach a line anyway, their
+e-mail addresses and phone numbers are masked (:func:`bot.personal.mask_contacts`). Chat and user ids
+stay: operators need them to follow a delivery.
 """
 
 from __future__ import annotations
@@ -35,11 +41,23 @@ def redact(text: str) -> str:
     return text
 
 
+def scrub(text: str) -> str:
+    """Secrets, e-mail addresses and phone numbers masked."""
+    from bot.personal import mask_contacts
+
+    return mask_contacts(redact(text))
+
+
 def add_secrets(*secrets: str | None) -> None:
     """Mask these values (and their URL-encoded forms) in every log record from now on."""
     for secret in secrets:
         if secret:
             _secrets.update(_variants(secret))
+    protect_logs()
+
+
+def protect_logs() -> None:
+    """Install the filter (once): from now on every record is scrubbed."""
     _install()
 
 
@@ -52,17 +70,15 @@ def _install() -> None:
 
     def factory(*args, **kwargs) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
-        if not _secrets:
-            return record
         try:
             message = record.getMessage()
-        except Exception:  # a bad format string: keep the raw parts, redacted
+        except Exception:  # a bad format string: keep the raw parts, scrubbed
             message = f"{record.msg} {record.args}"
-        record.msg, record.args = redact(message), ()
+        record.msg, record.args = scrub(message), ()
         if record.exc_info and record.exc_info[0] is not None:
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+            record.exc_text = scrub("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = scrub(record.stack_info)
         return record
 
     logging.setLogRecordFactory(factory)

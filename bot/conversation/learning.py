@@ -14,6 +14,7 @@ from bot.conversation.actor import Actor, Incoming
 from bot.conversation.replies import Choice, Listing, Text, Toast, Turn
 from bot.errors import UserInputError
 from bot.learning.store import OUT_OF_SCOPE, Target, get, label
+from bot.personal import mask
 
 SHOWN = 5
 MAX_SHOWN = 30
@@ -36,7 +37,7 @@ def review(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     out = [Text(text=texts.REVIEW_TITLE.format(count=len(items)))]
     for it in items:
         why = texts.REVIEW_WHY.get(it.origin, texts.REVIEW_WHY["unanswered"]).format(count=it.asked)
-        lines = [texts.REVIEW_ITEM.format(text=it.text, why=why)]
+        lines = [texts.REVIEW_ITEM.format(text=mask(it.text), why=why)]
         choices: list[Choice] = []
         if it.guess is not None:
             lines.append(texts.REVIEW_GUESS.format(number=it.guess.question_number, question=it.guess_question))
@@ -68,10 +69,10 @@ def step(core, actor: Actor, action: Review) -> Turn:
             return Turn([Toast(text=""), Text(text=texts.SKIPPED)])
         if action.op == "o":
             done = assistant.decide_review(action.pid, _by(actor), out_of_scope=True)
-            return Turn([Toast(text=""), Text(text=texts.MARKED_OUT.format(text=done.text))])
+            return Turn([Toast(text=""), Text(text=texts.MARKED_OUT.format(text=mask(done.text)))])
         if action.op == "a":
             done = assistant.decide_review(action.pid, _by(actor))
-            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=done.text, target=label(done)))])
+            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=label(done)))])
         if action.op == "q":
             return Turn([Toast(text=""), _questions(core, row)])
         if action.op == "i" and action.doc_id and action.number:
@@ -79,7 +80,7 @@ def step(core, actor: Actor, action: Review) -> Turn:
         if action.op == "l" and action.doc_id and action.number:
             doc_id = _doc(core, action.doc_id)
             done = assistant.decide_review(action.pid, _by(actor), Target(doc_id, action.number, action.item))
-            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=done.text, target=label(done)))])
+            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=label(done)))])
     except UserInputError as e:
         return Turn([Toast(text=""), Text(text=str(e))])
     return Turn([Toast(text=texts.STALE_BUTTON, alert=True)])
@@ -101,7 +102,7 @@ def _questions(core, row) -> Text:
             op = "i" if items else "l"
             label_ = texts.REVIEW_QUESTION_LABEL.format(number=number, question=question)
             choices.append(Choice(label_, Review(row.id, op, doc.doc_id, number)))
-    return Text(text=texts.REVIEW_CHOOSE_QUESTION.format(text=row.text), choices=tuple(choices))
+    return Text(text=texts.REVIEW_CHOOSE_QUESTION.format(text=mask(row.text)), choices=tuple(choices))
 
 
 def _items(core, row, key: str, number: int) -> Text:
@@ -109,7 +110,7 @@ def _items(core, row, key: str, number: int) -> Text:
     items = next((it for n, _, it in core.assistant.official_questions(doc_id) if n == number), [])
     choices = [Choice(texts.REVIEW_WHOLE, Review(row.id, "l", doc_id, number))]
     choices += [Choice(texts.REVIEW_ITEM_LABEL.format(item=i), Review(row.id, "l", doc_id, number, i)) for i in items]
-    return Text(text=texts.REVIEW_CHOOSE_ITEM.format(text=row.text, number=number), choices=tuple(choices))
+    return Text(text=texts.REVIEW_CHOOSE_ITEM.format(text=mask(row.text), number=number), choices=tuple(choices))
 
 
 def phrasings(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
@@ -119,7 +120,7 @@ def phrasings(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     lines = [
         texts.PHRASING_ROW.format(
             id=r.id,
-            text=r.text[:120],
+            text=mask(r.text)[:120],
             target=label(r) if r.kind != OUT_OF_SCOPE else "không thuộc văn bản",
             status=texts.PHRASING_STATUS.get(r.status, ""),
         )
@@ -133,4 +134,4 @@ def unlink(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     if len(args) != 1 or not args[0].lstrip("#").isdigit() or len(args[0]) > 12:
         return Turn([Text(text=texts.UNLINK_USAGE)])
     row = core.assistant.remove_phrasing(int(args[0].lstrip("#")), _by(actor))
-    return Turn([Text(text=texts.UNLINKED.format(id=row.id, text=row.text))])
+    return Turn([Text(text=texts.UNLINKED.format(id=row.id, text=mask(row.text)))])

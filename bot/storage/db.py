@@ -39,16 +39,18 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; creates the folder of a SQLite file."""
+    """An engine for ``url``; creates the folder of a SQLite file. Its errors never carry the
+    statement's parameters (``hide_parameters``): those are members' questions and ids, and errors
+    end up in logs."""
     try:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
     except (SQLAlchemyError, ImportError, ValueError) as e:
         raise ConfigError(f"DATABASE_URL không hợp lệ ({url.split('@')[-1]}): {e}") from e
 

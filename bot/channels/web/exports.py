@@ -19,7 +19,7 @@ def _rows(groups) -> list[list]:
     return out
 
 
-def _safe(value):
+def safe_cell(value):
     """Text starting with = + - @ is a formula to spreadsheets: quoted so a member's question cannot run
     as one (CSV injection)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -32,7 +32,7 @@ def unanswered_csv(groups) -> bytes:
     writer = csv.writer(buf)
     writer.writerow(HEADER)
     for row in _rows(groups):
-        writer.writerow([_safe(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")  # the BOM tells Excel it is UTF-8
 
 
@@ -44,7 +44,7 @@ def unanswered_xlsx(groups) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in _rows(groups):
-        sheet.append([_safe(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])
     for column, width in zip("ABCDE", (8, 70, 50, 18, 12), strict=True):
         sheet.column_dimensions[column].width = width
     buf = io.BytesIO()
