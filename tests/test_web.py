@@ -187,6 +187,18 @@ async def test_login_by_one_time_link(web, client):
     assert (await login_with(fresh)).status_code == 403  # expired as well
 
 
+async def test_logout_ends_the_session_on_the_server(web, client):
+    assert (await log_in(client, web, WEB_OFFICER)).status_code == 303
+    copied = dict(client.cookies.items())  # the same cookie, replayed from elsewhere
+    assert (await client.get("/admin/quiz")).status_code == 200
+    out = await client.post("/admin/logout", data={"csrf": await csrf_of(client, "/admin/quiz")})
+    assert out.status_code == 303
+    async with httpx.AsyncClient(base_url=web.url, cookies=copied) as replay:
+        refused = await replay.get("/admin/quiz")
+    assert refused.status_code == 403 and "Hãy gõ /web" in refused.text
+    assert (await client.get("/admin/quiz")).status_code == 403
+
+
 async def test_roles_members_officers_admins(web):
     async with httpx.AsyncClient(base_url=web.url) as member:
         await member.get("/")  # a web chat session: an anonymous member

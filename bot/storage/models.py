@@ -177,6 +177,21 @@ class WebLogin(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class WebSession(Base):
+    """A dashboard session: the cookie holds a random token, this row (by the token's SHA-256) whose it
+    is and until when. Logging out deletes it: the cookie is worth nothing from then on, anywhere."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user", "channel", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Role(Base):
     """A role granted to a person on a channel (officers run the quiz)."""
 

@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session
 from bot.answer.model import Answer
 from bot.storage.clean import clean_text
 from bot.storage.db import Database
-from bot.storage.models import ChatState, Confirmation, Feedback, QuestionLog, Role, Upload, WebLogin, utcnow
+from bot.storage.models import (
+    ChatState,
+    Confirmation,
+    Feedback,
+    QuestionLog,
+    Role,
+    Upload,
+    WebLogin,
+    WebSession,
+    utcnow,
+)
 from bot.text.analysis import tokens
 from bot.text.normalize import fold
 
@@ -307,6 +317,42 @@ def use_web_login(db: Database, nonce: str) -> WebLogin | None:
             .values(used_at=now)
         ).rowcount
         return s.get(WebLogin, nonce) if taken else None
+
+
+def _token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_web_session(db: Database, token: str, channel: str, user_id: str, name: str, ttl: float) -> None:
+    """A dashboard session for ``token`` (kept as its hash: the database alone cannot log anyone in)."""
+    now = utcnow()
+    with db.session() as s:
+        s.execute(delete(WebSession).where(WebSession.expires_at < now))  # forget ended ones
+        s.add(
+            WebSession(
+                token_hash=_token_hash(token),
+                channel=channel,
+                user_id=str(user_id),
+                name=clean_text(name, 255),
+                created_at=now,
+                expires_at=now + dt.timedelta(seconds=ttl),
+            )
+        )
+
+
+def web_session(db: Database, token: str) -> WebSession | None:
+    """The session ``token`` opens; None when it was never started, has ended or was revoked."""
+    with db.session() as s:
+        row = s.get(WebSession, _token_hash(token))
+        return row if row is not None and _utc(row.expires_at) >= utcnow() else None
+
+
+def end_web_session(db: Database, token: str) -> bool:
+    """Revoke the session (logout): True if there was one."""
+    with db.session() as s:
+        return bool(s.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token))).rowcount)
 
 
 # --- dashboard --------------------------------------------------------------------------

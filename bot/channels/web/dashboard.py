@@ -2,8 +2,10 @@
 
 Login: ``/web`` in a private chat sends a one-time link (:mod:`bot.conversation.weblogin`); opening it
 shows a button that logs in (a POST: link previewers that fetch URLs cannot use the link up). The
-session then holds who logged in (their chat channel and user id); their role is asked from the
-conversation core on every request, so a revoked officer is out at once. Officers see the quiz
+session is kept on the server (a ``web_sessions`` row: who logged in, until when) and the signed
+cookie only carries its random token, so logging out ends it in every process, and a copied cookie
+with it; their role is asked from the conversation core on every request, so a revoked officer is
+out at once. Officers see the quiz
 pages, admins everything, members nothing. Every state-changing form carries the session's CSRF
 token (missing or wrong: 403). Actions are the chat commands' own library calls, through the
 conversation core (upload → preview → confirm, remove, rollback, quiz import) or the Assistant
@@ -16,6 +18,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+import secrets
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -28,6 +31,7 @@ from bot.conversation.core import ADMIN, MEMBER, OFFICER
 from bot.conversation.replies import Work
 from bot.quiz.model import LETTERS
 from bot.quiz.schedule import describe_days
+from bot.storage import repository
 
 log = logging.getLogger(__name__)
 DAYS = 30
@@ -36,7 +40,8 @@ NOT_LOGGED_IN = "Trang này dành cho cán bộ và quản trị viên. Hãy gõ
 NOT_ALLOWED = "Tài khoản của bạn không có quyền xem trang này."
 REVIEW_SHOWN = 30  # candidates on the review page (the chat shows 5 at a time)
 COMMANDS = ("remove", "reindex", "rollback", "unlink")  # what the dashboard's buttons run
-UPLOADS = ("/admin/documents", "/admin/quiz/import")  # the only paths whose bodies may be large
+UPLOADS = ("/admin/documents", "/admin/quiz/import")
+SESSION = "sid"  # the cookie's key holding the token of a server-side session (bot.storage WebSession)  # the only paths whose bodies may be large
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "web": "Web", "terminal": "Máy chủ"}
 
 
@@ -48,11 +53,16 @@ class Dashboard:
         self.tpl = tpl
 
     # --- who is asking ---------------------------------------------------------------------
-    def _staff(self, request: Request) -> Actor | None:
-        staff = request.session.get("staff")
-        if not isinstance(staff, dict) or staff.get("until", 0) < security.now():
+    async def _staff(self, request: Request) -> Actor | None:
+        """Who is logged in: the session the cookie's token opens on the server (logout deleted it,
+        in every process), or None."""
+        token = request.session.get(SESSION)
+        if not isinstance(token, str) or not token:
             return None
-        return Actor(staff["c"], staff["u"], staff["u"], PRIVATE, staff.get("n") or staff["u"])
+        row = await asyncio.to_thread(repository.web_session, self.conv.db, token)
+        if row is None:
+            return None
+        return Actor(row.channel, row.user_id, row.user_id, PRIVATE, row.name or row.user_id)
 
     def render(self, request: Request, name: str, status: int = 200, **context) -> Response:
         context.setdefault("csrf", security.csrf_token(request))
@@ -84,15 +94,26 @@ class Dashboard:
         if await asyncio.to_thread(self.conv.role, actor) == MEMBER:
             return self.refuse(request, NOT_ALLOWED)
         security.new_session(request)
-        until = security.now() + self.settings.web_session_hours * 3600
-        request.session["staff"] = {"c": staff.channel, "u": staff.user_id, "n": staff.name, "until": until}
+        token = secrets.token_urlsafe(32)
+        await asyncio.to_thread(
+            repository.start_web_session,
+            self.conv.db,
+            token,
+            staff.channel,
+            staff.user_id,
+            staff.name,
+            self.settings.web_session_hours * 3600,
+        )
+        request.session[SESSION] = token
         return RedirectResponse("/admin/", status_code=303)
 
     async def logout(self, request: Request) -> Response:
         form = await request.form()
         if not security.csrf_ok(request, form):
             return Response("CSRF token missing or wrong", status_code=403)
-        request.session.pop("staff", None)
+        token = request.session.pop(SESSION, None)
+        if isinstance(token, str):
+            await asyncio.to_thread(repository.end_web_session, self.conv.db, token)  # a copied cookie dies too
         return RedirectResponse("/", status_code=303)
 
     # --- pages -------------------------------------------------------------------------------
@@ -317,7 +338,7 @@ def _page(board: Dashboard, handler, need: str, post: bool = False):
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         # Who it is first: a body (an upload of many MB) is read only for someone logged in.
-        actor = board._staff(request)
+        actor = await board._staff(request)
         if actor is None:
             return board.refuse(request, NOT_LOGGED_IN)
         form = None

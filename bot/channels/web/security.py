@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 
 from limits import RateLimitItemPerMinute
 from starlette.requests import Request
@@ -79,10 +78,6 @@ class ClientLimiter:
     async def allow(self, request: Request) -> bool:
         client = request.client.host if request.client else "unknown"
         return await self._shared.allow_async(self._item, "web", client)
-
-
-def now() -> float:
-    return time.time()
 
 
 class BodyTooLarge(Exception):
