@@ -28,7 +28,7 @@ from bot.documents.cache import ParseCache
 from bot.documents.metadata import number_key
 from bot.documents.model import Document, format_date
 from bot.documents.readers import SUPPORTED_SUFFIXES, read_regular_file, unsupported
-from bot.documents.sources import scan_folder
+from bot.documents.sources import own_file, scan_folder
 from bot.errors import DocumentNotFound, DuplicateDocument, IndexStoreError
 from bot.text.normalize import fold
 
@@ -328,7 +328,7 @@ class KnowledgeBase:
                 extra.append(path)
         missing = [d for sha, d in wanted.items() if sha not in present]
         for d in missing:
-            if not source(d["sha256"]).is_file():
+            if not own_file(source(d["sha256"])):  # a link planted in index/sources/ restores nothing
                 raise IndexStoreError(
                     f"không còn tệp gốc của {d.get('file')} (sha256 {d['sha256'][:12]}) để khôi phục kho văn bản"
                 )

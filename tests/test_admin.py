@@ -273,6 +273,22 @@ def test_a_document_is_parsed_once_not_at_every_add(core, monkeypatch):
     assert parsed == ["chi-thi-46-CT-TU-hoi-dap.txt", QD99.name, KH77.name]
 
 
+def test_a_hard_link_to_an_outside_file_is_not_indexed(core, run, tmp_path):
+    secret = tmp_path / "bang-luong.txt"  # someone's file outside the folder, readable as a document
+    secret.write_text(
+        "HỎI - ĐÁP\nVề bảng lương mật\nCâu hỏi 1: Lương của giám đốc là bao nhiêu?\n"
+        "Trả lời: Lương giám đốc là chín mươi chín triệu đồng mỗi tháng.\n",
+        encoding="utf-8",
+    )
+    (core.settings.knowledge_dir / "bang-luong.txt").hardlink_to(secret)
+    built = run("build")
+    assert built.exit_code == 0, built.output
+    assert "Từ chối bang-luong.txt: là liên kết cứng (hard link)" in built.output
+    answer = core.ask("Lương của giám đốc là bao nhiêu?")
+    assert "chín mươi chín triệu" not in answer.answer
+    assert [d.name for d in core.documents()] == ["Chỉ thị số 46-CT/TU"]
+
+
 def test_a_link_in_the_knowledge_folder_is_refused_and_its_target_never_quoted(core, run, tmp_path):
     knowledge = core.settings.knowledge_dir
     (knowledge / "tai-khoan.txt").symlink_to("/etc/passwd")

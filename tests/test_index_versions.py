@@ -168,3 +168,34 @@ def test_versions_keep_their_source_files_until_pruned(settings, embedder, segme
     assert set(p.name for p in store.sources_dir.iterdir()) == seed_sources
     manifest = store.versions()[-1].manifest
     assert manifest["source_set"] == "knowledge" and manifest["documents"][0]["path"] == "chi-thi-46-CT-TU-hoi-dap.txt"
+
+
+def test_a_symlinked_version_folder_is_never_listed_served_or_rolled_back_to(two_versions, run):
+    settings, store, first, second = two_versions
+    outside = settings.index_dir.parent / "elsewhere"
+    shutil.copytree(store.versions_dir / first, outside)  # complete-looking, but not in index/versions/
+    planted = "v0900-20990101-000000"
+    (store.versions_dir / planted).symlink_to(outside, target_is_directory=True)
+    assert planted not in [v.name for v in store.versions()]
+    result = run("index", "rollback", planted)
+    assert result.exit_code == 1 and "hoidap index versions" in result.output
+    assert store.active_name() == second
+    with pytest.raises(IndexStoreError, match="symlink"):
+        IndexVersion(store.versions_dir / planted)
+
+
+@pytest.mark.parametrize("how", ["symlinked file", "hard link"])
+def test_a_version_holding_a_link_to_an_outside_file_is_refused(two_versions, run, how):
+    settings, store, first, second = two_versions
+    outside = settings.index_dir.parent / "units-from-elsewhere.jsonl"
+    units = store.versions_dir / first / "units.jsonl"
+    shutil.copy(units, outside)
+    units.unlink()
+    if how == "symlinked file":
+        units.symlink_to(outside)
+    else:
+        units.hardlink_to(outside)
+    result = run("index", "rollback", first)
+    assert result.exit_code == 1 and f"Chỉ mục {first} bị từ chối" in result.output
+    assert ("symlink" if how == "symlinked file" else "hard link") in result.output
+    assert store.active_name() == second

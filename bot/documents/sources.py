@@ -60,12 +60,53 @@ def scan_folder(folder: Path) -> Scan:
                 if name.lower().endswith(SUPPORTED_SUFFIXES):
                     scan.notices.append(f"Bỏ qua {path.relative_to(folder)}: không phải tệp thường.")
                 continue
+            if info.st_nlink > 1 and name.lower().endswith(SUPPORTED_SUFFIXES):
+                scan.notices.append(
+                    f"Từ chối {path.relative_to(folder)}: là liên kết cứng (hard link) tới một tệp có tên khác, "
+                    "có thể ở ngoài thư mục kho văn bản; không được đọc."
+                )
+                continue
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 scan.files.append(path)
     scan.files.sort()
     for notice in scan.notices:
         log.warning("knowledge folder: %s", notice)
     return scan
+
+
+def own_file(path: Path) -> bool:
+    """A regular file, not a link, with no other name (a hard link's other name may be anywhere)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_nlink == 1
+
+
+def foreign_entry(root: Path) -> str | None:
+    """The first thing in the tree at ``root`` that is not a real folder or a file of its own there — a
+    symbolic link (to a folder or a file), a hard link, a device — as "path: why"; None when all are."""
+    root = Path(root)
+    try:
+        if stat.S_ISLNK(os.lstat(root).st_mode):
+            return f"{root.name}: liên kết (symlink)"
+    except OSError:
+        return f"{root.name}: không đọc được"
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        for name in sorted(dirnames) + sorted(filenames):
+            path = here / name
+            info = os.lstat(path)
+            rel = path.relative_to(root.parent)
+            if stat.S_ISLNK(info.st_mode):
+                return f"{rel}: liên kết (symlink)"
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                return f"{rel}: không phải tệp thường"
+            if info.st_nlink > 1:
+                return f"{rel}: liên kết cứng (hard link)"
+    return None
 
 
 def _inside(target: str, root: str) -> bool:

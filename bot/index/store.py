@@ -82,12 +82,13 @@ class IndexStore:
                 )
             raise NoActiveIndex("Chưa có chỉ mục nào. Hãy chạy: hoidap build")
         path = self.versions_dir / name
-        if not (path / READY).is_file():
+        if path.is_symlink() or not (path / READY).is_file():
             raise IndexStoreError(f"Phiên bản chỉ mục đang dùng ({name}) không đầy đủ; hãy chạy: hoidap build")
         return path
 
     def is_ready(self, name: str) -> bool:
-        return valid_name(name) and (self.versions_dir / name / READY).is_file()
+        path = self.versions_dir / name
+        return valid_name(name) and not path.is_symlink() and (path / READY).is_file()
 
     def versions(self) -> list[VersionInfo]:
         """Complete versions (READY and a valid manifest), oldest first."""
@@ -96,8 +97,8 @@ class IndexStore:
         active = self.active_name()
         out = []
         for path in sorted(self.versions_dir.iterdir()):
-            if not valid_name(path.name) or not (path / READY).is_file():
-                continue
+            if not valid_name(path.name) or path.is_symlink() or not (path / READY).is_file():
+                continue  # a link named like a version is not one of ours: never listed, never served
             try:
                 info = load_manifest(path)
             except IndexStoreError:

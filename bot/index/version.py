@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.ann.factory import load_vector_index
 from bot.documents.model import DocumentMeta, Unit
+from bot.documents.sources import foreign_entry
 from bot.errors import HoidapError, IndexStoreError
 from bot.lexical.factory import load_keyword_index
 from bot.text import lexicon_store
@@ -167,6 +168,9 @@ class IndexVersion:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.name = self.path.name
+        foreign = foreign_entry(self.path)
+        if foreign is not None:  # a link would serve files from anywhere: only what a build wrote is read
+            raise IndexStoreError(f"Chỉ mục {self.name} bị từ chối: {foreign} — chỉ đọc tệp và thư mục thật")
         self.info = load_manifest(self.path, self.name)
         self.manifest = self.info.model_dump(mode="json")
         missing = [f for f in REQUIRED_FILES if not (self.path / f).exists()]
