@@ -226,3 +226,52 @@ def test_the_web_sites_quiz_chat_is_created_once_under_concurrent_first_visits(q
     assert len({s.id for s in subs}) == 1 and subs[0].active and subs[0].title == "Trang web"
     quiz.unsubscribe("web", "site")  # an officer stopped it: it stays stopped
     assert not ensure(0).active
+
+
+def test_quiz_taps_during_a_postgresql_outage_are_kept_and_scored_when_it_is_back(seed_settings, embedder):
+    """The database goes away (connections refused, open ones killed) while members answer: a Telegram
+    poll vote and a web tap are kept, the web member is told their answer was received, and both are
+    scored — once — when PostgreSQL accepts connections again."""
+    from sqlalchemy import create_engine, select, text
+
+    from bot.conversation.actions import QuizVote
+    from bot.conversation.actor import PRIVATE, Actor
+    from bot.service import Assistant
+    from tests.cluster import PG_ADMIN_URL, fresh_database
+
+    with fresh_database() as url:
+        core = Assistant(seed_settings.model_copy(update={"database_url": url}), embedder=embedder)
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        name = url.rsplit("/", 1)[1]
+        try:
+            conv = core.conversation()
+            conv.register_channel("telegram", polls=True)
+            conv.register_channel("web", polls=False)
+            member = Actor("web", "w-member", "w-member", PRIVATE, "Khách")
+            (today,) = conv.quiz_today(member).replies  # the site's quiz of the day, A–D to tap
+            question = core.quiz_questions()[0]
+            claim = conv.quiz.claim("telegram", "-100777", "group", question, "poll")
+            conv.quiz.mark_sent(claim.delivery_id, "poll-77", "77")
+
+            with admin.connect() as c:  # the outage
+                c.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+                c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            assert conv.knows_poll("telegram", "poll-77") is None  # cannot tell now: not "unknown poll"
+            conv.poll_answer("telegram", "8801", "Thành viên Một", "poll-77", question.correct)
+            right = today.question.correct
+            kept = conv.tap(member, QuizVote(today.delivery_id, right))
+            assert "đã nhận câu trả lời" in kept.replies[0].text and "Xin lỗi" not in kept.replies[0].text
+
+            with admin.connect() as c:  # back
+                c.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+            assert core.flush_records(120)
+            with conv.db.session() as s:
+                answers = s.execute(select(QuizAnswer.delivery_id, QuizAnswer.user_id, QuizAnswer.correct)).all()
+            assert sorted(answers) == sorted([(claim.delivery_id, "8801", True), (today.delivery_id, "w-member", True)])
+            again = conv.tap(member, QuizVote(today.delivery_id, (right + 1) % len(today.question.options)))
+            assert "đã trả lời câu đố này rồi" in again.replies[0].text  # scored once, kept or not
+        finally:
+            with admin.connect() as c:
+                c.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+            admin.dispose()
+            core.close()

@@ -31,7 +31,7 @@ from bot.conversation.replies import Text, Toast, Turn
 from bot.conversation.roles import Roles
 from bot.errors import HoidapError
 from bot.storage.db import Database
-from bot.storage.journal import Journal
+from bot.storage.journal import Journal, trouble_kind
 from bot.text.normalize import fold
 
 log = logging.getLogger(__name__)
@@ -368,13 +368,32 @@ class Conversation:
 
     # --- quiz ------------------------------------------------------------------------------------------
     def poll_answer(self, channel: str, user_id: str, name: str, poll_id: str, option: int | None) -> None:
-        """A vote on a native quiz poll: scored once (changed and retracted votes change nothing)."""
-        result = self.quiz.record_answer(channel, str(user_id), name, option, poll_id=poll_id)
+        """A vote on a native quiz poll: scored once (changed and retracted votes change nothing).
+        With the database out, kept and written when it is back."""
+        try:
+            result = self.quiz.record_answer(channel, str(user_id), name, option, poll_id=poll_id)
+        except Exception as e:
+            if trouble_kind(e) is None:
+                raise
+            self.keep_quiz_answer(channel, str(user_id), name, option, poll_id=poll_id)
+            return
         if result is not None:
             metrics.count(metrics.QUIZ_ANSWERS, channel, str(result.correct).lower())
 
-    def knows_poll(self, channel: str, poll_id: str) -> bool:
-        return self.quiz.knows_poll(channel, poll_id)
+    def keep_quiz_answer(self, channel: str, user_id: str, name: str, option: int | None, **where) -> None:
+        """A quiz answer taken while the database is out: queued, as question logs are, and written
+        (scored once, by the usual rules) when it is back — the member's tap is not lost."""
+        log.warning("%s: database out of reach; a quiz answer is kept and will be written when it is back", channel)
+        self.journal.submit("quiz answer", lambda s: self.quiz.record_kept(s, channel, user_id, name, option, **where))
+
+    def knows_poll(self, channel: str, poll_id: str) -> bool | None:
+        """Whether the poll is one of ours; None when the database cannot say now."""
+        try:
+            return self.quiz.knows_poll(channel, poll_id)
+        except Exception as e:
+            if trouble_kind(e) is None:
+                raise
+            return None
 
     def poll_counts(self, channel: str, poll_id: str, total: int, per_option: list[int]) -> None:
         self.quiz.record_poll_counts(channel, poll_id, total, per_option)

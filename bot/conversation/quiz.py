@@ -15,6 +15,7 @@ from bot.errors import HoidapError, QuizError, UserInputError
 from bot.quiz.model import LETTERS
 from bot.quiz.schedule import ALL_DAYS, describe_days, parse_schedule
 from bot.quiz.scoring import PERIODS
+from bot.storage.journal import trouble_kind
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -182,13 +183,23 @@ def leaderboard(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
 
 
 def answer_letter(core, actor: Actor, option: int) -> Turn | None:
-    """A letter typed under a text quiz (Zalo, terminal): scored once; None when no text quiz is open."""
-    delivery = core.quiz.open_text_delivery(actor.channel, actor.chat_id)
-    if delivery is None:
-        return None
-    return _scored(
-        actor, core.quiz.record_answer(actor.channel, actor.user_id, actor.name, option, delivery_id=delivery)
-    )
+    """A letter typed under a text quiz (Zalo, terminal): scored once; None when no text quiz is open.
+    With the database out: kept, written when it is back (to the chat's open quiz then)."""
+    try:
+        delivery = core.quiz.open_text_delivery(actor.channel, actor.chat_id)
+        if delivery is None:
+            return None
+        result = core.quiz.record_answer(actor.channel, actor.user_id, actor.name, option, delivery_id=delivery)
+    except Exception as e:
+        if trouble_kind(e) is None:
+            raise
+        core.keep_quiz_answer(actor.channel, actor.user_id, actor.name, option, chat_id=actor.chat_id)
+        return _kept(actor, option)
+    return _scored(actor, result)
+
+
+def _kept(actor: Actor, option: int) -> Turn:
+    return Turn([Text(text=texts.QUIZ_KEPT.format(name=actor.name, letter=LETTERS[option]))])
 
 
 def _scored(actor: Actor, result) -> Turn:
@@ -271,8 +282,15 @@ def today(core, actor: Actor) -> Turn:
 
 
 def vote(core, actor: Actor, delivery_id: int, option: int) -> Turn:
-    """A tapped letter: scored once if that quiz is still open on this channel."""
-    if not core.quiz.delivery_open(actor.channel, delivery_id):
-        return Turn([Toast(text=texts.QUIZ_CLOSED, alert=True)])
-    result = core.quiz.record_answer(actor.channel, actor.user_id, actor.name, option, delivery_id=delivery_id)
+    """A tapped letter: scored once if that quiz is still open on this channel. With the database out:
+    kept, and written when it is back (the member is told their answer was received)."""
+    try:
+        if not core.quiz.delivery_open(actor.channel, delivery_id):
+            return Turn([Toast(text=texts.QUIZ_CLOSED, alert=True)])
+        result = core.quiz.record_answer(actor.channel, actor.user_id, actor.name, option, delivery_id=delivery_id)
+    except Exception as e:
+        if trouble_kind(e) is None:
+            raise
+        core.keep_quiz_answer(actor.channel, actor.user_id, actor.name, option, delivery_id=delivery_id)
+        return _kept(actor, option)
     return _scored(actor, result)

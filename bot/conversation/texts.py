@@ -89,6 +89,10 @@ QUIZ_TITLE = "❓ CÂU ĐỐ HẰNG NGÀY"
 QUIZ_LETTERS = "Trả lời bằng một chữ cái ({first}–{last})."
 QUIZ_RIGHT = "{name}: ✅ Chính xác!"
 QUIZ_WRONG = "{name}: ❌ Chưa đúng. Đáp án: {letter}. {option}"
+QUIZ_KEPT = (
+    "{name}: đã nhận câu trả lời {letter} của bạn. Hệ thống đang bận, kết quả sẽ được tính ngay khi "
+    "hoạt động bình thường trở lại."
+)
 QUIZ_AGAIN = "{name}: bạn đã trả lời câu đố này rồi, mỗi người chỉ tính lần trả lời đầu tiên."
 QUIZ_ANSWER = "Đáp án: {letter}. {option}"
 BOARD_TITLE = "🏆 Bảng xếp hạng câu đố — {where}"

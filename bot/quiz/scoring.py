@@ -13,7 +13,7 @@ from bot.errors import QuizError
 from bot.quiz.bank import question_of
 from bot.quiz.model import QuizQuestion
 from bot.storage.clean import clean_text
-from bot.storage.db import Database
+from bot.storage.db import Database, insert
 from bot.storage.models import QuizAnswer, QuizDelivery, QuizQuestionRow, utcnow
 
 PERIODS = ("today", "week", "all")
@@ -94,6 +94,55 @@ class QuizScoring:
         except IntegrityError:
             return None  # already answered: a changed vote does not score twice
         return AnswerResult(d_id, correct, question)
+
+    def record_kept(
+        self,
+        s,
+        channel: str,
+        user_id: str,
+        user_name: str,
+        option: int | None,
+        poll_id: str | None = None,
+        delivery_id: int | None = None,
+        chat_id: str | None = None,
+    ) -> None:
+        """An answer taken while the database was out, written once it is back (the journal's session):
+        the delivery found by poll, by id, or as the chat's open text quiz; scored as
+        :meth:`record_answer` scores; a member's second answer changes nothing."""
+        if option is None:
+            return
+        if poll_id is not None:
+            delivery = s.scalar(
+                select(QuizDelivery).where(QuizDelivery.channel == channel, QuizDelivery.poll_id == poll_id)
+            )
+        elif delivery_id is not None:
+            delivery = s.get(QuizDelivery, delivery_id)
+        else:
+            delivery = s.scalar(
+                select(QuizDelivery)
+                .where(
+                    QuizDelivery.channel == channel,
+                    QuizDelivery.chat_id == str(chat_id),
+                    QuizDelivery.kind == "text",
+                    QuizDelivery.closed.is_(False),
+                )
+                .order_by(QuizDelivery.id.desc())
+                .limit(1)
+            )
+        if delivery is None or delivery.anonymous or delivery.channel != channel:
+            return
+        s.execute(
+            insert(s, QuizAnswer)
+            .values(
+                delivery_id=delivery.id,
+                user_id=str(user_id),
+                user_name=clean_text(user_name, 255),
+                option=option,
+                correct=option == delivery.correct,
+                answered_at=utcnow(),
+            )
+            .on_conflict_do_nothing()
+        )
 
     def record_poll_counts(self, channel: str, poll_id: str, total: int, per_option: list[int]) -> None:
         """Anonymous polls (Telegram channels): keep the counts Telegram reports."""

@@ -316,7 +316,8 @@ class TelegramChannel:
         """An answer can overtake the recording of its own poll (a member faster than our database
         write after sendPoll returned): wait briefly. Polls we never sent stay unknown."""
         for _ in range(POLL_WAIT_TRIES):
-            if await asyncio.to_thread(self.conv.knows_poll, CHANNEL, poll_id):
+            known = await asyncio.to_thread(self.conv.knows_poll, CHANNEL, poll_id)
+            if known is not False:  # None: the database is out; the core keeps the answer, checks it later
                 return True
             await asyncio.sleep(POLL_WAIT_STEP)
         log.info("telegram: update for unknown poll %s ignored", poll_id)
