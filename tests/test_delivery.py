@@ -17,7 +17,7 @@ from bot.conversation.replies import Quote
 from bot.conversation.scheduler import QuizScheduler
 from bot.service import Assistant
 from bot.storage.db import Database
-from bot.storage.models import QuestionLog, QuizSubscription
+from bot.storage.models import QuestionLog, QuizDelivery, QuizSubscription
 from tests.conftest import bot_settings
 from tests.fakes.telegram_api import parse_html
 
@@ -303,3 +303,46 @@ async def test_429s_are_counted_apart_from_failures():
     with pytest.raises(NetworkError):
         await send_retrying(down, retry_wait, "telegram sendMessage", sleep=no_sleep)
     assert failures == ATTEMPTS and waits[:3] == [BASE, 2 * BASE, 4 * BASE]
+
+
+async def test_a_quiz_taken_over_while_it_waited_is_never_sent_by_its_first_owner(
+    fake, seed_settings, tmp_path, embedder
+):
+    """The window for a second copy of a quiz is one request: a process whose quiz waited for the
+    group's budget past the claim timeout finds, just before sending, that another process took the
+    claim over (compare-and-set on the claim's mark), and does not send it."""
+    from bot.channels.telegram.app import TelegramChannel
+    from bot.quiz.service import QuizService
+
+    settings = bot_settings(seed_settings, fake, admin_ids=[ADMIN], database_url=f"sqlite:///{tmp_path / 'q.db'}")
+    core = Assistant(settings, embedder=embedder)
+    scheduler = QuizScheduler(core.conversation())
+    channel = TelegramChannel(settings, core, scheduler)
+    await channel.start()
+    try:
+        group = fake.group_chat(-1006900001, "Chi bộ Chờ")
+        slot = await _group_quiz(fake, core, scheduler, group)
+        waiting, go_on = asyncio.Event(), asyncio.Event()
+        real = channel.budget.group
+
+        async def used_up(chat_id):  # a flood used the group's budget up: the quiz waits its turn
+            waiting.set()
+            await go_on.wait()
+            await real(chat_id)
+
+        channel.budget.group = used_up
+        tick = asyncio.create_task(scheduler.tick(slot + dt.timedelta(seconds=30)))
+        await waiting.wait()
+        other = QuizService(Database(settings.database_url), settings.timezone)  # another process
+        taken = other.reclaim_stale({"telegram"}, dt.timedelta(0), dt.timedelta(hours=1))
+        assert len(taken) == 1  # the claim timeout passed: it is theirs now
+        go_on.set()
+        await tick
+        await asyncio.sleep(0.5)
+        assert fake.sent_to(group["id"], "sendPoll") == []  # not sent here: the other process sends it
+        with Database(settings.database_url).session() as s:
+            assert s.query(QuizDelivery).filter_by(chat_id=str(group["id"])).one().status == "claimed"
+    finally:
+        fake.release_polls()
+        await channel.stop()
+        core.close()
