@@ -674,7 +674,7 @@ def _leaflet_blocks(text: str) -> tuple[str, list[tuple[str, object]]]:
     for line in lines[1:]:
         if line.startswith("Câu hỏi "):
             blocks.append(("q", line))
-        elif line.startswith("(") and ")" in line[:5] and line[1:line.index(")")].isdigit():
+        elif line.startswith("(") and ")" in line[:5] and line[1 : line.index(")")].isdigit():
             blocks.append(("item", line[line.index(")") + 1 :].strip()))
         elif line.startswith("- "):
             blocks.append(("bullet", line[2:]))
