@@ -14,7 +14,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
-SENDING_AT_ONCE = 32  # quizzes in flight at once (the channels' send budgets pace them further)
+# Quizzes in flight at once: enough that a group whose budget a flood used up holds back only its own
+# quiz, few enough that a process killed mid-burst leaves few quizzes between Telegram's acceptance and
+# our record of it (each of those is sent again by the process that takes its claim over).
+SENDING_AT_ONCE = 4
 
 
 class QuizScheduler:
@@ -45,7 +48,7 @@ class QuizScheduler:
                 except Exception:
                     log.exception("quiz for %s/%s could not be sent", claim.channel, claim.chat_id)
 
-        # At once, not one after the other: a group whose budget is used up by a flood of questions
+        # A few at once, not one after the other: a group whose budget is used up by a flood of questions
         # holds back its own quiz, not every other chat's.
         await asyncio.gather(*(send(claim, poll) for claim, poll in claims))
         return len(claims)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from telegram import BotCommand, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
@@ -120,6 +121,7 @@ class TelegramChannel:
         # One process: the chat's outbox keeps a member's answers in order. Several: a member's next
         # update waits (under their lock, shared in Redis) until the previous answer was delivered.
         self._wait_delivery = assistant.shared.distributed
+        self._records = ThreadPoolExecutor(2, thread_name_prefix="hoidap-quiz-record")
         self.webhook: Webhook | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         builder = (
@@ -192,6 +194,7 @@ class TelegramChannel:
             await self.app.stop()
         await self.outbox.close(STOP_GRACE)
         await self.app.shutdown()
+        self._records.shutdown(wait=False)
 
     def _resolve(self, ref: str) -> ChatInfo | None:
         """A chat named in a command ("@kenh", "-100…"), looked up from a worker thread."""
@@ -488,7 +491,12 @@ class TelegramChannel:
             "sendPoll",
             before,
         )
-        await asyncio.to_thread(self.conv.quiz_sent, poll.delivery_id, sent.poll.id, str(sent.message_id))
+        # Recorded at once, on threads of its own (not behind the questions being answered): the time
+        # between Telegram's acceptance and this record is the only window for a second copy.
+        await self._record(self.conv.quiz_sent, poll.delivery_id, sent.poll.id, str(sent.message_id))
+
+    async def _record(self, write, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._records, write, *args)
 
     async def send_claim(self, claim, poll: QuizPoll) -> None:
         """The scheduler's quiz for a chat, through the chat's outbox (a busy group's budget is waited
@@ -502,7 +510,7 @@ class TelegramChannel:
 
         async def renew() -> None:
             nonlocal current
-            renewed = await asyncio.to_thread(self.conv.renew_claim, current)
+            renewed = await self._record(self.conv.renew_claim, current)
             if renewed is None:
                 raise ClaimTaken()
             current = renewed

@@ -47,7 +47,9 @@ class SendBudget:
 
     def __init__(self, shared: Shared, per_second: int) -> None:
         self.shared = shared
-        self.overall = RateLimitItemPerSecond(per_second) if per_second else None
+        # One permit kept in hand, as the group window keeps a second: permits are taken when a request
+        # leaves, Telegram counts when it arrives, and the time between varies by some milliseconds.
+        self.overall = RateLimitItemPerSecond(max(per_second - 1, 1)) if per_second else None
 
     async def send(self) -> None:
         """One permit of the bot-wide window (waits up to a second when it is full)."""
