@@ -1,9 +1,10 @@
 """The Telegram channel (python-telegram-bot 22): updates in, conversation core, HTML out.
 
 This module only maps: an update becomes an :class:`Actor` and one core call; the typed replies
-become Bot API calls (:mod:`.render`). Sending is retried on network errors, 5xx and 429 (honouring
-``retry_after``); a group upgraded to a supergroup is followed to its new id; a chat the bot can no
-longer post in stops its quiz and its officer is told. Updates arrive by long polling or, in webhook
+become Bot API calls (:mod:`.render`), through the chat's own outbox (:mod:`.outbox`), which waits for
+a group's send budget (:mod:`.budget`) so that no update handler does. Sending is retried on network
+errors, 5xx and 429 (honouring ``retry_after``); a group upgraded to a supergroup is followed to its
+new id; a chat the bot can no longer post in stops its quiz and its officer is told. Updates arrive by long polling or, in webhook
 mode, through a route of the one web app (PTB's custom-webhook pattern: the route checks the secret
 in constant time and puts updates on ``application.update_queue``).
 """
