@@ -69,32 +69,33 @@ def test_roles_and_chat_state(database):
 OPEN_AT = """
 import sys, time
 from bot.storage.db import Database
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
-Database(sys.argv[1]).dispose()
+for url, start in zip(sys.argv[1::2], sys.argv[2::2]):
+    time.sleep(max(0.0, float(start) - time.time()))
+    Database(url).dispose()
 """
 
 
 def test_eight_processes_opening_a_fresh_sqlite_file_at_once_all_succeed(tmp_path):
-    """Alembic's migrations are a check-then-create; the file lock makes them one process at a time."""
+    """Alembic's migrations are a check-then-create; the file lock makes them one process at a time.
+    Eight processes, three rounds: each round a fresh file that all eight open at the same instant."""
     import subprocess
     import sys
     import time
 
     from tests.conftest import REPO
 
-    for round_ in range(3):
-        url = f"sqlite:///{tmp_path / f'round-{round_}.db'}"
-        start = time.time() + 4  # every process imported and waiting, then all open at this instant
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", OPEN_AT, url, str(start)], cwd=REPO, stderr=subprocess.PIPE, text=True
-            )
-            for _ in range(8)
-        ]
-        failures = [p.stderr.read()[-300:] for p in procs if p.wait(120) != 0]
-        assert not failures, (round_, failures)
-        from bot.storage.db import Database
+    first = time.time() + 8  # every process started and imported, then all open at these instants
+    rounds = [(f"sqlite:///{tmp_path / f'round-{i}.db'}", str(first + 4 * i)) for i in range(3)]
+    argv = [part for url_and_start in rounds for part in url_and_start]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", OPEN_AT, *argv], cwd=REPO, stderr=subprocess.PIPE, text=True)
+        for _ in range(8)
+    ]
+    failures = [p.stderr.read()[-300:] for p in procs if p.wait(180) != 0]
+    assert not failures, failures
+    from bot.storage.db import Database
 
+    for url, _ in rounds:
         db = Database(url, migrate=False)
         with db.engine.connect() as c:
             assert c.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1

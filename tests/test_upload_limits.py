@@ -55,10 +55,10 @@ def test_an_admins_upload_of_the_bomb_gets_the_same_refusal(seed_settings, embed
 
 def test_the_parsing_child_is_capped_whatever_the_checks_miss(tmp_path):
     sample = pdf_justified(tmp_path)
-    data = sample.path.read_bytes()
-    # Room enough: parsed as usual, in the child.
-    doc = parse_in_child(sample.path, data, None, ParseLimits(768 * 1024 * 1024, 60))
-    assert len(doc.pairs) == sample.questions
-    # The same file with less address space than reading it needs: refused, this process unharmed.
+    doc = parse_in_child(sample.path, sample.path.read_bytes(), None, ParseLimits(768 * 1024 * 1024, 60))
+    assert len(doc.pairs) == sample.questions  # room enough: parsed as usual, in the child
+    # Four 45 MB streams: each under the per-stream check, all under the per-document one, yet pdfminer
+    # needs some 300 MB to read them. With a 200 MB cap the child runs out, not this process.
+    heavy = pdf_bomb(tmp_path / "nang.pdf", streams=4, inflated_each=45 * 1024 * 1024)
     with pytest.raises(DocumentTooLarge, match="cần quá nhiều bộ nhớ hoặc thời gian để đọc"):
-        parse_in_child(sample.path, data, None, ParseLimits(40 * 1024 * 1024, 60))
+        parse_in_child(heavy, heavy.read_bytes(), None, ParseLimits(200 * 1024 * 1024, 60))

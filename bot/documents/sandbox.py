@@ -35,6 +35,10 @@ TOO_HEAVY = (
     "tệp cần quá nhiều bộ nhớ hoặc thời gian để đọc (giới hạn {memory} MB, {seconds} giây; có thể là tệp "
     "nén bất thường — “bom nén”); hãy kiểm tra lại tệp, hoặc lưu lại thành .docx/.pdf thông thường rồi gửi lại"
 )
+# A child that fails with an unexpected error while within this much of its address-space cap is taken
+# to have run out of memory: C code refused an allocation does not always raise MemoryError
+# ("SystemError: error return without exception set", "zlib.error: insufficient memory").
+NEAR_CAP = 128 * 1024 * 1024
 _context = None
 _context_lock = threading.Lock()
 # The last parse: wall-clock seconds and the child's peak resident memory (logs, scripts/measure_bomb.py).
@@ -64,6 +68,18 @@ def _forkserver():
     return _context
 
 
+def _peak_address_space() -> int:
+    """This process's peak address space (VmPeak), in bytes; 0 if it cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _out_of_memory(error: BaseException | None) -> bool:
     seen = 0
     while error is not None and seen < 20:
@@ -88,8 +104,9 @@ def _child(conn, path: str, data: bytes, max_bytes: int | None, memory: int, sec
         answer = ("heavy",) if _out_of_memory(e) else ("error", type(e).__name__, e.detail, e.path, e.line)
     except MemoryError:
         answer = ("heavy",)
-    except BaseException as e:  # anything else: the parent reports it as unreadable
-        answer = ("failed", f"{type(e).__name__}: {e}")
+    except BaseException as e:  # anything else: unreadable — unless it failed at the end of its memory
+        near_cap = _peak_address_space() >= memory - NEAR_CAP
+        answer = ("heavy",) if near_cap else ("failed", f"{type(e).__name__}: {e}")
     try:
         conn.send((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, *answer))
     finally:
