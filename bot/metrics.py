@@ -35,6 +35,50 @@ CHANNEL_ERRORS = Counter(
     "hoidap_channel_api_errors", "Calls to a chat service that failed for good (after retries).", ["channel", "method"]
 )
 INDEX_VERSION = Gauge("hoidap_index_version_info", "The index version in service (value 1).", ["version"])
+READY = Gauge("hoidap_ready", "1 once this process serves (model, index and database ready), else 0.")
+
+# --- end to end, HTTP, dependencies ---------------------------------------------------------------------
+REPLY_SECONDS = Histogram(
+    "hoidap_reply_seconds",
+    "From an update's arrival (webhook accepted, web request received) to its reply delivered, by channel.",
+    ["channel"],
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 60.0),
+)
+HTTP_REQUESTS = Counter(
+    "hoidap_http_requests",
+    "HTTP requests, by route (its name, never a secret path), method and status.",
+    ["route", "method", "status"],
+)
+HTTP_SECONDS = Histogram(
+    "hoidap_http_request_seconds",
+    "Time to answer an HTTP request, by route.",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+DEPENDENCY_ERRORS = Counter(
+    "hoidap_dependency_errors", "Calls to Redis or the database that failed, by dependency.", ["dependency"]
+)
+
+# --- the durable intake (bot/channels/intake.py) ------------------------------------------------------
+INTAKE_ACCEPTED = Counter("hoidap_intake_accepted", "Webhook updates stored before their 200.", ["channel"])
+INTAKE_DUPLICATES = Counter(
+    "hoidap_intake_duplicates", "Webhook updates posted again and recognised (stored once).", ["channel"]
+)
+INTAKE_REDELIVERIES = Counter(
+    "hoidap_intake_redeliveries",
+    "Updates taken over from a process that died (or was stopped) before finishing them.",
+    ["channel"],
+)
+INTAKE_FAILED = Counter("hoidap_intake_failed", "Updates given up: every process that took them died.", ["channel"])
+INTAKE_PENDING = Gauge("hoidap_intake_pending", "Updates stored and not yet handled (all processes).")
+INTAKE_LAG = Gauge("hoidap_intake_lag_seconds", "Age of the oldest update stored and not yet handled.")
+
+# --- quiz timeliness ------------------------------------------------------------------------------------
+QUIZ_DUE = Gauge("hoidap_quiz_due", "Scheduled quizzes whose time has come and that are not sent yet.")
+QUIZ_UNSENT_AGE = Gauge(
+    "hoidap_quiz_unsent_age_seconds", "How long the oldest scheduled quiz not sent yet has been due."
+)
+QUIZ_LATE = Counter("hoidap_quiz_late", "Scheduled quizzes sent more than 5 minutes after their time.")
 
 
 def outcome(answer) -> str:
@@ -72,3 +116,10 @@ for _status in ("sent", "failed", "retry"):
     QUIZ_DELIVERIES.labels(_status)
 for _channel, _method in (("telegram", "sendMessage"), ("telegram", "sendPoll"), ("zalo", "sendMessage")):
     CHANNEL_ERRORS.labels(_channel, _method)
+for _channel in ("telegram", "zalo", "web"):
+    REPLY_SECONDS.labels(_channel)
+for _channel in ("telegram", "zalo"):
+    for _counter in (INTAKE_ACCEPTED, INTAKE_DUPLICATES, INTAKE_REDELIVERIES, INTAKE_FAILED):
+        _counter.labels(_channel)
+for _dependency in ("redis", "database"):
+    DEPENDENCY_ERRORS.labels(_dependency)

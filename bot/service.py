@@ -187,6 +187,11 @@ class Assistant:
 
         return Database(self.settings.database_url)
 
+    @property
+    def database(self) -> Database:
+        """The database handle (opened, and migrated, on first use)."""
+        return self._db
+
     @cached_property
     def _journal(self) -> Journal:
         from bot.storage.journal import Journal

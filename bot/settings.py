@@ -171,6 +171,14 @@ class Settings(BaseSettings):
         30, ge=1, description="Per-client limit on web chat requests (questions and taps) per minute."
     )
 
+    # --- several processes ----------------------------------------------------------------
+    intake_lease_seconds: float = Field(
+        15,
+        ge=2,
+        le=600,
+        description="Webhook mode: an update accepted by a process that died is taken over by another after this.",
+    )
+
     log_level: str = "INFO"
 
     @field_validator("admin_ids", "zalo_admin_ids", mode="before")

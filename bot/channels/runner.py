@@ -61,6 +61,8 @@ class Runner:
         self.http = http
         self.scheduler = QuizScheduler(self.core.conversation(), settings.quiz_tick_seconds)
         self.telegram = self.zalo = None
+        # Webhook mode: updates are stored in the database before their 200 (bot.channels.intake).
+        self.intake = None
         self.web = None  # the Starlette app
         self.port: int | None = None
         self._server = None
@@ -70,14 +72,18 @@ class Runner:
     async def start(self) -> None:
         settings = self.settings
         try:
+            if needs_http(settings):
+                from bot.channels.intake import Intake
+
+                self.intake = Intake.from_settings(settings, await asyncio.to_thread(lambda: self.core.database))
             if settings.telegram_token:
                 from bot.channels.telegram.app import TelegramChannel
 
-                self.telegram = TelegramChannel(settings, self.core, self.scheduler)
+                self.telegram = TelegramChannel(settings, self.core, self.scheduler, intake=self.intake)
             if settings.zalo_token:
                 from bot.channels.zalo.app import ZaloChannel
 
-                self.zalo = ZaloChannel(settings, self.core, scheduler=self.scheduler)
+                self.zalo = ZaloChannel(settings, self.core, scheduler=self.scheduler, intake=self.intake)
             if self.http is not None:
                 await self._start_http()
             await asyncio.to_thread(self._warm_up)
@@ -87,6 +93,8 @@ class Runner:
                 if channel is not None:
                     await channel.start()
                     self._started.append((name, channel.stop))
+            if self.intake is not None:  # after the channels: it hands updates to them
+                await self.intake.start()
             self.scheduler.start()
             log.info("running: %s", ", ".join([name for name, _ in self._started] + (["web"] if self.web else [])))
         except BaseException:
@@ -131,17 +139,19 @@ class Runner:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        if self._server is not None:  # no new requests (nginx sends them to the other processes)
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server_task, 30)
+            self._server = None
+        if self.intake is not None:  # updates being handled finish; the rest go to another process
+            await self.intake.stop()
         for name, shutdown in reversed(self._started):
             try:
                 await shutdown()
             except Exception:
                 log.exception("error while stopping %s", name)
         self._started.clear()
-        if self._server is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server_task, 30)
-            self._server = None
         if self.web is not None:
             await self.web.state.jobs.wait()
         if self._owns_core:

@@ -308,3 +308,72 @@ class QuizAnswer(Base):
     answered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (UniqueConstraint("delivery_id", "user_id", name="uq_quiz_answer_once"),)
+
+
+class IntakeUpdate(Base):
+    """A webhook update stored before its 200 (the durable intake, bot/channels/intake.py).
+
+    ``status`` new → done (its body dropped: the row only remembers the key, so a redelivery is
+    recognised) or failed (it took down ``attempts`` processes). ``owner``/``lease_until``: the
+    process handling it and until when; a row whose lease ran out is taken over by another process.
+    """
+
+    __tablename__ = "intake"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))  # the update's own id: a redelivery is the same row
+    member: Mapped[str | None] = mapped_column(String(96))  # one member's updates are handled in order
+    body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default="new", server_default="new")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("channel", "key", name="uq_intake_key"),
+        Index("ix_intake_new", "status", "id"),
+        Index("ix_intake_member", "member", "status", "id"),
+    )
+
+
+class Blob(Base):
+    """Bytes stored by content (sha256 of the whole): documents' source files and index version archives.
+    The bytes are split into ``blob_chunks`` so that no row (and no read) is larger than a chunk."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BlobChunk(Base):
+    __tablename__ = "blob_chunks"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StoredVersion(Base):
+    """An index version kept in the database: its folder as one archive blob, and its manifest."""
+
+    __tablename__ = "index_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    archive: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    manifest: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KnowledgeFile(Base):
+    """A file of the knowledge set (its path inside the knowledge folder) and its content."""
+
+    __tablename__ = "knowledge_files"
+
+    path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -34,7 +34,7 @@ from bot.channels.retry import send_retrying
 from bot.channels.slots import ChatSlots
 from bot.channels.telegram import render
 from bot.channels.telegram.budget import OverallLimiter, SendBudget, is_group
-from bot.channels.telegram.ordering import PerMemberUpdateProcessor
+from bot.channels.telegram.ordering import PerMemberUpdateProcessor, update_key
 from bot.channels.telegram.outbox import ChatLost, Outboxes, Piece
 from bot.channels.typing import ChatTyping
 from bot.channels.webhook import Webhook, webhook
@@ -104,8 +104,19 @@ def _lost(error: TelegramError) -> str | None:
     return None
 
 
+def update_keys(body: dict) -> tuple[str | None, str | None]:
+    """(the update's id, its member) of a webhook body, for the durable intake."""
+    update_id = body.get("update_id")
+    kind, *key = update_key(Update.de_json(body, None))
+    # The same key the update processor orders by (a member in a chat, a poll answer's member, a chat),
+    # so the intake hands out one member's updates in a chat one at a time, in order, and the same
+    # member in another chat (a private question while their group floods) does not wait for them.
+    member = ":".join([CHANNEL, kind, *map(str, key)]) if kind != "update" else None
+    return (str(update_id) if update_id is not None else None), member
+
+
 class TelegramChannel:
-    def __init__(self, settings: Settings, assistant, scheduler=None) -> None:
+    def __init__(self, settings: Settings, assistant, scheduler=None, intake=None) -> None:
         if settings.telegram_token is None:
             raise ConfigError("Chưa cấu hình HOIDAP_TELEGRAM_TOKEN (lấy từ @BotFather).")
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -114,6 +125,7 @@ class TelegramChannel:
         self.conv = assistant.conversation()
         self._seen = Seen(assistant.shared)
         self.scheduler = scheduler
+        self.intake = intake if settings.telegram_mode == "webhook" else None
         self.typing_after = TYPING_AFTER
         self.budget = SendBudget(assistant.shared, settings.telegram_messages_per_second)
         self.outbox = Outboxes(self.budget, self._send_piece, self._post_merged)
@@ -121,7 +133,10 @@ class TelegramChannel:
         self.typing = ChatTyping(lambda chat_id: self.bot.send_chat_action(chat_id, ChatAction.TYPING))
         # One process: the chat's outbox keeps a member's answers in order. Several: a member's next
         # update waits (under their lock, shared in Redis) until the previous answer was delivered.
-        self._wait_delivery = assistant.shared.distributed
+        # The durable intake: an update is handled — and marked done — only once its replies left the
+        # outbox (a process killed with answers still queued leaves their rows to another process),
+        # and the member's next update is handed out only then, so order holds across processes.
+        self._wait_delivery = assistant.shared.distributed or self.intake is not None
         self._records = ThreadPoolExecutor(2, thread_name_prefix="hoidap-quiz-record")
         self.webhook: Webhook | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -131,7 +146,10 @@ class TelegramChannel:
             .base_url(settings.telegram_base_url)
             .base_file_url(settings.telegram_base_file_url)
             .rate_limiter(OverallLimiter(self.budget))
-            .concurrent_updates(PerMemberUpdateProcessor(assistant.shared))
+            # With the intake, one member's order across processes is kept by the database (a member's
+            # next update is handed out only after the one before finished); a Redis lock would also
+            # hold a dead process's members until it expired.
+            .concurrent_updates(PerMemberUpdateProcessor(None if self.intake is not None else assistant.shared))
         )
         if settings.telegram_mode == "webhook":
             builder = builder.updater(None)  # the web app's route checks the secret in constant time
@@ -139,9 +157,12 @@ class TelegramChannel:
                 settings.webhook_url,
                 settings.webhook_secret,
                 SECRET_HEADER,
-                self._accept,
+                self._store if self.intake is not None else self._accept,
                 "Chế độ webhook cần HOIDAP_WEBHOOK_URL và HOIDAP_WEBHOOK_SECRET.",
+                CHANNEL,
             )
+            if self.intake is not None:
+                self.intake.register(CHANNEL, update_keys, self._process)
         self.app = builder.build()
         self.app.add_handler(TypeHandler(Update, self.on_update))
         self.app.add_error_handler(self.on_error)
@@ -188,6 +209,17 @@ class TelegramChannel:
         if update is not None:
             self.app.update_queue.put_nowait(update)
 
+    async def _store(self, body: object) -> None:
+        """Webhook mode: the update is stored durably before the 200 (bot.channels.intake)."""
+        if isinstance(body, dict):
+            await self.intake.accept(CHANNEL, body)
+
+    async def _process(self, body: dict) -> None:
+        """An update from the intake, through PTB's update processor (one member's updates in order,
+        others concurrently), returning when it was handled — then the intake marks it done."""
+        update = Update.de_json(body, self.bot)
+        await self.app.update_processor.process_update(update, self.app.process_update(update))
+
     async def stop(self) -> None:
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
@@ -218,8 +250,10 @@ class TelegramChannel:
         )
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        # Telegram posts an update again when the webhook's answer came late, maybe to another process.
-        if not await self._seen.first_time(f"telegram-update:{update.update_id}"):
+        # Telegram posts an update again when the webhook's answer came late, maybe to another process
+        # (with the durable intake, the intake's unique key recognises it: a row taken over after a
+        # crash must be handled again).
+        if self.intake is None and not await self._seen.first_time(f"telegram-update:{update.update_id}"):
             return
         if update.callback_query is not None:
             await self._on_tap(update)

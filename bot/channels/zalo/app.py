@@ -65,8 +65,27 @@ def strip_mention(text: str, names: list[str]) -> tuple[str, bool]:
     return " ".join(rest), True
 
 
+def unwrap(body: object) -> object:
+    """A webhook body: the update itself, or (as some documentation shows it) wrapped in ``result``."""
+    if isinstance(body, dict) and "event_name" not in body and isinstance(body.get("result"), dict):
+        return body["result"]
+    return body
+
+
+def update_keys(update: dict) -> tuple[str | None, str | None]:
+    """(the message's id, its sender) of an update, for the durable intake."""
+    message = update.get("message") if isinstance(update.get("message"), dict) else {}
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    message_id = message.get("message_id")
+    who = sender.get("id") or chat.get("id")
+    return (str(message_id) if message_id else None), (f"{CHANNEL}:{who}" if who else None)
+
+
 class ZaloChannel:
-    def __init__(self, settings: Settings, assistant, client: ZaloClient | None = None, scheduler=None) -> None:
+    def __init__(
+        self, settings: Settings, assistant, client: ZaloClient | None = None, scheduler=None, intake=None
+    ) -> None:
         if settings.zalo_token is None:
             raise ConfigError("Chưa cấu hình HOIDAP_ZALO_TOKEN.")
         secret = settings.zalo_webhook_secret.get_secret_value() if settings.zalo_webhook_secret else None
@@ -80,14 +99,18 @@ class ZaloChannel:
         self.can_join_groups: bool | None = None
         self._poller: asyncio.Task | None = None
         self.webhook: Webhook | None = None
+        self.intake = intake if settings.zalo_mode == "webhook" else None
         if settings.zalo_mode == "webhook":  # served by a route of the web app
             self.webhook = webhook(
                 settings.zalo_webhook_url,
                 settings.zalo_webhook_secret,
                 SECRET_HEADER,
-                self._accept,
+                self._store if self.intake is not None else self._accept,
                 "Chế độ webhook của Zalo cần HOIDAP_ZALO_WEBHOOK_URL và HOIDAP_ZALO_WEBHOOK_SECRET.",
+                CHANNEL,
             )
+            if self.intake is not None:
+                self.intake.register(CHANNEL, update_keys, lambda update: self.handle(update, dedupe=False))
         self._seen = Seen(assistant.shared, SEEN_TTL, SEEN_MAX)
         self._locks = KeyedLocks(assistant.shared)
         self._tasks: set[asyncio.Task] = set()
@@ -173,11 +196,16 @@ class ZaloChannel:
                 self._spawn(update)
 
     def _accept(self, body: object) -> None:
-        """A webhook body: the update itself, or (as some documentation shows it) wrapped in ``result``."""
-        if isinstance(body, dict) and "event_name" not in body and isinstance(body.get("result"), dict):
-            body = body["result"]
+        body = unwrap(body)
         if isinstance(body, dict):
             self._spawn(body)
+
+    async def _store(self, body: object) -> None:
+        """Webhook mode: the update is stored durably before the 200 (bot.channels.intake); the
+        intake's unique key answers a message Zalo delivers twice once."""
+        body = unwrap(body)
+        if isinstance(body, dict):
+            await self.intake.accept(CHANNEL, body)
 
     def _spawn(self, update: dict) -> None:
         self._background(self.handle(update))
@@ -195,11 +223,13 @@ class ZaloChannel:
         return await self._seen.first_time(f"zalo-message:{message_id}")
 
     # --- updates in ----------------------------------------------------------------------------------
-    async def handle(self, update: dict) -> None:
-        """Process one update; never raises (one member's odd message must not stop the others)."""
+    async def handle(self, update: dict, dedupe: bool = True) -> None:
+        """Process one update; never raises (one member's odd message must not stop the others).
+        ``dedupe``: skip a message already handled (the intake does that itself, and a message it
+        hands over again after a crash must be handled again)."""
         try:
             message = update.get("message") if isinstance(update, dict) else None
-            if not isinstance(message, dict) or not await self._first_time(message.get("message_id")):
+            if not isinstance(message, dict) or (dedupe and not await self._first_time(message.get("message_id"))):
                 return
             sender = message.get("from") if isinstance(message.get("from"), dict) else {}
             chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}

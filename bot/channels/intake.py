@@ -1,0 +1,374 @@
+"""The durable intake: a webhook update is stored in the database before its 200, and handled once.
+
+Telegram does not post an update again once its webhook answered 200, so an update held only in a
+process's memory is lost if that process is killed (OOM, a host failure, a forced redeploy) before it
+answered. Here the webhook route inserts the update into the ``intake`` table and commits, and only
+then answers 200. The process that received it handles it at once (it holds a *lease* on the row,
+renewed while it works) and marks it done afterwards; a row whose lease ran out — its process died —
+is taken over by any other process (``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)``:
+two processes never take the same row).
+
+- **Once.** The row is unique per (channel, update id): an update Telegram or Zalo posts again is
+  stored once. A finished row keeps only its key (the body is dropped: no question text stays
+  behind) for ``RETENTION``, so a late redelivery is still recognised. A row taken over after a crash
+  is handled again — a member may get the same answer twice, never none; quiz answers and uploads
+  are idempotent in the database.
+- **In order per member.** A row is only taken while no earlier unfinished row of the same member
+  exists; finishing a row hands the member's next one to this process at once.
+- **Poison.** A row that was taken ``MAX_ATTEMPTS`` times (it killed every process that tried) is
+  marked failed and logged instead of killing the next one.
+
+Why PostgreSQL rather than a Redis Stream: see the README (Several processes). The same code runs
+on SQLite (one process; SQLite serialises writers, so SKIP LOCKED is not needed there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from bot import metrics, outages
+from bot.storage.db import insert
+from bot.storage.models import IntakeUpdate, utcnow
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+RETENTION = dt.timedelta(hours=24)  # finished rows remembered (keys only) to recognise late redeliveries
+CLAIM_BATCH = 50
+MAX_IN_FLIGHT = 256  # rows this process handles at once (beyond that, others or later ticks take them)
+
+# When the update being handled arrived (time.time()), for end-to-end latency (bot.observe).
+RECEIVED_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar("received_at", default=None)
+
+
+class IntakeUnavailable(Exception):
+    """The update could not be stored: the webhook must not answer 200 (the service posts it again)."""
+
+
+@dataclass
+class Route:
+    """How one channel's updates are keyed and handled."""
+
+    describe: Callable[[dict], tuple[str | None, str | None]]  # body -> (update key, member key)
+    handle: Callable[[dict], Awaitable[None]]
+
+
+@dataclass
+class _Row:
+    id: int
+    channel: str
+    member: str | None
+    body: dict
+    received: float  # time.time() of its arrival
+    attempts: int
+
+
+def body_key(body: dict) -> str:
+    """A key for an update that carries no id of its own: its content."""
+    return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:48]
+
+
+class Intake:
+    def __init__(self, db, lease: float = 15.0, tick: float = 1.0) -> None:
+        self.db = db
+        self.lease = lease
+        self.tick = tick
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._routes: dict[str, Route] = {}
+        self._in_flight: dict[int, asyncio.Task] = {}
+        self._unacked: dict[int, str | None] = {}  # finished here, not yet marked done (database down)
+        self._task: asyncio.Task | None = None
+        self._running = False
+        self._last_sweep = 0.0
+
+    @classmethod
+    def from_settings(cls, settings, db) -> Intake:
+        return cls(db, settings.intake_lease_seconds)
+
+    def register(
+        self,
+        channel: str,
+        describe: Callable[[dict], tuple[str | None, str | None]],
+        handle: Callable[[dict], Awaitable[None]],
+    ) -> None:
+        """``describe(body)`` gives the update's own id and its member; ``handle(body)`` processes it."""
+        self._routes[channel] = Route(describe, handle)
+
+    # --- accepting ------------------------------------------------------------------------------
+    async def accept(self, channel: str, body: dict) -> bool:
+        """Store an update (committed when this returns): True if new, False if already stored.
+        Raises :class:`IntakeUnavailable` when it could not be stored."""
+        route = self._routes[channel]
+        try:
+            key, member = route.describe(body)
+        except Exception:  # a body we cannot read still gets stored and handed over (the handler decides)
+            key, member = None, None
+        key = (key or body_key(body))[:64]
+        received = time.time()
+        try:
+            stored = await asyncio.to_thread(self._insert, channel, key, member, body, received)
+        except Exception as e:
+            outages.failure("database", "an update could not be stored (the webhook answers 503)", e)
+            raise IntakeUnavailable(str(e)) from e
+        if stored is None:
+            metrics.count(metrics.INTAKE_DUPLICATES, channel)
+            return False
+        metrics.count(metrics.INTAKE_ACCEPTED, channel)
+        row_id, mine = stored
+        if mine:
+            self._spawn(_Row(row_id, channel, member, body, received, 1))
+        return True
+
+    def _insert(self, channel: str, key: str, member: str | None, body: dict, received: float):
+        """(row id, taken by us) or None for a duplicate. The row is ours at once unless the member has
+        an earlier unfinished update (then it waits its turn) or we are not running yet."""
+        now = dt.datetime.fromtimestamp(received, dt.UTC)
+        mine = self._running and len(self._in_flight) < MAX_IN_FLIGHT
+        with self.db.session() as s:
+            row_id = s.execute(
+                insert(s, IntakeUpdate)
+                .values(
+                    channel=channel,
+                    key=key,
+                    member=member,
+                    body=json.dumps(body, ensure_ascii=False),
+                    status="new",
+                    attempts=1 if mine else 0,
+                    owner=self.owner if mine else None,
+                    lease_until=now + dt.timedelta(seconds=self.lease) if mine else None,
+                    received_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(IntakeUpdate.id)
+            ).scalar()
+            if row_id is None:
+                return None
+            if mine and member is not None and self._earlier(s, member, row_id):
+                s.execute(
+                    update(IntakeUpdate)
+                    .where(IntakeUpdate.id == row_id)
+                    .values(owner=None, lease_until=None, attempts=0)
+                )
+                mine = False
+        return row_id, mine
+
+    @staticmethod
+    def _earlier(s, member: str, row_id: int) -> bool:
+        return (
+            s.execute(
+                select(IntakeUpdate.id)
+                .where(IntakeUpdate.member == member, IntakeUpdate.status == "new", IntakeUpdate.id < row_id)
+                .limit(1)
+            ).first()
+            is not None
+        )
+
+    # --- handling --------------------------------------------------------------------------------
+    def _spawn(self, row: _Row) -> None:
+        task = asyncio.ensure_future(self._handle(row))
+        self._in_flight[row.id] = task
+        task.add_done_callback(lambda _t, rid=row.id: self._in_flight.pop(rid, None))
+
+    async def _handle(self, row: _Row) -> None:
+        if row.attempts > 1:
+            metrics.count(metrics.INTAKE_REDELIVERIES, row.channel)
+            log.info("intake: update %s (%s) taken over, attempt %s", row.id, row.channel, row.attempts)
+        token = RECEIVED_AT.set(row.received)
+        try:
+            await self._routes[row.channel].handle(row.body)
+        except asyncio.CancelledError:
+            raise  # stopping: the row is released for another process, not marked done
+        except Exception:  # handlers log their own errors; anything else must not leave the row behind
+            log.exception("intake: error while handling update %s (%s)", row.id, row.channel)
+        finally:
+            RECEIVED_AT.reset(token)
+        self._unacked[row.id] = row.member
+        await self._ack(row.id, row.member)
+
+    async def _ack(self, row_id: int, member: str | None) -> None:
+        try:
+            following = await asyncio.to_thread(self._finish, row_id, member)
+        except Exception as e:  # kept in _unacked (its lease renewed): retried every tick
+            outages.failure("database", "a handled update could not be marked done (retried)", e)
+            return
+        self._unacked.pop(row_id, None)
+        for row in following:
+            self._spawn(row)
+
+    def _finish(self, row_id: int, member: str | None) -> list[_Row]:
+        with self.db.session() as s:
+            s.execute(
+                update(IntakeUpdate)
+                .where(IntakeUpdate.id == row_id)
+                .values(status="done", body=None, owner=None, lease_until=None, done_at=utcnow())
+            )
+        if member is None or not self._running:
+            return []
+        return self._claim(member=member, limit=1)
+
+    def _claim(self, member: str | None = None, limit: int = CLAIM_BATCH) -> list[_Row]:
+        """Take free rows (never taken, or their lease ran out): the oldest unfinished row of each
+        member only. ``member``: that member's next row (handed on when the one before finished)."""
+        now = utcnow()
+        earlier = aliased(IntakeUpdate)
+        candidates = (
+            select(IntakeUpdate.id)
+            .where(
+                IntakeUpdate.status == "new",
+                or_(IntakeUpdate.lease_until.is_(None), IntakeUpdate.lease_until < now),
+                ~exists().where(
+                    and_(
+                        earlier.member == IntakeUpdate.member,
+                        earlier.status == "new",
+                        earlier.id < IntakeUpdate.id,
+                    )
+                ),
+            )
+            .order_by(IntakeUpdate.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if member is not None:
+            candidates = candidates.where(IntakeUpdate.member == member)
+        rows: list[_Row] = []
+        with self.db.session() as s:
+            taken = s.execute(
+                update(IntakeUpdate)
+                .where(IntakeUpdate.id.in_(candidates.scalar_subquery()))
+                .values(
+                    owner=self.owner,
+                    lease_until=now + dt.timedelta(seconds=self.lease),
+                    attempts=IntakeUpdate.attempts + 1,
+                )
+                .returning(
+                    IntakeUpdate.id,
+                    IntakeUpdate.channel,
+                    IntakeUpdate.member,
+                    IntakeUpdate.body,
+                    IntakeUpdate.received_at,
+                    IntakeUpdate.attempts,
+                )
+            ).all()
+            poison = [r.id for r in taken if r.attempts > MAX_ATTEMPTS or r.channel not in self._routes]
+            if poison:
+                s.execute(
+                    update(IntakeUpdate)
+                    .where(IntakeUpdate.id.in_(poison))
+                    .values(status="failed", owner=None, lease_until=None, done_at=now)
+                )
+        for r in sorted(taken, key=lambda r: r.id):
+            if r.id in poison:
+                metrics.count(metrics.INTAKE_FAILED, r.channel)
+                log.error(
+                    "intake: update %s (%s) given up after %s attempts (each process handling it died)",
+                    r.id,
+                    r.channel,
+                    r.attempts - 1,
+                )
+                continue
+            received = r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=dt.UTC)
+            rows.append(_Row(r.id, r.channel, r.member, json.loads(r.body or "{}"), received.timestamp(), r.attempts))
+        return rows
+
+    # --- the loop: leases, takeovers, acknowledgements left over, housekeeping ------------------------
+    async def start(self) -> None:
+        """Handle what is waiting (rows of a process that died, rows accepted before the channels ran)."""
+        if self._task is None:
+            self._running = True
+            self._task = asyncio.create_task(self._loop(), name="intake")
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # the database may be briefly unreachable: next tick
+                outages.failure("database", "the intake could not look for waiting updates", e)
+            await asyncio.sleep(self.tick)
+
+    async def step(self) -> int:
+        """One tick: renew our leases, retry acknowledgements, take free rows; returns how many were taken."""
+        mine = list(self._in_flight) + list(self._unacked)
+        if mine:
+            await asyncio.to_thread(self._renew, mine)
+        for row_id, member in list(self._unacked.items()):
+            if row_id not in self._in_flight:
+                await self._ack(row_id, member)
+        room = MAX_IN_FLIGHT - len(self._in_flight)
+        taken = await asyncio.to_thread(self._claim, None, min(room, CLAIM_BATCH)) if room > 0 else []
+        for row in taken:
+            self._spawn(row)
+        if time.monotonic() - self._last_sweep > 5:
+            self._last_sweep = time.monotonic()
+            await asyncio.to_thread(self._housekeeping)
+        return len(taken)
+
+    def _renew(self, ids: list[int]) -> None:
+        with self.db.session() as s:
+            s.execute(
+                update(IntakeUpdate)
+                .where(IntakeUpdate.id.in_(ids), IntakeUpdate.owner == self.owner, IntakeUpdate.status == "new")
+                .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease))
+            )
+
+    def _housekeeping(self) -> None:
+        """The queue's length and lag for the metrics; finished rows past their retention forgotten."""
+        now = utcnow()
+        with self.db.session() as s:
+            pending, oldest = s.execute(
+                select(func.count(), func.min(IntakeUpdate.received_at)).where(IntakeUpdate.status == "new")
+            ).one()
+            s.execute(delete(IntakeUpdate).where(IntakeUpdate.status != "new", IntakeUpdate.done_at < now - RETENTION))
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        metrics.INTAKE_PENDING.set(pending)
+        metrics.INTAKE_LAG.set((now - oldest).total_seconds() if oldest is not None else 0.0)
+
+    async def stop(self, timeout: float = 20.0) -> None:
+        """Stop taking rows; let the updates being handled finish (up to ``timeout``), then release
+        the rest so another process takes them over at once instead of after the lease."""
+        self._running = False
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight.values()), timeout=timeout)
+        left = list(self._in_flight)
+        tasks = list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for row_id, member in list(self._unacked.items()):
+            await self._ack(row_id, member)
+        if left:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._release, left)
+            log.warning("intake: %s updates still being handled were released for another process", len(left))
+
+    def _release(self, ids: list[int]) -> None:
+        with self.db.session() as s:
+            s.execute(
+                update(IntakeUpdate)
+                .where(IntakeUpdate.id.in_(ids), IntakeUpdate.owner == self.owner, IntakeUpdate.status == "new")
+                .values(owner=None, lease_until=None)
+            )
+
+    def __len__(self) -> int:
+        return len(self._in_flight)
