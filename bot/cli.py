@@ -262,6 +262,8 @@ def docs_list() -> None:
     Example: hoidap docs list
     """
     assistant = _assistant()
+    assistant.store.sync()
+    assistant.sync_knowledge()
     active = assistant.store.active_name()
     indexed: dict[str, str] = {}
     if active:
@@ -310,8 +312,8 @@ def docs_add(files: tuple[Path, ...], replace: bool, no_build: bool) -> None:
         _print_preview(assistant.preview_document(f, None))
         click.echo()
     if no_build:
-        for f in files:
-            summary, _ = assistant.knowledge.add(f, None, replace=replace)
+        summaries, _ = assistant.add_documents([(f, None) for f in files], replace=replace, build=False)
+        for summary in summaries:
             click.echo(f"Đã thêm {summary.name} → {summary.file} (chưa xây dựng chỉ mục).")
         return
     progress = RichProgress()
@@ -344,7 +346,7 @@ def docs_remove(doc_id: str, yes: bool, no_build: bool) -> None:
     if not yes:
         click.confirm(f"Xóa {doc.meta.short_name} ({path.name}) khỏi kho văn bản?", abort=True)
     if no_build:
-        path, _ = assistant.knowledge.remove(doc_id)
+        path, _ = assistant.remove_document(doc_id, build=False)
         click.echo(f"Đã xóa {path.name} (chưa xây dựng chỉ mục).")
         return
     progress = RichProgress()

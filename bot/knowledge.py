@@ -261,6 +261,10 @@ class KnowledgeBase:
                 summary.changes = diff_documents(existing, doc)
         return summary, replaced
 
+    def set_aside(self, path: Path) -> Path:
+        """Move a file out of the set into the folder's history (never deleted)."""
+        return self._to_history(path)
+
     def _to_history(self, path: Path) -> Path:
         self.history.mkdir(parents=True, exist_ok=True)
         kept = self.history / _history_name(path)

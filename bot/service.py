@@ -117,6 +117,7 @@ class Assistant:
         self._embedder = embedder
         self._lock = threading.Lock()
         self._warm = False
+        self._changing = threading.local()  # depth of _exclusive() in this thread (it nests)
 
     # --- engine parts (lazy) ---------------------------------------------------------------
     @cached_property
@@ -129,7 +130,10 @@ class Assistant:
 
     @cached_property
     def store(self) -> IndexStore:
-        return IndexStore(self.settings.index_dir)
+        """Index versions (and, on PostgreSQL, documents) — see bot.index.database_store."""
+        from bot.index.database_store import open_store
+
+        return open_store(self.settings, lambda: self._db)
 
     @cached_property
     def index(self) -> IndexManager:
@@ -280,37 +284,44 @@ class Assistant:
         return self.knowledge.preview(path, name)
 
     def add_documents(
-        self, files: list[tuple[Path, str | None]], replace: bool = False, progress: Progress | None = None
+        self,
+        files: list[tuple[Path, str | None]],
+        replace: bool = False,
+        progress: Progress | None = None,
+        build: bool = True,
     ):
         """Store documents in the knowledge folder and rebuild; on any failure the folder is put back.
 
         ``files``: (path of the bytes, name to show/type by). With ``replace``, a new version of a
         loaded document replaces it (the old file is kept in the folder's history, not served).
-        Returns (summaries, build result). Example: ``add_documents([(Path("qd99.docx"), None)])``.
+        Returns (summaries, build result — None with ``build=False``).
+        Example: ``add_documents([(Path("qd99.docx"), None)])``.
         """
         changes = []
         summaries = []
-        try:
-            for path, name in files:
-                summary, change = self.knowledge.add(path, name, replace=replace)
-                changes.append(change)
-                summaries.append(summary)
-            result = self.build(progress=progress)
-        except BaseException:
-            for change in reversed(changes):
-                change.undo()
-            raise
+        with self._exclusive():
+            try:
+                for path, name in files:
+                    summary, change = self.knowledge.add(path, name, replace=replace)
+                    changes.append(change)
+                    summaries.append(summary)
+                result = self.build(progress=progress) if build else None
+            except BaseException:
+                for change in reversed(changes):
+                    change.undo()
+                raise
         return summaries, result
 
-    def remove_document(self, doc_id: str, progress: Progress | None = None):
+    def remove_document(self, doc_id: str, progress: Progress | None = None, build: bool = True):
         """Remove a document from the knowledge folder (kept in its history) and rebuild; put back if the
         build fails. Returns (path it had, build result). The one way to remove a document."""
-        removed, change = self.knowledge.remove(doc_id)
-        try:
-            return removed, self.build(progress=progress)
-        except BaseException:
-            change.undo()
-            raise
+        with self._exclusive():
+            removed, change = self.knowledge.remove(doc_id)
+            try:
+                return removed, self.build(progress=progress) if build else None
+            except BaseException:
+                change.undo()
+                raise
 
     def rollback(self, version: str | None = None) -> str:
         """Switch back to a listed index version (default: the one before the active) — and to its documents.
@@ -320,7 +331,7 @@ class Assistant:
         folder's history, missing ones come back from the index's copies), so a later build does not
         bring back what was rolled back. Runs under the build lock: never during a build.
         """
-        with self._cluster_build_lock(), self.store.build_lock():
+        with self._exclusive(), self.store.build_lock():
             name = self.store.resolve(version)
             checked = self.store.check(name)
             change = None
@@ -344,10 +355,39 @@ class Assistant:
 
     def build(self, sources: list[Path] | None = None, progress: Progress | None = None) -> BuildResult:
         """Parse documents, build and activate a new index version (same as ``hoidap build``)."""
-        with self._cluster_build_lock():
-            result = build_index(self.settings, self.embedder, self.segmenter, sources, progress)
+        with self._exclusive():
+            result = build_index(self.settings, self.embedder, self.segmenter, sources, progress, self.store)
         self.index.refresh(wait=True)
         return result
+
+    @contextlib.contextmanager
+    def _exclusive(self):
+        """One change of documents or index at a time, across processes and hosts (it nests). With the
+        database as the source of truth (bot.index.database_store), this host's knowledge folder is brought
+        up to date first and published after a change that succeeded."""
+        if getattr(self._changing, "depth", 0):
+            self._changing.depth += 1
+            try:
+                yield
+            finally:
+                self._changing.depth -= 1
+            return
+        with self._cluster_build_lock():
+            self._changing.depth = 1
+            try:
+                self.store.pull_knowledge(self.knowledge)
+                yield
+                self.store.push_knowledge(self.knowledge)
+            finally:
+                self._changing.depth = 0
+
+    def sync_knowledge(self) -> None:
+        """Bring this host's knowledge folder up to date (several hosts); skipped while a change runs elsewhere."""
+        try:
+            with self._exclusive():
+                pass
+        except IndexBuildError:
+            pass
 
     @contextlib.contextmanager
     def _cluster_build_lock(self):

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; PostgreSQL: postgresql+psycopg://user@host/db",
     )
 
+    index_storage: Literal["auto", "folder", "database"] = Field(
+        "auto",
+        description="Where documents and index versions are kept: folder (this host's folders), database "
+        "(PostgreSQL, each host caching them in its folders: no shared disk); auto = database on PostgreSQL.",
+    )
+
     redis_url: SecretStr | None = Field(
         None,
         description="Redis shared by several bot processes (redis://127.0.0.1:6379/0): per-member limits, "

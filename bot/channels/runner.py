@@ -67,6 +67,7 @@ class Runner:
         self.port: int | None = None
         self._server = None
         self._server_task: asyncio.Task | None = None
+        self._follower: asyncio.Task | None = None
         self._started: list[tuple[str, object]] = []
 
     async def start(self) -> None:
@@ -87,6 +88,7 @@ class Runner:
             if self.http is not None:
                 await self._start_http()
             await asyncio.to_thread(self._warm_up)
+            self._follower = asyncio.create_task(self._follow(), name="index-follower")
             if self.web is not None:
                 self.web.state.ready = True
             for name, channel in (("telegram", self.telegram), ("zalo", self.zalo)):
@@ -110,6 +112,18 @@ class Runner:
             log.warning("no index yet: building one from %s", self.settings.knowledge_dir)
             self.core.build()
             self.core.warm_up()
+
+    async def _follow(self, every: float = 1.0) -> None:
+        """Several hosts: download and switch to a version made active on another host (a no-op with
+        plain folders, where a build on this host switches ACTIVE itself)."""
+        from bot import outages
+
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(self.core.store.sync)
+            except Exception as e:
+                outages.failure("database", "the index version in service could not be followed", e)
 
     async def _start_http(self) -> None:
         from bot.channels.web.app import build_app
@@ -139,6 +153,11 @@ class Runner:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
         if self._server is not None:  # no new requests (nginx sends them to the other processes)
             self._server.should_exit = True
             with contextlib.suppress(Exception):

@@ -138,13 +138,15 @@ def build_index(
     segmenter: Segmenter,
     sources: list[Path] | None = None,
     progress: Progress | None = None,
+    store: IndexStore | None = None,
 ) -> BuildResult:
     """Parse ``sources`` (default: the knowledge folder), build and activate a new version.
 
-    Example: ``build_index(settings, embedder, segmenter)`` — what ``hoidap build`` runs.
+    Example: ``build_index(settings, embedder, segmenter)`` — what ``hoidap build`` runs. ``store``:
+    where versions live (default: the index folder; ``Assistant`` passes the configured one).
     """
     progress = progress or Progress()
-    store = IndexStore(settings.index_dir)
+    store = store or IndexStore(settings.index_dir)
     started = time.time()
     roots = sources or [settings.knowledge_dir]
     from_knowledge = sources is None or [Path(s).resolve() for s in sources] == [Path(settings.knowledge_dir).resolve()]

@@ -70,6 +70,10 @@ class IndexManager:
         )
 
     def _first_load(self) -> IndexVersion:
+        try:  # several hosts: the version in service may have to be downloaded first
+            self.store.sync()
+        except Exception as e:  # the database out of reach: serve what this host has
+            log.warning("index: could not follow the database (%s); serving this host's copy", e)
         name = self.store.active_name()
         if name is not None:
             try:

@@ -128,6 +128,17 @@ class IndexStore:
             raise IndexStoreError(f"Không có phiên bản chỉ mục hoàn chỉnh tên {name}")
         return IndexVersion(self.versions_dir / name)
 
+    # --- several hosts (bot.index.database_store): nothing to do with plain folders -------------
+    def sync(self) -> str | None:
+        """Follow the version in service elsewhere; returns the active name."""
+        return self.active_name()
+
+    def pull_knowledge(self, knowledge) -> None:
+        """Bring the knowledge folder up to date before a change."""
+
+    def push_knowledge(self, knowledge) -> None:
+        """Publish the knowledge folder after a change."""
+
     # --- writing -----------------------------------------------------------
     @contextmanager
     def build_lock(self):
