@@ -2,8 +2,10 @@
 operator runs them — used by the replica test and by ``scripts/load_telegram.py --processes N``.
 
 The fake Bot API plays Telegram and the load balancer in front of the processes (webhook updates go
-to them in turn). The processes share one knowledge folder and one index folder (on one host; across
-hosts, a shared file system), the database and Redis.
+to them in turn). With ``separate=True`` each process has its own knowledge, index and data folders,
+as on hosts of their own: they share only PostgreSQL and Redis (the seed version is put in the
+database, and each process starts with empty folders). Otherwise they share one set of folders, as
+several processes on one host do.
 """
 
 from __future__ import annotations
@@ -77,20 +79,15 @@ class Cluster:
         processes: int = 3,
         admin: int = 870001,
         timezone: str = "Asia/Ho_Chi_Minh",
+        separate: bool = False,
         **settings: str,
     ) -> None:
         self.root, self.fake, self.db_url, self.admin, self.timezone = root, fake, db_url, admin, timezone
-        (root / "knowledge").mkdir(parents=True)
-        shutil.copy(SEED_DOC, root / "knowledge" / SEED_DOC.name)
-        shutil.copytree(seed_index, root / "index", symlinks=True)
-        (root / "data").mkdir()
+        self.separate = separate
         self.ports = [free_port() for _ in range(processes)]
         self.procs: list[subprocess.Popen] = []
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("HOIDAP_", "DATABASE_URL"))},
-            "HOIDAP_KNOWLEDGE_DIR": str(root / "knowledge"),  # one folder all processes share
-            "HOIDAP_INDEX_DIR": str(root / "index"),
-            "HOIDAP_DATA_DIR": str(root / "data"),
             "HOIDAP_DATABASE_URL": db_url,
             "HOIDAP_REDIS_URL": REDIS_URL,
             "HOIDAP_REDIS_PREFIX": f"hoidap-test-{uuid.uuid4().hex[:8]}",
@@ -110,26 +107,81 @@ class Cluster:
         }
         self.db = Database(db_url)  # migrated here first: the processes then find the schema current
         self.quiz = QuizService(self.db, timezone)
+        if separate:
+            self._seed_database(seed_index)
+        else:
+            self._folders(root)
+            (root / "knowledge").mkdir(parents=True)
+            shutil.copy(SEED_DOC, root / "knowledge" / SEED_DOC.name)
+            shutil.copytree(seed_index, root / "index", symlinks=True)
+            (root / "data").mkdir()
         fake.balance([f"http://127.0.0.1:{p}" for p in self.ports])
 
-    def start(self) -> None:
-        hoidap = str(Path(sys.executable).with_name("hoidap"))
-        for i, port in enumerate(self.ports):
-            log = open(self.root / f"process-{i}.log", "wb")  # noqa: SIM115 - the process writes it
-            self.procs.append(
-                subprocess.Popen(
-                    [hoidap, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                    cwd=self.root,  # no .env of the developer's checkout
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+    def folder(self, i: int) -> Path:
+        """Process ``i``'s folders (its own host's, or the one set all share)."""
+        return self.root / f"host-{i}" if self.separate else self.root
 
-    async def ready(self, timeout: float = 180) -> None:
+    @staticmethod
+    def _folders(root: Path) -> dict[str, str]:
+        return {
+            "HOIDAP_KNOWLEDGE_DIR": str(root / "knowledge"),
+            "HOIDAP_INDEX_DIR": str(root / "index"),
+            "HOIDAP_DATA_DIR": str(root / "data"),
+        }
+
+    def _seed_database(self, seed_index: Path) -> None:
+        """The seed document and its index version, stored in the database as an operator's first
+        `hoidap build` on any host leaves them; every process then starts with empty folders."""
+        from bot.index.database_store import DatabaseIndexStore
+        from bot.knowledge import KnowledgeBase
+
+        seed = self.root / "seed"
+        (seed / "knowledge").mkdir(parents=True)
+        shutil.copy(SEED_DOC, seed / "knowledge" / SEED_DOC.name)
+        shutil.copytree(seed_index, seed / "index", symlinks=True, ignore=shutil.ignore_patterns("cache"))
+        store = DatabaseIndexStore(seed / "index", self.db)
+        store.sync()
+        store.push_knowledge(KnowledgeBase(seed / "knowledge", 20 * 1024 * 1024))
+        for i in range(len(self.ports)):
+            for folder in ("knowledge", "index", "data"):
+                (self.folder(i) / folder).mkdir(parents=True)
+
+    def start(self) -> None:
+        for i in range(len(self.ports)):
+            self._spawn(i)
+
+    def _spawn(self, i: int) -> None:
+        hoidap = str(Path(sys.executable).with_name("hoidap"))
+        log = open(self.root / f"process-{i}.log", "ab")  # noqa: SIM115 - the process writes it
+        process = subprocess.Popen(
+            [hoidap, "serve", "--host", "127.0.0.1", "--port", str(self.ports[i])],
+            cwd=self.folder(i),  # no .env of the developer's checkout
+            env={**self.env, **self._folders(self.folder(i))},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        if i < len(self.procs):
+            self.procs[i] = process
+        else:
+            self.procs.append(process)
+
+    def restart(self, i: int) -> None:
+        """Start process ``i`` again (after :meth:`kill`), as systemd's Restart=on-failure does."""
+        assert self.procs[i].poll() is not None
+        self._spawn(i)
+
+    def stored_versions(self) -> list[str]:
+        from bot.storage.models import StoredVersion
+
+        with self.db.session() as s:
+            return list(s.scalars(select(StoredVersion.name)))
+
+    async def ready(self, timeout: float = 180, only: list[int] | None = None) -> None:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
             for i, port in enumerate(self.ports):
+                if only is not None and i not in only:
+                    continue
                 while True:
                     assert self.procs[i].poll() is None, self.log(i)
                     try:

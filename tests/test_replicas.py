@@ -1,9 +1,11 @@
 """Province scale: three `hoidap serve` processes behind one webhook URL, on one PostgreSQL and one Redis.
 
 The processes are real OS processes started from the command line, as an operator would run them
-(tests/cluster.py); the fake Bot API plays Telegram and the load balancer in front of them. Every quiz
-goes out once, every answer is scored once, a change made through one process is obeyed by the
-others, and a process killed mid-delivery loses and duplicates nothing.
+(tests/cluster.py), each with its own folders as on hosts of their own — they share only the database
+and Redis, and start with empty folders; the fake Bot API plays Telegram and the load balancer in
+front of them. Every quiz goes out once, every answer is scored once, a change made through one
+process is obeyed by the others, and a process killed mid-delivery — of quizzes, or of answers to
+updates it had accepted — loses and duplicates nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ PROCESSES = 3
 ADMIN = 870001
 TZ = "Asia/Ho_Chi_Minh"
 CLAIM_TIMEOUT = 8  # seconds before a dead process's claimed quiz is taken over
+LEASE = 3  # seconds before the updates a dead process had accepted are taken over
 
 
 @pytest.fixture
@@ -37,7 +40,9 @@ async def cluster(tmp_path, fake, seed_settings):
             PROCESSES,
             ADMIN,
             TZ,
+            separate=True,
             quiz_claim_timeout_seconds=CLAIM_TIMEOUT,
+            intake_lease_seconds=LEASE,
             questions_per_minute=1000,
         )
         c.start()
@@ -103,14 +108,14 @@ async def test_three_processes_share_quizzes_answers_schedules_and_documents(clu
     button = next(
         b for row in preview.params["reply_markup"]["inline_keyboard"] for b in row if "Cập nhật" in b["text"]
     )
-    versions = len(list((cluster.root / "index" / "versions").iterdir()))
+    versions = len(cluster.stored_versions())
     before = len(fake.calls)
     await fake.deliver(fake.callback_update(preview.result, admin, button["callback_data"]), to=2)
     await fake.wait_for(
         "editMessageText", lambda c: "Đã cập nhật chỉ mục" in c.params["text"], after=before, timeout=180
     )
     built = time.monotonic()
-    assert len(list((cluster.root / "index" / "versions").iterdir())) == versions + 1  # built once
+    assert len(cluster.stored_versions()) == versions + 1  # built once
     for i in range(PROCESSES):
         member = fake.user(860000 + i, "Thành viên")
         while True:
@@ -147,6 +152,20 @@ async def test_three_processes_share_quizzes_answers_schedules_and_documents(clu
     with cluster.db.session() as s:
         unsent = s.scalar(select(func.count()).select_from(QuizDelivery).where(QuizDelivery.status != "sent"))
     assert unsent == 0
+
+    # Killing a process holding accepted updates: 60 questions answered 200 by process 2 while Telegram
+    # is slow to take the answers, then SIGKILL. Telegram never posts them again; process 0 answers all.
+    fake.slow["sendMessage"] = 1.0
+    members = [fake.user(880000 + i, f"Hỏi {i}") for i in range(60)]
+    statuses = await asyncio.gather(
+        *(fake.deliver(fake.text_update(fake.private_chat(m), m, "Người đứng đầu phải làm gì?"), to=2) for m in members)
+    )
+    assert statuses == [200] * 60
+    await asyncio.sleep(0.3)
+    cluster.kill(2)
+    fake.slow.clear()
+    await until(lambda: all(fake.sent_to(m["id"]) for m in members), 60, "answers to the 60 accepted questions")
+    assert all("nêu gương" in fake.sent_to(m["id"])[0].params["text"] for m in members)
 
 
 # --- what the processes share in Redis, checked directly --------------------------------------------

@@ -14,7 +14,10 @@ two processes never take the same row).
   is handled again — a member may get the same answer twice, never none; quiz answers and uploads
   are idempotent in the database.
 - **In order per member.** A row is only taken while no earlier unfinished row of the same member
-  exists; finishing a row hands the member's next one to this process at once.
+  exists (inserts of one member's rows are serialised by a transaction-level advisory lock, so the
+  later one always sees the earlier); finishing a row hands the member's next one to this process at
+  once. A member's updates therefore never run at once in two processes, and no Redis lock is needed
+  (one held by a process that died would stall its members until it expired).
 - **Poison.** A row that was taken ``MAX_ATTEMPTS`` times (it killed every process that tried) is
   marked failed and logged instead of killing the next one.
 
@@ -38,7 +41,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from bot import metrics, outages
@@ -139,6 +142,10 @@ class Intake:
         now = dt.datetime.fromtimestamp(received, dt.UTC)
         mine = self._running and len(self._in_flight) < MAX_IN_FLIGHT
         with self.db.session() as s:
+            if member is not None and s.get_bind().dialect.name == "postgresql":
+                # Inserts of one member's updates one at a time (until commit), so the later one sees the
+                # earlier and waits its turn (SQLite has one writer at a time anyway).
+                s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:m, 46))"), {"m": member})
             row_id = s.execute(
                 insert(s, IntakeUpdate)
                 .values(
@@ -369,6 +376,3 @@ class Intake:
                 .where(IntakeUpdate.id.in_(ids), IntakeUpdate.owner == self.owner, IntakeUpdate.status == "new")
                 .values(owner=None, lease_until=None)
             )
-
-    def __len__(self) -> int:
-        return len(self._in_flight)

@@ -33,7 +33,7 @@ from collections import deque
 from html.parser import HTMLParser
 from urllib.parse import urlparse
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientError, ClientSession, web
 
 from tests.fakes.base import ApiError, Call, FakeServer, bad_gateway, drop_connection
 
@@ -144,6 +144,8 @@ class FakeTelegram(FakeServer):
         self.updates: list[dict] = []
         self.webhook: dict | None = None
         self.backends: list[str] = []  # see balance()
+        self.accepted: dict[int, int] = {}  # update id -> the backend that answered 200 (balance())
+        self.redelivered = 0  # webhook posts tried again after a dropped connection or a 5xx
         self._turn = itertools.count()
         self._session: ClientSession | None = None
         self.slow: dict[str, float] = {}  # method -> seconds every call of it takes
@@ -601,11 +603,15 @@ class FakeTelegram(FakeServer):
             },
         }
 
-    async def deliver(self, update: dict, secret: str | None | object = ..., to: int | None = None) -> int:
+    async def deliver(
+        self, update: dict, secret: str | None | object = ..., to: int | None = None, patience: float = 60.0
+    ) -> int:
         """Queue for getUpdates, or POST to the webhook (``secret`` overrides the registered one).
 
         With :meth:`balance`, the webhook's URL stands for a load balancer in front of several bot
-        processes: updates go to them in turn (``to``: to that one)."""
+        processes: updates go to them in turn (``to``: to that one). As Telegram (and nginx's
+        ``proxy_next_upstream``) do, a post whose connection failed or that got a 5xx is tried again —
+        on the next process — for up to ``patience`` seconds; a 2xx or 4xx is final."""
         if self.webhook is None:
             self.updates.append(update)
             self.notify_update()
@@ -614,14 +620,29 @@ class FakeTelegram(FakeServer):
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = token
-        url = self.webhook["url"]
-        if self.backends:
-            index = next(self._turn) % len(self.backends) if to is None else to
-            url = self.backends[index] + urlparse(url).path
         if self._session is None:
             self._session = ClientSession()
-        async with self._session.post(url, data=json.dumps(update), headers=headers) as r:
-            return r.status
+        deadline = time.monotonic() + patience
+        index = to
+        while True:
+            url = self.webhook["url"]
+            if self.backends:
+                index = next(self._turn) % len(self.backends) if index is None else index % len(self.backends)
+                url = self.backends[index] + urlparse(url).path
+            try:
+                async with self._session.post(url, data=json.dumps(update), headers=headers) as r:
+                    status = r.status
+            except (ClientError, OSError):
+                status = None  # refused, reset, dropped: the process is gone or the machine too busy
+            if status is not None and status < 500:
+                if status == 200 and self.backends:
+                    self.accepted[update["update_id"]] = index
+                return status
+            if time.monotonic() > deadline:
+                return status or 599
+            self.redelivered += 1
+            await asyncio.sleep(0.2)
+            index = None if index is None else index + 1
 
     async def stop(self) -> None:
         if self._session is not None:

@@ -218,7 +218,11 @@ class TelegramChannel:
         """An update from the intake, through PTB's update processor (one member's updates in order,
         others concurrently), returning when it was handled — then the intake marks it done."""
         update = Update.de_json(body, self.bot)
-        await self.app.update_processor.process_update(update, self.app.process_update(update))
+        processing = self.app.process_update(update)
+        try:
+            await self.app.update_processor.process_update(update, processing)
+        finally:
+            processing.close()  # never started if we were stopped while it waited its turn
 
     async def stop(self) -> None:
         if self.app.updater is not None and self.app.updater.running:

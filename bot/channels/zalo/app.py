@@ -112,7 +112,8 @@ class ZaloChannel:
             if self.intake is not None:
                 self.intake.register(CHANNEL, update_keys, lambda update: self.handle(update, dedupe=False))
         self._seen = Seen(assistant.shared, SEEN_TTL, SEEN_MAX)
-        self._locks = KeyedLocks(assistant.shared)
+        # With the intake, one member's order across processes is kept by the database.
+        self._locks = KeyedLocks(None if self.intake is not None else assistant.shared)
         self._tasks: set[asyncio.Task] = set()
 
     # --- lifecycle --------------------------------------------------------------------------------
