@@ -12,11 +12,22 @@ Telegram's send budget (30 messages/s for the whole bot) is left out by default 
 is the bot's own throughput (``--send-budget 30`` puts it back: then it is the floor of latency).
 Unless ``--no-baseline``, the same burst is run on 1 process first and printed beside it.
 
-Prints one JSON object: sent, answered, errors, p50_ms, p95_ms, questions_per_s, quizzes_expected,
-quizzes_delivered, quizzes_twice, answers_expected, answers_scored, answers_scored_twice, processes,
-and ``one_process`` with the same keys for the baseline.
+``--separate-hosts``: each process has its own knowledge, index and data folders, as on hosts of
+their own — they share only PostgreSQL and Redis, and start with empty folders (the seed version is
+in the database). ``--kill-during-burst``: once one process holds questions it accepted (200) and
+has not answered yet, it gets SIGKILL, and is started again a second later; nothing it accepted may
+be lost. After the burst an admin uploads a document through process 0 and confirms it; then each
+process is asked about it until it answers from it (``upload_seen_by``).
 
-Usage: python scripts/load_telegram.py --processes 3 [--users 100] [--per-user 5] [--groups 100]
+Webhook posts whose connection fails or that get a 5xx are posted again (to the next process), as
+Telegram and nginx do: a busy machine resets connections, and a killed process refuses them.
+
+Prints one JSON object: sent, accepted (questions answered 200), answered, lost, errors, killed,
+p50_ms, p95_ms, questions_per_s, quizzes_expected, quizzes_delivered, quizzes_twice,
+answers_expected, answers_scored, answers_scored_twice, upload_seen_by, processes, and
+``one_process`` with the same keys for the baseline.
+
+Usage: python scripts/load_telegram.py --processes 3 [--separate-hosts] [--kill-during-burst] [--no-baseline]
 """
 
 from __future__ import annotations
@@ -203,9 +214,11 @@ async def burst_on(fake, db_url: str, processes: int, args, index: Path, pool: l
         db_url,
         index,
         processes,
+        separate=args.separate_hosts,
         questions_per_minute=10_000,
         telegram_messages_per_second=args.send_budget,
         torch_threads=1,
+        intake_lease_seconds=args.lease,
     )
     cluster.start()
     try:
@@ -232,7 +245,9 @@ async def burst_on(fake, db_url: str, processes: int, args, index: Path, pool: l
                 answers.append(fake.poll_answer_update(poll["id"], member, [rng.randrange(len(poll["options"]))]))
         latencies: list[float] = []
         error_replies = 0
+        accepted = 0
         waiting: dict[int, asyncio.Future] = {}  # chat id -> the reply it waits for
+        unanswered: dict[int, int] = {}  # update id of a question accepted (200) -> the process holding it
 
         def on_call(call) -> None:
             if call.method == "sendMessage":
@@ -246,15 +261,22 @@ async def burst_on(fake, db_url: str, processes: int, args, index: Path, pool: l
             nonlocal error_replies
             user = fake.user(500_000 + i, f"Thành viên {i}")
             chat = fake.private_chat(user)
+            nonlocal accepted
             for _ in range(args.per_user):
                 reply = waiting[chat["id"]] = asyncio.get_running_loop().create_future()
                 started = time.perf_counter()
-                await fake.deliver(fake.text_update(chat, user, rng.choice(pool)))
+                update = fake.text_update(chat, user, rng.choice(pool))
+                status = await fake.deliver(update, patience=120)
+                if status == 200:
+                    accepted += 1
+                    unanswered[update["update_id"]] = fake.accepted.get(update["update_id"], -1)
                 try:
                     call = await asyncio.wait_for(reply, 120)
                 except TimeoutError:
                     waiting.pop(chat["id"], None)
                     continue
+                finally:
+                    unanswered.pop(update["update_id"], None)
                 latencies.append((time.perf_counter() - started) * 1000)
                 if "đã có lỗi" in call.params["text"]:
                     error_replies += 1
@@ -269,14 +291,34 @@ async def burst_on(fake, db_url: str, processes: int, args, index: Path, pool: l
 
             await asyncio.gather(*(one(u) for u in answers + twice))
 
+        kills: list[dict] = []
+
+        async def kill_one(victim: int) -> None:
+            """SIGKILL ``victim`` while it holds accepted, unanswered questions; start it again."""
+            while sum(1 for holder in unanswered.values() if holder == victim) < min(5, args.users):
+                await asyncio.sleep(0.02)
+            holding = sum(1 for holder in unanswered.values() if holder == victim)
+            cluster.kill(victim)
+            kills.append({"process": victim, "holding_accepted_questions": holding})
+            await asyncio.sleep(1)
+            cluster.restart(victim)
+            await cluster.ready(only=[victim])
+
         profilers = start_profilers([p.pid for p in cluster.procs], root) if args.profile else []
+        bots = {p.pid for p in cluster.procs}
         cpu_before = cpu_seconds()
         began = time.perf_counter()
         answering = asyncio.create_task(answer_all())
+        killer = asyncio.create_task(kill_one(processes // 2)) if args.kill_during_burst else None
         await asyncio.gather(*(member(i) for i in range(args.users)))
         wall = time.perf_counter() - began
         cpu_after = cpu_seconds()
-        bots = {p.pid for p in cluster.procs}
+        if killer is not None:
+            if not killer.done():
+                killer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await killer
+            bots |= {p.pid for p in cluster.procs}
         cpu, threads = cpu_used(cpu_before, cpu_after, bots), bot_threads(cpu_before, cpu_after, bots)
         profile = stop_profilers(profilers) if profilers else None
         await answering
@@ -284,12 +326,20 @@ async def burst_on(fake, db_url: str, processes: int, args, index: Path, pool: l
             await until(lambda: len(cluster.answers()) >= len(answers), 120, "answers scored")
         await asyncio.sleep(2)
         scored = cluster.answers()
+        seen_by = await upload_everywhere(cluster, fake) if args.upload else None
         log_errors = sum(cluster.log_errors(i) for i in range(processes))
+        sent = args.users * args.per_user
         return {
             "processes": processes,
-            "sent": args.users * args.per_user,
+            "separate_hosts": args.separate_hosts,
+            "sent": sent,
+            "accepted": accepted,
             "answered": len(latencies),
+            "lost": sent - len(latencies),
             "errors": log_errors + error_replies,
+            "killed": len(kills),
+            **({"kills": kills} if kills else {}),
+            "webhook_posts_retried": fake.redelivered,
             "p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
             "p95_ms": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
             "questions_per_s": round(len(latencies) / wall, 1),
@@ -300,6 +350,7 @@ async def burst_on(fake, db_url: str, processes: int, args, index: Path, pool: l
             "answers_expected": len(answers),
             "answers_scored": len(set(scored)),
             "answers_scored_twice": len(scored) - len(set(scored)),
+            **({"upload_seen_by": seen_by} if seen_by is not None else {}),
             "send_budget_per_s": args.send_budget or None,
             # Where the cores went during the burst (2 cores × wall_s is all there is).
             "cpu_s": cpu,
@@ -310,6 +361,51 @@ async def burst_on(fake, db_url: str, processes: int, args, index: Path, pool: l
         }
     finally:
         cluster.stop()
+
+
+async def upload_everywhere(cluster, fake, within: float = 60.0) -> int:
+    """An admin sends a .docx to process 0 and confirms it there; then each process is asked about it
+    until it answers from it. Returns how many processes did within ``within`` seconds of the build."""
+    from tests.cluster import until
+    from tests.test_admin_telegram import KH77, as_docx
+
+    admin = fake.user(cluster.admin, "Quản trị")
+    chat = fake.private_chat(admin)
+    before = len(fake.calls)
+    await fake.deliver(fake.document_update(chat, admin, "kế hoạch 77.docx", as_docx(KH77)), to=0)
+    preview = await fake.wait_for("sendMessage", lambda c: int(c.params["chat_id"]) == admin["id"], after=before)
+    button = next(
+        b for row in preview.params["reply_markup"]["inline_keyboard"] for b in row if "Cập nhật" in b["text"]
+    )
+    before = len(fake.calls)
+    await fake.deliver(fake.callback_update(preview.result, admin, button["callback_data"]), to=0)
+    await fake.wait_for(
+        "editMessageText", lambda c: "Đã cập nhật chỉ mục" in c.params["text"], after=before, timeout=300
+    )
+    built = time.monotonic()
+    seen = 0
+    for i in range(len(cluster.ports)):
+        member = fake.user(990000 + i, "Thành viên")
+        while time.monotonic() - built < within:
+            before = len(fake.calls)
+            await fake.deliver(
+                fake.text_update(fake.private_chat(member), member, "Khi có cảnh báo bão, cấp ủy phải làm gì?"), to=i
+            )
+            reply = None
+            with contextlib.suppress(AssertionError):
+                reply = await until(lambda m=member, b=before: _reply_after(fake, m, b), 30, "a reply")
+            if reply is not None and "77-KH/TU" in reply.params["text"]:
+                seen += 1
+                break
+            await asyncio.sleep(0.5)
+    return seen
+
+
+def _reply_after(fake, member: dict, before: int):
+    return next(
+        (c for c in fake.calls[before:] if c.method == "sendMessage" and int(c.params["chat_id"]) == member["id"]),
+        None,
+    )
 
 
 async def main(args) -> dict:
@@ -333,6 +429,14 @@ if __name__ == "__main__":
     parser.add_argument("--answers", type=int, default=5, help="members answering the quiz in each group")
     parser.add_argument("--send-budget", type=int, default=0, help="messages/s for the whole bot (0: none)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the 1-process run")
+    parser.add_argument(
+        "--separate-hosts", action="store_true", help="own folders per process: only PostgreSQL and Redis shared"
+    )
+    parser.add_argument(
+        "--kill-during-burst", action="store_true", help="SIGKILL a process holding accepted updates, restart it"
+    )
+    parser.add_argument("--no-upload", dest="upload", action="store_false", help="skip the upload seen by all")
+    parser.add_argument("--lease", type=float, default=5, help="HOIDAP_INTAKE_LEASE_SECONDS of the processes")
     parser.add_argument("--profile", action="store_true", help="sample the bot processes with py-spy")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(main(args)), ensure_ascii=False))
