@@ -494,10 +494,11 @@ def quiz_import(file: Path) -> None:
 
 
 def _start_logging(settings) -> None:
+    from bot import observe
     from bot.channels.runner import protect_secrets
 
     protect_secrets(settings)  # before anything can log a URL with a token in it
-    logging.getLogger().setLevel(settings.log_level)
+    observe.configure(settings)
     # httpx logs every request URL at INFO; masked anyway, but one line per message is noise.
     logging.getLogger("httpx").setLevel(logging.WARNING)
 

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import outages
 from bot.answer.answerer import Answerer
 from bot.answer.calibration import Calibration
 from bot.answer.model import Answer
@@ -530,6 +531,16 @@ class Assistant:
                 negatives.append({"q": row.text, "expect": []})
         return positives, negatives
 
+    def member_key(self, channel: str, user_id: str | None) -> str:
+        """A member's pseudonym for logs (the keyed hash exports use); "" if the key cannot be read now."""
+        keys = self.__dict__.get("_member_keys")
+        if keys is None:
+            try:
+                keys = self.__dict__["_member_keys"] = self.pseudonyms()
+            except Exception:  # the database out of reach: the log line goes without it
+                return ""
+        return keys(channel, user_id)
+
     def pseudonyms(self):
         """``pseudonym(channel, user_id)`` for exports (see bot.learning.privacy)."""
         from bot.learning.privacy import Pseudonyms
@@ -655,8 +666,8 @@ class Assistant:
         return sorted(out, key=lambda r: (-r.streak, -r.points))[:limit]
 
     def health(self) -> dict:
-        """Readiness without loading anything: the index version in service (None until loaded) and
-        whether the database answers."""
+        """Readiness without loading anything: the index version in service (None until loaded), whether
+        the database answers, and Redis ("ok", "unavailable" — degraded, still serving — or "off")."""
         from sqlalchemy import text
 
         loaded = None
@@ -670,9 +681,9 @@ class Assistant:
                 s.execute(text("SELECT 1"))
             database = True
         except Exception as e:  # unreachable, locked, misconfigured: not ready
-            log.warning("database not reachable: %s", e)
+            outages.failure("database", "readiness check failed", e)
             database = False
-        return {"index": loaded, "database": database}
+        return {"index": loaded, "database": database, "redis": self.shared.ping()}
 
     def flush_records(self, timeout: float | None = None) -> bool:
         """Wait until logs written in the background are stored (tests, shutdown)."""

@@ -174,7 +174,17 @@ class Settings(BaseSettings):
     web_login_minutes: int = Field(10, ge=1, le=1440, description="How long a /web login link stays valid.")
     web_session_hours: int = Field(12, ge=1, le=720, description="How long a dashboard session lasts.")
     web_requests_per_minute: int = Field(
-        30, ge=1, description="Per-client limit on web chat requests (questions and taps) per minute."
+        30, ge=1, description="Web chat requests (questions and taps) a member (a session) may make per minute."
+    )
+    web_address_requests_per_minute: int = Field(
+        600,
+        ge=1,
+        description="Web chat requests per minute from one address (an office behind one NAT holds many members).",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR ranges, "
+        "e.g. 10.0.0.5,10.0.1.0/24); requests from anywhere else are limited by their own address.",
     )
 
     # --- several processes ----------------------------------------------------------------
@@ -186,6 +196,11 @@ class Settings(BaseSettings):
     )
 
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="json: one JSON object per log line (requests and answered questions with their fields, "
+        "never question text or ids), for a log collector.",
+    )
 
     @field_validator("admin_ids", "zalo_admin_ids", mode="before")
     @classmethod

@@ -23,10 +23,10 @@ from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from bot import outages
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-WARN_EVERY = 60.0  # seconds: while Redis is down, one warning a minute (not one per request)
 
 
 class Shared:
@@ -38,24 +38,16 @@ class Shared:
         self._sync: MovingWindowRateLimiter | None = None
         self._async: AsyncMovingWindow | None = None
         self._redis = None  # redis.asyncio client for locks, made on first use in the running loop
-        self._warned_at: float | None = None
-        self._unwarned = 0  # failures since the last warning
 
-    def _unavailable(self, what: str, error: BaseException) -> None:
-        """Redis could not be used for ``what``: said at most once a minute, with how many more failed
-        meanwhile — with Redis down every request fails, and 800 lines in 20 s drown the log."""
-        now = time.monotonic()
-        if self._warned_at is not None and now - self._warned_at < WARN_EVERY:
-            self._unwarned += 1
-            return
-        more = f" ({self._unwarned} more since the last warning)" if self._unwarned else ""
-        log.warning("redis unavailable: %s%s: %s", what, more, error)
-        self._warned_at, self._unwarned = now, 0
+    @staticmethod
+    def _unavailable(what: str, error: BaseException) -> None:
+        """Redis could not be used for ``what`` (no key named: keys hold member ids): counted every
+        time, logged at most once a minute (:mod:`bot.outages`) — with Redis down every request fails."""
+        outages.failure("redis", what, error)
 
     def _available(self) -> None:
-        if self._warned_at is not None:
-            log.warning("redis reachable again")
-            self._warned_at, self._unwarned = None, 0
+        if self.url:  # a call that worked on Redis (this process's memory says nothing about Redis)
+            outages.recovered("redis")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Shared:
@@ -93,7 +85,7 @@ class Shared:
                 stats = await limiter.get_window_stats(item, *key)
                 await asyncio.sleep(min(max(stats.reset_time - time.time(), 0.01), 1.0))
         except Exception as e:
-            self._unavailable(f"{':'.join(key)} sent without the shared budget", e)
+            self._unavailable("messages sent without the shared budget", e)
         else:
             self._available()
         return time.monotonic() - began
@@ -103,7 +95,7 @@ class Shared:
         try:
             stats = await self.async_limiter().get_window_stats(item, *key)
         except Exception as e:
-            self._unavailable(f"{':'.join(key)} not measured", e)
+            self._unavailable("send budget not measured", e)
             return item.amount
         self._available()
         return stats.remaining
@@ -114,7 +106,7 @@ class Shared:
         try:
             allowed = self.limiter().hit(item, *key)
         except Exception as e:
-            self._unavailable(f"{':'.join(key)} not counted", e)
+            self._unavailable("limits not counted", e)
             return True
         self._available()
         return allowed
@@ -124,10 +116,28 @@ class Shared:
         try:
             allowed = await self.async_limiter().hit(item, *key)
         except Exception as e:
-            self._unavailable(f"{':'.join(key)} not counted", e)
+            self._unavailable("limits not counted", e)
             return True
         self._available()
         return allowed
+
+    def ping(self) -> str:
+        """ "ok", "unavailable" (the bot works on, degraded: limits and order per process) or "off"."""
+        if not self.url:
+            return "off"
+        import redis
+
+        try:
+            client = redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=1)
+            try:
+                client.ping()
+            finally:
+                client.close()
+        except Exception as e:
+            self._unavailable("readiness check failed", e)
+            return "unavailable"
+        self._available()
+        return "ok"
 
     def _client(self):
         import redis.asyncio as aioredis
@@ -143,7 +153,7 @@ class Shared:
         try:
             fresh = await self._client().set(f"{self.prefix}:seen:{key}", 1, nx=True, ex=int(ttl))
         except Exception as e:
-            self._unavailable(f"{key} handled without the duplicate check", e)
+            self._unavailable("updates handled without the duplicate check", e)
             return False
         self._available()
         return not fresh
@@ -158,7 +168,7 @@ class Shared:
         try:
             acquired = await lock.acquire(token=uuid.uuid4().hex)
         except Exception as e:  # Redis out of reach: this process's order still holds
-            self._unavailable(f"{key} handled without the shared lock", e)
+            self._unavailable("updates handled without the shared lock", e)
             acquired = False
         try:
             yield

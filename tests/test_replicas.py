@@ -254,12 +254,13 @@ async def test_one_members_updates_wait_for_each_other_across_processes(redis_pa
 async def test_redis_out_of_reach_never_costs_a_member_an_answer(caplog, monkeypatch):
     import logging
 
-    import bot.shared
+    from bot import outages
     from bot.channels.telegram.budget import OverallLimiter, SendBudget
     from bot.conversation.ratelimit import UserRateLimiter
     from bot.shared import KeyedLocks, Seen, Shared
 
-    caplog.set_level(logging.WARNING, logger="bot.shared")
+    caplog.set_level(logging.WARNING, logger="bot.dependencies")
+    outages.reset()  # nothing logged by an earlier test within "the last minute"
     gone = Shared("redis://127.0.0.1:1/0")  # nothing listens there: every call is refused
     assert UserRateLimiter(1, gone).allow("telegram:42")  # counted nowhere, so allowed
     assert await Seen(gone).first_time("telegram-update:7")
@@ -282,7 +283,8 @@ async def test_redis_out_of_reach_never_costs_a_member_an_answer(caplog, monkeyp
         assert UserRateLimiter(1, gone).allow("telegram:43")
     warnings = [r for r in caplog.records if "redis unavailable" in r.getMessage()]
     assert len(warnings) == 1
-    monkeypatch.setattr(bot.shared, "WARN_EVERY", 0.0)  # as if the minute were over
+    monkeypatch.setattr(outages, "EVERY", 0.0)  # as if the minute were over
     gone.allow(UserRateLimiter(1, gone)._item, "questions", "x")
     warnings = [r for r in caplog.records if "redis unavailable" in r.getMessage()]
     assert len(warnings) == 2 and "more since the last warning" in warnings[-1].getMessage()
+    outages.reset()

@@ -53,7 +53,13 @@ async def test_serve_on_a_fresh_installation_builds_the_index_then_is_ready(sett
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runner.port}") as client:
             assert (await client.get("/healthz")).text == "ok"
             ready = (await client.get("/readyz")).json()
-        assert ready == {"ready": True, "index": core.index_versions()[-1].name, "database": True}
+        assert ready == {
+            "ready": True,
+            "index": core.index_versions()[-1].name,
+            "database": True,
+            "redis": "off",
+            "degraded": False,
+        }
     finally:
         await runner.stop()
         core.close()

@@ -59,7 +59,13 @@ async def test_health_readiness_and_metrics_after_a_few_questions(web, client):
     assert (await client.get("/healthz")).text == "ok"
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "index": web.core.index.current().name, "database": True}
+    assert ready.json() == {
+        "ready": True,
+        "index": web.core.index.current().name,
+        "database": True,
+        "redis": "off",  # one process, no Redis configured
+        "degraded": False,
+    }
 
     before = samples((await client.get("/metrics")).text)
     csrf = await csrf_of(client)  # the page also puts today's quiz on the site: a delivery
@@ -76,6 +82,10 @@ async def test_health_readiness_and_metrics_after_a_few_questions(web, client):
     assert grew("hoidap_questions_total", channel="web", outcome="answered") == 1
     assert grew("hoidap_questions_total", channel="web", outcome="refused") == 1
     assert grew("hoidap_answer_seconds_count", channel="web") == 2
+    assert grew("hoidap_reply_seconds_count", channel="web") == 2  # end to end: request in, page out
+    assert grew("hoidap_http_requests_total", route="/ask", method="POST", status="200") == 2
+    assert grew("hoidap_http_request_seconds_count", route="/ask") == 2
+    assert after[("hoidap_ready", ())] == 1
     assert ("hoidap_questions_total", (("channel", "telegram"), ("outcome", "confirm"))) in after
     assert after[("hoidap_quiz_deliveries_total", (("status", "sent"),))] >= 1
     assert ("hoidap_quiz_answers_total", (("channel", "web"), ("correct", "true"))) in after
@@ -126,12 +136,30 @@ async def test_chat_posts_need_the_csrf_token_and_are_limited_per_client(web, cl
         assert (await stranger.post("/ask", data={"q": "người đứng đầu", "csrf": csrf})).status_code == 403
 
     chat = web.runner.web.state.chat
-    saved, chat.limiter = chat.limiter, ClientLimiter(2)
+    saved, chat.limiter = chat.limiter, ClientLimiter(2, per_address=100)
     try:
         codes = [(await ask(client, "khoán sản phẩm là gì", csrf)).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
         limited = await ask(client, "khoán sản phẩm là gì", csrf)
         assert "Bạn đang hỏi hơi nhanh" in limited.text
+    finally:
+        chat.limiter = saved
+
+
+async def test_members_behind_one_office_nat_each_have_their_own_limit(web):
+    """Limits count per member (session) and, higher, per address — the address as nginx reports it."""
+    chat = web.runner.web.state.chat
+    saved, chat.limiter = chat.limiter, ClientLimiter(2, per_address=5)
+    office = {"X-Forwarded-For": "203.0.113.7"}  # one NAT; nginx on 127.0.0.1 is a trusted proxy
+    try:
+        codes = []
+        for _ in range(3):  # three colleagues, each with their own session
+            async with httpx.AsyncClient(base_url=web.url, timeout=60, headers=office) as member:
+                csrf = await csrf_of(member)
+                codes.append([(await ask(member, "khoán sản phẩm là gì", csrf)).status_code for _ in range(2)])
+        assert codes == [[200, 200], [200, 200], [200, 429]]  # each member's 2; the office's 5 in all
+        async with httpx.AsyncClient(base_url=web.url, timeout=60, headers={"X-Forwarded-For": "198.51.100.9"}) as c:
+            assert (await ask(c, "khoán sản phẩm là gì")).status_code == 200  # another office is not held
     finally:
         chat.limiter = saved
 

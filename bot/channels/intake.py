@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import datetime as dt
 import hashlib
 import json
@@ -45,6 +44,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from bot import metrics, outages
+from bot.observe import ARRIVED
 from bot.storage.db import insert
 from bot.storage.models import IntakeUpdate, utcnow
 
@@ -53,9 +53,6 @@ MAX_ATTEMPTS = 5
 RETENTION = dt.timedelta(hours=24)  # finished rows remembered (keys only) to recognise late redeliveries
 CLAIM_BATCH = 50
 MAX_IN_FLIGHT = 256  # rows this process handles at once (beyond that, others or later ticks take them)
-
-# When the update being handled arrived (time.time()), for end-to-end latency (bot.observe).
-RECEIVED_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar("received_at", default=None)
 
 
 class IntakeUnavailable(Exception):
@@ -194,7 +191,7 @@ class Intake:
         if row.attempts > 1:
             metrics.count(metrics.INTAKE_REDELIVERIES, row.channel)
             log.info("intake: update %s (%s) taken over, attempt %s", row.id, row.channel, row.attempts)
-        token = RECEIVED_AT.set(row.received)
+        token = ARRIVED.set(row.received)  # end-to-end latency counts the time it waited
         try:
             await self._routes[row.channel].handle(row.body)
         except asyncio.CancelledError:
@@ -202,7 +199,7 @@ class Intake:
         except Exception:  # handlers log their own errors; anything else must not leave the row behind
             log.exception("intake: error while handling update %s (%s)", row.id, row.channel)
         finally:
-            RECEIVED_AT.reset(token)
+            ARRIVED.reset(token)
         self._unacked[row.id] = row.member
         await self._ack(row.id, row.member)
 

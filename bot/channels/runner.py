@@ -137,8 +137,10 @@ class Runner:
             lifespan="off",
             log_config=None,  # our logging configuration, secrets masked
             access_log=False,
-            proxy_headers=True,  # the client's address from nginx's X-Forwarded-For (rate limits)
-            forwarded_allow_ips="127.0.0.1",
+            # The client's address from X-Forwarded-For (per-address limits), believed only when the
+            # request comes from a configured proxy: anyone else could write any address there.
+            proxy_headers=True,
+            forwarded_allow_ips=self.settings.forwarded_allow_ips,
             server_header=False,
         )
         self._server = _Server(config)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from bot import metrics
+from bot import metrics, observe
 from bot.answer.model import Answer, Suggestion
 from bot.conversation import texts
 from bot.conversation.actions import ConfirmAnswer, Feedback, ShowAnswer, resolve_doc
@@ -78,10 +78,17 @@ def ask(core, actor: Actor, text: str) -> Turn:
     started = time.perf_counter()
     answer = core.assistant.ask(text)
     core.maintain()
-    metrics.ANSWER_SECONDS.labels(actor.channel).observe(time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    metrics.ANSWER_SECONDS.labels(actor.channel).observe(seconds)
     metrics.count(metrics.QUESTIONS, actor.channel, metrics.outcome(answer))
     ref = new_ref() if answer.kind != "empty" else None
     turn = Turn(replies_for(answer, ref))
+    arrived, member = observe.arrived_at(), core.assistant.member_key(actor.channel, actor.user_id)
+    turn.after(
+        lambda delivered: observe.question_answered(
+            actor.channel, metrics.outcome(answer), answer.version, member, seconds, arrived, delivered
+        )
+    )
     if ref is not None:
         core.issued(ref, actor.user_id)
 

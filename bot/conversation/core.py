@@ -35,6 +35,7 @@ from bot.storage.journal import Journal, trouble_kind
 from bot.text.normalize import fold
 
 log = logging.getLogger(__name__)
+LATE_QUIZ_SECONDS = 300  # a scheduled quiz sent later than this after its time counts as late
 
 MEMBER, OFFICER, ADMIN = "member", "officer", "admin"
 OFFERED_MAX = 10_000
@@ -399,8 +400,10 @@ class Conversation:
         self.quiz.record_poll_counts(channel, poll_id, total, per_option)
 
     def quiz_sent(self, delivery_id: int, poll_id: str | None = None, message_id: str | None = None) -> None:
-        self.quiz.mark_sent(delivery_id, poll_id, message_id)
+        late = self.quiz.mark_sent(delivery_id, poll_id, message_id)
         metrics.count(metrics.QUIZ_DELIVERIES, "sent")
+        if late is not None and late > LATE_QUIZ_SECONDS:
+            metrics.count(metrics.QUIZ_LATE)
 
     def quiz_failed(self, delivery_id: int, retry_later: bool) -> None:
         """A quiz could not be sent: left claimed (retried after the claim timeout) or given up."""

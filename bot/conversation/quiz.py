@@ -225,6 +225,7 @@ def due(core, channels: set[str], now: dt.datetime | None = None) -> list:
     ):
         out.append((claim, poll_for(core, claim)))
     subs = core.quiz.due(channels, now, grace)
+    _count_unsent(core, channels, now, grace, subs)
     if subs:
         _sync_bank(core)
     for sub, day in subs:
@@ -246,6 +247,17 @@ def due(core, channels: set[str], now: dt.datetime | None = None) -> list:
         if claim is not None:  # None: another process claimed it first and sends it
             out.append((claim, poll_for(core, claim)))
     return out
+
+
+def _count_unsent(core, channels: set[str], now: dt.datetime, grace: dt.timedelta, subs) -> None:
+    """The scheduled quizzes due and not sent yet (about to be claimed, or claimed and waiting), for the
+    metrics: how many, and how long the oldest has been due."""
+    due = core.quiz.unsent_slots(channels, now, grace)
+    for sub, day in subs:
+        hour, minute = (int(x) for x in sub.time.split(":"))
+        due.append(dt.datetime.combine(day, dt.time(hour, minute), core.quiz.tz))
+    metrics.QUIZ_DUE.set(len(due))
+    metrics.QUIZ_UNSENT_AGE.set(max(((now - t).total_seconds() for t in due), default=0.0))
 
 
 def today(core, actor: Actor) -> Turn:

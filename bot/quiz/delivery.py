@@ -414,13 +414,36 @@ class QuizDeliveries:
             ).rowcount
         return dataclasses.replace(claim, claimed_at=now) if taken else None
 
-    def mark_sent(self, delivery_id: int, poll_id: str | None = None, message_id: str | None = None) -> None:
+    def mark_sent(self, delivery_id: int, poll_id: str | None = None, message_id: str | None = None) -> float | None:
+        """Record a delivery as sent; returns how many seconds after its scheduled time (None: not scheduled)."""
+        now = utcnow()
         with self.db.session() as s:
-            s.execute(
+            row = s.execute(
                 update(QuizDelivery)
                 .where(QuizDelivery.id == delivery_id)
-                .values(status="sent", sent_at=utcnow(), poll_id=poll_id, message_id=message_id)
-            )
+                .values(status="sent", sent_at=now, poll_id=poll_id, message_id=message_id)
+                .returning(QuizDelivery.local_date, QuizDelivery.slot)
+            ).first()
+        if row is None or row.slot is None:
+            return None
+        return (now - self._slot_time(row.local_date, row.slot)).total_seconds()
+
+    def _slot_time(self, day: dt.date, slot: str) -> dt.datetime:
+        hour, minute = (int(x) for x in slot.split(":"))
+        return dt.datetime.combine(day, dt.time(hour, minute), self.tz)
+
+    def unsent_slots(self, channels: set[str], now: dt.datetime, grace: dt.timedelta) -> list[dt.datetime]:
+        """When the scheduled quizzes claimed but not sent yet were due (those still within ``grace``)."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(QuizDelivery.local_date, QuizDelivery.slot).where(
+                    QuizDelivery.status == "claimed",
+                    QuizDelivery.slot.is_not(None),
+                    QuizDelivery.channel.in_(sorted(channels)),
+                )
+            ).all()
+        slots = [self._slot_time(day, slot) for day, slot in rows]
+        return [t for t in slots if t + grace >= now]
 
     def mark_failed(self, delivery_id: int) -> None:
         with self.db.session() as s:

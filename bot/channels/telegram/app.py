@@ -29,6 +29,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot import observe
 from bot.channels.logs import add_secrets, redact
 from bot.channels.retry import send_retrying
 from bot.channels.slots import ChatSlots
@@ -202,7 +203,7 @@ class TelegramChannel:
         """Register the URL (its path is a route of the web app, already listening)."""
         url = self.settings.webhook_url
         await self.bot.set_webhook(url, secret_token=self.webhook.secret, allowed_updates=Update.ALL_TYPES)
-        log.info("telegram: webhook at %s", self.webhook.path)
+        log.info("telegram: webhook registered (its path is not logged: it is part of the secret)")
 
     def _accept(self, body: object) -> None:
         update = Update.de_json(body, self.bot) if isinstance(body, dict) else None
@@ -254,6 +255,14 @@ class TelegramChannel:
         )
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        arrival = observe.mark_arrival()  # polling: now; webhook: when the intake accepted it
+        try:
+            await self._dispatch(update)
+        finally:
+            if arrival is not None:
+                observe.ARRIVED.reset(arrival)
+
+    async def _dispatch(self, update: Update) -> None:
         # Telegram posts an update again when the webhook's answer came late, maybe to another process
         # (with the durable intake, the intake's unique key recognises it: a row taken over after a
         # crash must be handled again).

@@ -4,7 +4,8 @@
   and Zalo webhooks (secret header checked in constant time; wrong or missing: 403);
 - ``GET /``: the web chat, a third thin channel over the conversation core (``/ask``, ``/tap``);
 - ``/admin``: the dashboard for officers and admins (:mod:`.dashboard`);
-- ``GET /healthz`` (alive), ``GET /readyz`` (index loaded, database reachable), ``GET /metrics``.
+- ``GET /healthz`` (alive), ``GET /readyz`` (index loaded, database reachable; Redis reported),
+  ``GET /metrics`` (this process's metrics: scrape every process, not the load balancer).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bot.conversation import texts
 from bot.conversation.actor import PRIVATE, Actor, Incoming
 from bot.conversation.replies import Turn
 from bot.conversation.weblogin import web_secret
+from bot.observe import RequestLog
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,7 +96,9 @@ class WebChat:
         self.conv = assistant.conversation()
         self.conv.register_channel(CHANNEL, polls=False)
         self.tpl = tpl
-        self.limiter = security.ClientLimiter(settings.web_requests_per_minute, assistant.shared)
+        self.limiter = security.ClientLimiter(
+            settings.web_requests_per_minute, assistant.shared, settings.web_address_requests_per_minute
+        )
 
     def _page(self, request: Request, exchange: list | None = None, status: int = 200, quiz=None):
         return self.tpl.TemplateResponse(
@@ -194,17 +198,23 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-async def readyz(request: Request) -> Response:
+async def _readiness(request: Request) -> tuple[bool, dict]:
+    """Ready: the index loaded and the database answering. Redis out of reach is reported (degraded:
+    limits, the send budget and ordering fall back to this process) but does not make it unready."""
     health = await asyncio.to_thread(request.app.state.assistant.health)
-    ready = request.app.state.ready and health["index"] is not None and health["database"]
-    return JSONResponse({"ready": bool(ready), **health}, status_code=200 if ready else 503)
+    ready = bool(request.app.state.ready and health["index"] is not None and health["database"])
+    metrics.READY.set(1 if ready else 0)
+    metrics.index_version(health["index"])
+    return ready, {**health, "degraded": health["redis"] == "unavailable"}
+
+
+async def readyz(request: Request) -> Response:
+    ready, health = await _readiness(request)
+    return JSONResponse({"ready": ready, **health}, status_code=200 if ready else 503)
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    assistant = request.app.state.assistant
-    if request.app.state.ready:
-        health = await asyncio.to_thread(assistant.health)
-        metrics.index_version(health["index"])
+    await _readiness(request)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -244,6 +254,7 @@ def build_app(settings: Settings, assistant, telegram=None, zalo=None) -> Starle
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(RequestLog),  # outermost: every request counted and timed, whatever answers it
             Middleware(SecurityHeaders),
             Middleware(security.BodyLimit, default=SMALL_BODY, limits=bodies),
             Middleware(

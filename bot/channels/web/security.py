@@ -68,16 +68,26 @@ def new_session(request: Request) -> None:
 
 
 class ClientLimiter:
-    """``per_minute`` requests per client address (moving window, the limits library), counted in
-    Redis when the bot runs as several processes (``shared``), else in this process."""
+    """Web chat requests per minute, counted per member (the session) and per address (moving windows,
+    the limits library; in Redis when the bot runs as several processes, else in this process).
 
-    def __init__(self, per_minute: int, shared: Shared | None = None) -> None:
-        self._item = RateLimitItemPerMinute(per_minute)
+    Per session, so that members behind one office NAT are not one member; per address as well, with a
+    higher limit, so that a client throwing its cookie away for a fresh session each time is still held.
+    The address is the client's as the trusted proxy reports it (``HOIDAP_FORWARDED_ALLOW_IPS``).
+    """
+
+    def __init__(self, per_session: int, shared: Shared | None = None, per_address: int | None = None) -> None:
+        self._session = RateLimitItemPerMinute(per_session)
+        self._address = RateLimitItemPerMinute(per_address) if per_address else None
         self._shared = shared or Shared()
 
     async def allow(self, request: Request) -> bool:
-        client = request.client.host if request.client else "unknown"
-        return await self._shared.allow_async(self._item, "web", client)
+        member = await self._shared.allow_async(self._session, "web-session", member_id(request))
+        address = True
+        if self._address is not None:
+            client = request.client.host if request.client else "unknown"
+            address = await self._shared.allow_async(self._address, "web", client)
+        return member and address
 
 
 class BodyTooLarge(Exception):

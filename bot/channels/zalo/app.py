@@ -16,6 +16,7 @@ import logging
 import re
 import unicodedata
 
+from bot import observe
 from bot.channels import plain
 from bot.channels.logs import add_secrets
 from bot.channels.retry import send_retrying
@@ -166,7 +167,7 @@ class ZaloChannel:
                 verification.get("outcome"),
                 verification.get("hint"),
             )
-        log.info("zalo: webhook at %s", self.webhook.path)
+        log.info("zalo: webhook registered (its path is not logged: it is part of the secret)")
 
     async def stop(self) -> None:
         """Stop receiving and sending (safe to call twice)."""
@@ -228,6 +229,7 @@ class ZaloChannel:
         """Process one update; never raises (one member's odd message must not stop the others).
         ``dedupe``: skip a message already handled (the intake does that itself, and a message it
         hands over again after a crash must be handled again)."""
+        arrival = observe.mark_arrival()  # polling: now; webhook: when the intake accepted it
         try:
             message = update.get("message") if isinstance(update, dict) else None
             if not isinstance(message, dict) or (dedupe and not await self._first_time(message.get("message_id"))):
@@ -238,6 +240,9 @@ class ZaloChannel:
                 await self._dispatch(update.get("event_name"), message, sender, chat)
         except Exception:
             log.exception("zalo: error while handling an update")
+        finally:
+            if arrival is not None:
+                observe.ARRIVED.reset(arrival)
 
     async def _dispatch(self, event, message: dict, sender: dict, chat: dict) -> None:
         chat_id = str(chat.get("id") or "")
