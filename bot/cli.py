@@ -538,6 +538,38 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path) -> None:
+    """Back up the database, the documents and the index versions into FILE, while the bot runs.
+
+    Builds, rollbacks and document changes wait meanwhile (on every host); a running one is waited for.
+    Example: hoidap backup /var/backups/hoidap/2026-12-01.tar
+    """
+    from bot.storage.backup import backup as make_backup
+
+    manifest = make_backup(_assistant(), file)
+    click.echo(
+        f"Đã sao lưu vào {file}: cơ sở dữ liệu ({manifest['database']}), {len(manifest['files']) - 1} tệp văn bản "
+        f"và chỉ mục; chỉ mục đang dùng {manifest['active'] or '(chưa có)'}."
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Ghi đè cơ sở dữ liệu và thư mục đã có dữ liệu.")
+def restore(file: Path, force: bool) -> None:
+    """Restore a backup made by `hoidap backup` into the configured database and folders (empty ones).
+
+    Every file is checked against the backup's checksums first. Stop the bot before restoring.
+    Example: hoidap restore /var/backups/hoidap/2026-12-01.tar
+    """
+    from bot.storage.backup import restore as apply_backup
+
+    manifest = apply_backup(get_settings(), file, force=force)
+    click.echo(f"Đã khôi phục {file} (sao lưu lúc {manifest['created_at']}); chỉ mục {manifest['active']}.")
+
+
+@main.command()
 @click.argument("question")
 def explain(question: str) -> None:
     """Show how a question was retrieved and judged: top answers, features, probability.

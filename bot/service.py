@@ -362,10 +362,11 @@ class Assistant:
         return result
 
     @contextlib.contextmanager
-    def _exclusive(self):
-        """One change of documents or index at a time, across processes and hosts (it nests). With the
-        database as the source of truth (bot.index.database_store), this host's knowledge folder is brought
-        up to date first and published after a change that succeeded."""
+    def _exclusive(self, wait: float = 0.0):
+        """One change of documents or index at a time, across processes and hosts (it nests; ``wait``:
+        seconds to wait for one running elsewhere). With the database as the source of truth
+        (bot.index.database_store), this host's knowledge folder is brought up to date first and
+        published after a change that succeeded."""
         if getattr(self._changing, "depth", 0):
             self._changing.depth += 1
             try:
@@ -373,7 +374,7 @@ class Assistant:
             finally:
                 self._changing.depth -= 1
             return
-        with self._cluster_build_lock():
+        with self._cluster_build_lock(wait):
             self._changing.depth = 1
             try:
                 self.store.pull_knowledge(self.knowledge)
@@ -381,6 +382,13 @@ class Assistant:
                 self.store.push_knowledge(self.knowledge)
             finally:
                 self._changing.depth = 0
+
+    @contextlib.contextmanager
+    def quiesced(self, wait: float = 600.0):
+        """No build, rollback or document change runs anywhere while this is held (waits up to ``wait``
+        seconds for one that runs): what a consistent backup needs."""
+        with self._exclusive(wait), self.store.build_lock(wait):
+            yield
 
     def sync_knowledge(self) -> None:
         """Bring this host's knowledge folder up to date (several hosts); skipped while a change runs elsewhere."""
@@ -391,7 +399,7 @@ class Assistant:
             pass
 
     @contextlib.contextmanager
-    def _cluster_build_lock(self):
+    def _cluster_build_lock(self, wait: float = 0.0):
         """Builds and rollbacks of processes on other hosts exclude each other too: a PostgreSQL
         advisory lock (the index folder's own file lock covers the processes of one host)."""
         if not self.settings.database_url.startswith("postgresql"):
@@ -399,7 +407,7 @@ class Assistant:
             return
         from bot.storage.db import BUILD_LOCK
 
-        with self._db.advisory_lock(BUILD_LOCK) as taken:
+        with self._db.advisory_lock(BUILD_LOCK, wait) as taken:
             if not taken:
                 raise IndexBuildError("Đang có một lần xây dựng chỉ mục khác; hãy đợi nó xong.")
             yield

@@ -23,6 +23,7 @@ import datetime as dt
 import fcntl
 import os
 import shutil
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,15 +142,21 @@ class IndexStore:
 
     # --- writing -----------------------------------------------------------
     @contextmanager
-    def build_lock(self):
-        """Exclusive lock for the duration of a build; released by the OS if we die."""
+    def build_lock(self, wait: float = 0.0):
+        """Exclusive lock for the duration of a build (waiting up to ``wait`` seconds for one running);
+        released by the OS if we die."""
         self.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.root / "build.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as e:
-                raise IndexBuildError("Đang có một lần xây dựng chỉ mục khác; hãy đợi nó xong.") from e
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError as e:
+                    if time.monotonic() >= deadline:
+                        raise IndexBuildError("Đang có một lần xây dựng chỉ mục khác; hãy đợi nó xong.") from e
+                    time.sleep(0.1)
             yield
         finally:
             os.close(fd)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import ConfigError
@@ -126,14 +126,25 @@ class Database:
                 conn.commit()
 
     @contextmanager
-    def advisory_lock(self, key: int) -> Iterator[bool]:
-        """Try to take a PostgreSQL advisory lock across every process on this database; yields
-        whether it was taken (always True on SQLite, whose processes share one host)."""
+    def advisory_lock(self, key: int, wait: float = 0.0) -> Iterator[bool]:
+        """Try to take a PostgreSQL advisory lock across every process on this database (waiting up to
+        ``wait`` seconds); yields whether it was taken (always True on SQLite, whose processes share
+        one host)."""
         if self.engine.dialect.name != "postgresql":
             yield True
             return
         with self.engine.connect() as conn:
-            taken = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+            if wait > 0:
+                conn.execute(text(f"SET lock_timeout = {int(wait * 1000)}"))
+                try:
+                    conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                    taken = True
+                except OperationalError:  # lock_timeout: still held elsewhere
+                    conn.rollback()
+                    taken = False
+                conn.execute(text("SET lock_timeout = 0"))
+            else:
+                taken = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
             try:
                 yield taken
             finally:
