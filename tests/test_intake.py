@@ -46,8 +46,9 @@ def process(database, name: str, log: list) -> tuple[Intake, Handler]:
 def die(intake: Intake) -> None:
     """SIGKILL: what it was handling is abandoned, nothing is released or marked done."""
     intake._running = False
-    if intake._task is not None:
-        intake._task.cancel()
+    for task in (intake._task, intake._flusher):
+        if task is not None:
+            task.cancel()
     for task in list(intake._in_flight.values()):
         task.cancel()
 

@@ -38,9 +38,11 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, exists, func, or_, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
 from bot import metrics, outages
@@ -52,6 +54,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 RETENTION = dt.timedelta(hours=24)  # finished rows remembered (keys only) to recognise late redeliveries
 CLAIM_BATCH = 50
+DB_THREADS = 16  # database calls of the intake in flight at once (commits wait on the disk, not the CPU)
+WRITERS, WRITE_BATCH = 2, 200  # transactions storing updates at once, and updates in one at most
+FLUSH_EVERY = 0.02  # seconds: finished updates are marked done together, at most this often
 MAX_IN_FLIGHT = 256  # rows this process handles at once (beyond that, others or later ticks take them)
 
 
@@ -65,6 +70,16 @@ class Route:
 
     describe: Callable[[dict], tuple[str | None, str | None]]  # body -> (update key, member key)
     handle: Callable[[dict], Awaitable[None]]
+
+
+@dataclass
+class _Incoming:
+    channel: str
+    key: str
+    member: str | None
+    body: dict
+    received: float  # time.time() of its arrival
+    stored: asyncio.Future | None = None
 
 
 @dataclass
@@ -90,7 +105,15 @@ class Intake:
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._routes: dict[str, Route] = {}
         self._in_flight: dict[int, asyncio.Task] = {}
-        self._unacked: dict[int, str | None] = {}  # finished here, not yet marked done (database down)
+        # Handled here, to be marked done: written together, one transaction for all that finished
+        # meanwhile (kept, with their leases renewed, while the database cannot be reached).
+        self._finished: dict[int, str | None] = {}
+        self._flush_wanted = asyncio.Event()
+        self._flusher: asyncio.Task | None = None
+        # Its own threads: storing an update must not wait behind answers computed in the default pool.
+        self._executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="intake")
+        self._waiting: list[_Incoming] = []  # accepted, to be written in the next transaction
+        self._writing: set[asyncio.Task] = set()
         self._task: asyncio.Task | None = None
         self._running = False
         self._last_sweep = 0.0
@@ -117,10 +140,15 @@ class Intake:
             key, member = route.describe(body)
         except Exception:  # a body we cannot read still gets stored and handed over (the handler decides)
             key, member = None, None
-        key = (key or body_key(body))[:64]
-        received = time.time()
+        item = _Incoming(channel, (key or body_key(body))[:64], member, body, time.time())
+        item.stored = asyncio.get_running_loop().create_future()
+        self._waiting.append(item)
+        if len(self._writing) < WRITERS:
+            task = asyncio.ensure_future(self._write())
+            self._writing.add(task)
+            task.add_done_callback(self._writing.discard)
         try:
-            stored = await asyncio.to_thread(self._insert, channel, key, member, body, received)
+            stored = await item.stored
         except Exception as e:
             outages.failure("database", "an update could not be stored (the webhook answers 503)", e)
             raise IntakeUnavailable(str(e)) from e
@@ -130,56 +158,107 @@ class Intake:
         metrics.count(metrics.INTAKE_ACCEPTED, channel)
         row_id, mine = stored
         if mine:
-            self._spawn(_Row(row_id, channel, member, body, received, 1))
+            self._spawn(_Row(row_id, channel, member, body, item.received, 1))
         return True
 
-    def _insert(self, channel: str, key: str, member: str | None, body: dict, received: float):
-        """(row id, taken by us) or None for a duplicate. The row is ours at once unless the member has
-        an earlier unfinished update (then it waits its turn) or we are not running yet."""
-        now = dt.datetime.fromtimestamp(received, dt.UTC)
-        mine = self._running and len(self._in_flight) < MAX_IN_FLIGHT
-        with self.db.session() as s:
-            if member is not None and s.get_bind().dialect.name == "postgresql":
-                # Inserts of one member's updates one at a time (until commit), so the later one sees the
-                # earlier and waits its turn (SQLite has one writer at a time anyway).
-                s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:m, 46))"), {"m": member})
-            row_id = s.execute(
-                insert(s, IntakeUpdate)
-                .values(
-                    channel=channel,
-                    key=key,
-                    member=member,
-                    body=json.dumps(body, ensure_ascii=False),
-                    status="new",
-                    attempts=1 if mine else 0,
-                    owner=self.owner if mine else None,
-                    lease_until=now + dt.timedelta(seconds=self.lease) if mine else None,
-                    received_at=now,
-                )
-                .on_conflict_do_nothing()
-                .returning(IntakeUpdate.id)
-            ).scalar()
-            if row_id is None:
-                return None
-            if mine and member is not None and self._earlier(s, member, row_id):
-                s.execute(
-                    update(IntakeUpdate)
-                    .where(IntakeUpdate.id == row_id)
-                    .values(owner=None, lease_until=None, attempts=0)
-                )
-                mine = False
-        return row_id, mine
+    async def _write(self) -> None:
+        """Group commit: what arrived while the last transaction committed goes into the next one — one
+        disk flush for many updates, each webhook still answered only after its own row is committed."""
+        while self._waiting:
+            batch, self._waiting = self._waiting[:WRITE_BATCH], self._waiting[WRITE_BATCH:]
+            try:
+                results = await self._db(self._insert, batch)
+            except Exception as e:
+                for item in batch:
+                    if not item.stored.done():
+                        item.stored.set_exception(e)
+                continue
+            for item, result in zip(batch, results, strict=True):
+                if not item.stored.done():
+                    item.stored.set_result(result)
 
-    @staticmethod
-    def _earlier(s, member: str, row_id: int) -> bool:
-        return (
-            s.execute(
-                select(IntakeUpdate.id)
-                .where(IntakeUpdate.member == member, IntakeUpdate.status == "new", IntakeUpdate.id < row_id)
-                .limit(1)
-            ).first()
-            is not None
-        )
+    def _insert(self, batch: list[_Incoming]) -> list[tuple[int, bool] | None]:
+        """For each update: (row id, taken by us), or None for a duplicate. A row is ours at once unless
+        its member has an earlier unfinished update (then it waits its turn) or we are not running yet."""
+        for attempt in range(3):
+            try:
+                return self._insert_once(batch)
+            except OperationalError as e:  # two transactions locking members crosswise: try again
+                if "deadlock" not in str(e).lower() or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _insert_once(self, batch: list[_Incoming]) -> list[tuple[int, bool] | None]:
+        room = MAX_IN_FLIGHT - len(self._in_flight)
+        first: dict[tuple[str, str], _Incoming] = {}  # the same update posted twice in one batch: once
+        for item in batch:
+            first.setdefault((item.channel, item.key), item)
+        rows = []
+        for item in first.values():
+            mine = self._running and len(rows) < room
+            now = dt.datetime.fromtimestamp(item.received, dt.UTC)
+            rows.append(
+                {
+                    "channel": item.channel,
+                    "key": item.key,
+                    "member": item.member,
+                    "body": json.dumps(item.body, ensure_ascii=False),
+                    "status": "new",
+                    "attempts": 1 if mine else 0,
+                    "owner": self.owner if mine else None,
+                    "lease_until": now + dt.timedelta(seconds=self.lease) if mine else None,
+                    "received_at": now,
+                }
+            )
+        with self.db.session() as s:
+            members = sorted({item.member for item in first.values() if item.member is not None})
+            if members and s.get_bind().dialect.name == "postgresql":
+                # One member's inserts one transaction at a time (until commit), so a later update always
+                # sees the earlier one and waits its turn; locks taken in one order (no deadlock).
+                # SQLite has one writer at a time anyway.
+                s.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtextextended(m, 46)) FROM unnest(CAST(:ms AS text[])) AS m"),
+                    {"ms": members},
+                )
+            stored = {
+                (r.channel, r.key): (r.id, r.owner is not None)
+                for r in s.execute(
+                    insert(s, IntakeUpdate)
+                    .values(rows)
+                    .on_conflict_do_nothing()
+                    .returning(IntakeUpdate.id, IntakeUpdate.channel, IntakeUpdate.key, IntakeUpdate.owner)
+                )
+            }
+            ours = [row_id for row_id, mine in stored.values() if mine]
+            if ours:
+                earlier = aliased(IntakeUpdate)
+                waiting = set(
+                    s.scalars(
+                        select(IntakeUpdate.id).where(
+                            IntakeUpdate.id.in_(ours),
+                            IntakeUpdate.member.is_not(None),
+                            exists().where(
+                                and_(
+                                    earlier.member == IntakeUpdate.member,
+                                    earlier.status == "new",
+                                    earlier.id < IntakeUpdate.id,
+                                )
+                            ),
+                        )
+                    )
+                )
+                if waiting:
+                    s.execute(
+                        update(IntakeUpdate)
+                        .where(IntakeUpdate.id.in_(waiting))
+                        .values(owner=None, lease_until=None, attempts=0)
+                    )
+                    stored = {k: (row_id, mine and row_id not in waiting) for k, (row_id, mine) in stored.items()}
+        out: list[tuple[int, bool] | None] = []
+        for item in batch:
+            result = stored.pop((item.channel, item.key), None) if first.get((item.channel, item.key)) is item else None
+            out.append(result)
+        return out
 
     # --- handling --------------------------------------------------------------------------------
     def _spawn(self, row: _Row) -> None:
@@ -200,33 +279,49 @@ class Intake:
             log.exception("intake: error while handling update %s (%s)", row.id, row.channel)
         finally:
             ARRIVED.reset(token)
-        self._unacked[row.id] = row.member
-        await self._ack(row.id, row.member)
+        self._finished[row.id] = row.member
+        self._flush_wanted.set()
 
-    async def _ack(self, row_id: int, member: str | None) -> None:
-        try:
-            following = await asyncio.to_thread(self._finish, row_id, member)
-        except Exception as e:  # kept in _unacked (its lease renewed): retried every tick
-            outages.failure("database", "a handled update could not be marked done (retried)", e)
+    async def _db(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def _flush(self) -> None:
+        """Mark what finished here done, then hand this process the next update of those members."""
+        if not self._finished:
             return
-        self._unacked.pop(row_id, None)
+        batch = dict(self._finished)
+        try:
+            following = await self._db(self._finish, batch)
+        except Exception as e:  # kept (their leases renewed): retried at the next flush
+            outages.failure("database", "handled updates could not be marked done (retried)", e)
+            return
+        for row_id in batch:
+            self._finished.pop(row_id, None)
         for row in following:
             self._spawn(row)
 
-    def _finish(self, row_id: int, member: str | None) -> list[_Row]:
+    async def _flushing(self) -> None:
+        while True:
+            await self._flush_wanted.wait()
+            self._flush_wanted.clear()
+            await self._flush()
+            await asyncio.sleep(FLUSH_EVERY)  # what finishes meanwhile goes in the next transaction
+
+    def _finish(self, batch: dict[int, str | None]) -> list[_Row]:
         with self.db.session() as s:
             s.execute(
                 update(IntakeUpdate)
-                .where(IntakeUpdate.id == row_id)
+                .where(IntakeUpdate.id.in_(list(batch)))
                 .values(status="done", body=None, owner=None, lease_until=None, done_at=utcnow())
             )
-        if member is None or not self._running:
+        members = sorted({m for m in batch.values() if m is not None})
+        if not members or not self._running:
             return []
-        return self._claim(member=member, limit=1)
+        return self._claim(members=members, limit=len(members))
 
-    def _claim(self, member: str | None = None, limit: int = CLAIM_BATCH) -> list[_Row]:
+    def _claim(self, members: list[str] | None = None, limit: int = CLAIM_BATCH) -> list[_Row]:
         """Take free rows (never taken, or their lease ran out): the oldest unfinished row of each
-        member only. ``member``: that member's next row (handed on when the one before finished)."""
+        member only. ``members``: only theirs (the next ones, handed on when the ones before finished)."""
         now = utcnow()
         earlier = aliased(IntakeUpdate)
         candidates = (
@@ -246,8 +341,8 @@ class Intake:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        if member is not None:
-            candidates = candidates.where(IntakeUpdate.member == member)
+        if members is not None:
+            candidates = candidates.where(IntakeUpdate.member.in_(members))
         rows: list[_Row] = []
         with self.db.session() as s:
             taken = s.execute(
@@ -293,7 +388,9 @@ class Intake:
         """Handle what is waiting (rows of a process that died, rows accepted before the channels ran)."""
         if self._task is None:
             self._running = True
+            self._flush_wanted = asyncio.Event()  # of this event loop
             self._task = asyncio.create_task(self._loop(), name="intake")
+            self._flusher = asyncio.create_task(self._flushing(), name="intake-done")
 
     async def _loop(self) -> None:
         while True:
@@ -307,19 +404,18 @@ class Intake:
 
     async def step(self) -> int:
         """One tick: renew our leases, retry acknowledgements, take free rows; returns how many were taken."""
-        mine = list(self._in_flight) + list(self._unacked)
+        mine = list(self._in_flight) + list(self._finished)
         if mine:
-            await asyncio.to_thread(self._renew, mine)
-        for row_id, member in list(self._unacked.items()):
-            if row_id not in self._in_flight:
-                await self._ack(row_id, member)
+            await self._db(self._renew, mine)
+        if self._finished:
+            self._flush_wanted.set()  # left over from a failed flush
         room = MAX_IN_FLIGHT - len(self._in_flight)
-        taken = await asyncio.to_thread(self._claim, None, min(room, CLAIM_BATCH)) if room > 0 else []
+        taken = await self._db(self._claim, None, min(room, CLAIM_BATCH)) if room > 0 else []
         for row in taken:
             self._spawn(row)
         if time.monotonic() - self._last_sweep > 5:
             self._last_sweep = time.monotonic()
-            await asyncio.to_thread(self._housekeeping)
+            await self._db(self._housekeeping)
         return len(taken)
 
     def _renew(self, ids: list[int]) -> None:
@@ -347,11 +443,12 @@ class Intake:
         """Stop taking rows; let the updates being handled finish (up to ``timeout``), then release
         the rest so another process takes them over at once instead of after the lease."""
         self._running = False
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._flusher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._flusher = None
         if self._in_flight:
             await asyncio.wait(list(self._in_flight.values()), timeout=timeout)
         left = list(self._in_flight)
@@ -359,11 +456,10 @@ class Intake:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for row_id, member in list(self._unacked.items()):
-            await self._ack(row_id, member)
+        await self._flush()
         if left:
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(self._release, left)
+                await self._db(self._release, left)
             log.warning("intake: %s updates still being handled were released for another process", len(left))
 
     def _release(self, ids: list[int]) -> None:
