@@ -47,7 +47,6 @@ from sqlalchemy.orm import aliased
 
 from bot import metrics, outages
 from bot.observe import ARRIVED
-from bot.storage.db import insert
 from bot.storage.models import IntakeUpdate, utcnow
 
 log = logging.getLogger(__name__)
@@ -210,9 +209,9 @@ class Intake:
                     "received_at": now,
                 }
             )
-        with self.db.session() as s:
+        with self.db.engine.begin() as s:
             members = sorted({item.member for item in first.values() if item.member is not None})
-            if members and s.get_bind().dialect.name == "postgresql":
+            if members and self.db.engine.dialect.name == "postgresql":
                 # One member's inserts one transaction at a time (until commit), so a later update always
                 # sees the earlier one and waits its turn; locks taken in one order (no deadlock).
                 # SQLite has one writer at a time anyway.
@@ -223,10 +222,10 @@ class Intake:
             stored = {
                 (r.channel, r.key): (r.id, r.owner is not None)
                 for r in s.execute(
-                    insert(s, IntakeUpdate)
-                    .values(rows)
+                    self._insert_statement()
                     .on_conflict_do_nothing()
-                    .returning(IntakeUpdate.id, IntakeUpdate.channel, IntakeUpdate.key, IntakeUpdate.owner)
+                    .returning(IntakeUpdate.id, IntakeUpdate.channel, IntakeUpdate.key, IntakeUpdate.owner),
+                    rows,  # executemany: one compiled statement, rows sent in batches
                 )
             }
             ours = [row_id for row_id, mine in stored.values() if mine]
@@ -259,6 +258,12 @@ class Intake:
             result = stored.pop((item.channel, item.key), None) if first.get((item.channel, item.key)) is item else None
             out.append(result)
         return out
+
+    def _insert_statement(self):
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(IntakeUpdate.__table__)
 
     # --- handling --------------------------------------------------------------------------------
     def _spawn(self, row: _Row) -> None:
@@ -308,7 +313,7 @@ class Intake:
             await asyncio.sleep(FLUSH_EVERY)  # what finishes meanwhile goes in the next transaction
 
     def _finish(self, batch: dict[int, str | None]) -> list[_Row]:
-        with self.db.session() as s:
+        with self.db.engine.begin() as s:
             s.execute(
                 update(IntakeUpdate)
                 .where(IntakeUpdate.id.in_(list(batch)))
@@ -344,7 +349,7 @@ class Intake:
         if members is not None:
             candidates = candidates.where(IntakeUpdate.member.in_(members))
         rows: list[_Row] = []
-        with self.db.session() as s:
+        with self.db.engine.begin() as s:
             taken = s.execute(
                 update(IntakeUpdate)
                 .where(IntakeUpdate.id.in_(candidates.scalar_subquery()))
@@ -419,7 +424,7 @@ class Intake:
         return len(taken)
 
     def _renew(self, ids: list[int]) -> None:
-        with self.db.session() as s:
+        with self.db.engine.begin() as s:
             s.execute(
                 update(IntakeUpdate)
                 .where(IntakeUpdate.id.in_(ids), IntakeUpdate.owner == self.owner, IntakeUpdate.status == "new")
@@ -429,7 +434,7 @@ class Intake:
     def _housekeeping(self) -> None:
         """The queue's length and lag for the metrics; finished rows past their retention forgotten."""
         now = utcnow()
-        with self.db.session() as s:
+        with self.db.engine.begin() as s:
             pending, oldest = s.execute(
                 select(func.count(), func.min(IntakeUpdate.received_at)).where(IntakeUpdate.status == "new")
             ).one()
@@ -463,7 +468,7 @@ class Intake:
             log.warning("intake: %s updates still being handled were released for another process", len(left))
 
     def _release(self, ids: list[int]) -> None:
-        with self.db.session() as s:
+        with self.db.engine.begin() as s:
             s.execute(
                 update(IntakeUpdate)
                 .where(IntakeUpdate.id.in_(ids), IntakeUpdate.owner == self.owner, IntakeUpdate.status == "new")
