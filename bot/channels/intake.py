@@ -41,9 +41,9 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, exists, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import aliased
 
 from bot import metrics, outages
 from bot.observe import ARRIVED
@@ -57,6 +57,67 @@ DB_THREADS = 16  # database calls of the intake in flight at once (commits wait 
 WRITERS, WRITE_BATCH = 2, 200  # transactions storing updates at once, and updates in one at most
 FLUSH_EVERY = 0.02  # seconds: finished updates are marked done together, at most this often
 MAX_IN_FLIGHT = 256  # rows this process handles at once (beyond that, others or later ticks take them)
+
+
+# The statements, built once: compiled once and cached by SQLAlchemy (each runs for every update).
+T = IntakeUpdate.__table__
+_EARLIER = T.alias("earlier")
+_WAITS = exists().where(and_(_EARLIER.c.member == T.c.member, _EARLIER.c.status == "new", _EARLIER.c.id < T.c.id))
+
+
+def _candidates(members: bool):
+    """Rows free to take (never taken, or their lease ran out), only the oldest unfinished one of each
+    member, of the channels this process handles; ``members``: only those members' rows."""
+    query = select(T.c.id).where(
+        T.c.status == "new",
+        or_(T.c.lease_until.is_(None), T.c.lease_until < bindparam("now")),
+        T.c.channel.in_(bindparam("channels", expanding=True)),
+        ~_WAITS,
+    )
+    if members:
+        query = query.where(T.c.member.in_(bindparam("members", expanding=True)))
+    return query.order_by(T.c.id).limit(bindparam("limit")).with_for_update(skip_locked=True)
+
+
+def _take(members: bool):
+    return (
+        update(T)
+        .where(T.c.id.in_(_candidates(members).scalar_subquery()))
+        .values(owner=bindparam("owner"), lease_until=bindparam("until"), attempts=T.c.attempts + 1)
+        .returning(T.c.id, T.c.channel, T.c.member, T.c.body, T.c.received_at, T.c.attempts)
+    )
+
+
+TAKE, TAKE_MEMBERS = _take(False), _take(True)
+WAITING = select(T.c.id).where(T.c.id.in_(bindparam("ids", expanding=True)), T.c.member.is_not(None), _WAITS)
+WAIT_TURN = (
+    update(T).where(T.c.id.in_(bindparam("ids", expanding=True))).values(owner=None, lease_until=None, attempts=0)
+)
+DONE = (
+    update(T)
+    .where(T.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="done", body=None, owner=None, lease_until=None, done_at=bindparam("now"))
+)
+FAILED = (
+    update(T)
+    .where(T.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="failed", owner=None, lease_until=None, done_at=bindparam("now"))
+)
+RENEW = (
+    update(T)
+    .where(T.c.id.in_(bindparam("ids", expanding=True)), T.c.owner == bindparam("me"), T.c.status == "new")
+    .values(lease_until=bindparam("until"))
+)
+RELEASE = (  # bound as "me": a parameter named after a column SET here would set it
+    update(T)
+    .where(T.c.id.in_(bindparam("ids", expanding=True)), T.c.owner == bindparam("me"), T.c.status == "new")
+    .values(owner=None, lease_until=None)
+)
+INSERT = {  # by "is PostgreSQL": the dialects' INSERT … ON CONFLICT DO NOTHING
+    dialect is postgresql: dialect.insert(T).on_conflict_do_nothing().returning(T.c.id, T.c.channel, T.c.key, T.c.owner)
+    for dialect in (postgresql, sqlite)
+}
+LOCK_MEMBERS = text("SELECT pg_advisory_xact_lock(hashtextextended(m, 46)) FROM unnest(CAST(:ms AS text[])) AS m")
 
 
 class IntakeUnavailable(Exception):
@@ -215,55 +276,25 @@ class Intake:
                 # One member's inserts one transaction at a time (until commit), so a later update always
                 # sees the earlier one and waits its turn; locks taken in one order (no deadlock).
                 # SQLite has one writer at a time anyway.
-                s.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtextextended(m, 46)) FROM unnest(CAST(:ms AS text[])) AS m"),
-                    {"ms": members},
-                )
+                s.execute(LOCK_MEMBERS, {"ms": members})
             stored = {
                 (r.channel, r.key): (r.id, r.owner is not None)
                 for r in s.execute(
-                    self._insert_statement()
-                    .on_conflict_do_nothing()
-                    .returning(IntakeUpdate.id, IntakeUpdate.channel, IntakeUpdate.key, IntakeUpdate.owner),
+                    INSERT[self.db.engine.dialect.name == "postgresql"],
                     rows,  # executemany: one compiled statement, rows sent in batches
                 )
             }
             ours = [row_id for row_id, mine in stored.values() if mine]
             if ours:
-                earlier = aliased(IntakeUpdate)
-                waiting = set(
-                    s.scalars(
-                        select(IntakeUpdate.id).where(
-                            IntakeUpdate.id.in_(ours),
-                            IntakeUpdate.member.is_not(None),
-                            exists().where(
-                                and_(
-                                    earlier.member == IntakeUpdate.member,
-                                    earlier.status == "new",
-                                    earlier.id < IntakeUpdate.id,
-                                )
-                            ),
-                        )
-                    )
-                )
+                waiting = set(s.scalars(WAITING, {"ids": ours}))
                 if waiting:
-                    s.execute(
-                        update(IntakeUpdate)
-                        .where(IntakeUpdate.id.in_(waiting))
-                        .values(owner=None, lease_until=None, attempts=0)
-                    )
+                    s.execute(WAIT_TURN, {"ids": sorted(waiting)})
                     stored = {k: (row_id, mine and row_id not in waiting) for k, (row_id, mine) in stored.items()}
         out: list[tuple[int, bool] | None] = []
         for item in batch:
             result = stored.pop((item.channel, item.key), None) if first.get((item.channel, item.key)) is item else None
             out.append(result)
         return out
-
-    def _insert_statement(self):
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(IntakeUpdate.__table__)
 
     # --- handling --------------------------------------------------------------------------------
     def _spawn(self, row: _Row) -> None:
@@ -314,11 +345,7 @@ class Intake:
 
     def _finish(self, batch: dict[int, str | None]) -> list[_Row]:
         with self.db.engine.begin() as s:
-            s.execute(
-                update(IntakeUpdate)
-                .where(IntakeUpdate.id.in_(list(batch)))
-                .values(status="done", body=None, owner=None, lease_until=None, done_at=utcnow())
-            )
+            s.execute(DONE, {"ids": list(batch), "now": utcnow()})
         members = sorted({m for m in batch.values() if m is not None})
         if not members or not self._running:
             return []
@@ -328,52 +355,21 @@ class Intake:
         """Take free rows (never taken, or their lease ran out): the oldest unfinished row of each
         member only. ``members``: only theirs (the next ones, handed on when the ones before finished)."""
         now = utcnow()
-        earlier = aliased(IntakeUpdate)
-        candidates = (
-            select(IntakeUpdate.id)
-            .where(
-                IntakeUpdate.status == "new",
-                or_(IntakeUpdate.lease_until.is_(None), IntakeUpdate.lease_until < now),
-                ~exists().where(
-                    and_(
-                        earlier.member == IntakeUpdate.member,
-                        earlier.status == "new",
-                        earlier.id < IntakeUpdate.id,
-                    )
-                ),
-            )
-            .order_by(IntakeUpdate.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        params = {
+            "now": now,
+            "channels": sorted(self._routes),
+            "limit": limit,
+            "owner": self.owner,
+            "until": now + dt.timedelta(seconds=self.lease),
+        }
         if members is not None:
-            candidates = candidates.where(IntakeUpdate.member.in_(members))
+            params["members"] = members
         rows: list[_Row] = []
         with self.db.engine.begin() as s:
-            taken = s.execute(
-                update(IntakeUpdate)
-                .where(IntakeUpdate.id.in_(candidates.scalar_subquery()))
-                .values(
-                    owner=self.owner,
-                    lease_until=now + dt.timedelta(seconds=self.lease),
-                    attempts=IntakeUpdate.attempts + 1,
-                )
-                .returning(
-                    IntakeUpdate.id,
-                    IntakeUpdate.channel,
-                    IntakeUpdate.member,
-                    IntakeUpdate.body,
-                    IntakeUpdate.received_at,
-                    IntakeUpdate.attempts,
-                )
-            ).all()
-            poison = [r.id for r in taken if r.attempts > MAX_ATTEMPTS or r.channel not in self._routes]
+            taken = s.execute(TAKE if members is None else TAKE_MEMBERS, params).all()
+            poison = [r.id for r in taken if r.attempts > MAX_ATTEMPTS]
             if poison:
-                s.execute(
-                    update(IntakeUpdate)
-                    .where(IntakeUpdate.id.in_(poison))
-                    .values(status="failed", owner=None, lease_until=None, done_at=now)
-                )
+                s.execute(FAILED, {"ids": poison, "now": now})
         for r in sorted(taken, key=lambda r: r.id):
             if r.id in poison:
                 metrics.count(metrics.INTAKE_FAILED, r.channel)
@@ -425,11 +421,7 @@ class Intake:
 
     def _renew(self, ids: list[int]) -> None:
         with self.db.engine.begin() as s:
-            s.execute(
-                update(IntakeUpdate)
-                .where(IntakeUpdate.id.in_(ids), IntakeUpdate.owner == self.owner, IntakeUpdate.status == "new")
-                .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease))
-            )
+            s.execute(RENEW, {"ids": ids, "me": self.owner, "until": utcnow() + dt.timedelta(seconds=self.lease)})
 
     def _housekeeping(self) -> None:
         """The queue's length and lag for the metrics; finished rows past their retention forgotten."""
@@ -469,8 +461,4 @@ class Intake:
 
     def _release(self, ids: list[int]) -> None:
         with self.db.engine.begin() as s:
-            s.execute(
-                update(IntakeUpdate)
-                .where(IntakeUpdate.id.in_(ids), IntakeUpdate.owner == self.owner, IntakeUpdate.status == "new")
-                .values(owner=None, lease_until=None)
-            )
+            s.execute(RELEASE, {"ids": ids, "me": self.owner})
