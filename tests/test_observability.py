@@ -54,7 +54,7 @@ async def test_a_json_line_per_request_and_per_answered_question_without_text_or
     runner = Runner(settings, assistant, http=("127.0.0.1", port))
     await runner.start()
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             before = samples((await client.get("/metrics")).text)
             user = fake.user(7310042, "Nguyễn Văn Hỏi")
             chat = fake.private_chat(user)
@@ -115,7 +115,7 @@ async def test_readyz_reports_redis_degraded_but_ready_and_the_database_not_read
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = pg_url.rsplit("/", 1)[1]
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             ready = await client.get("/readyz")
             assert ready.status_code == 200
             assert ready.json() | {"index": None} == {
@@ -194,7 +194,7 @@ async def test_x_forwarded_for_is_believed_only_from_the_configured_proxies(
     try:
         for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):  # three "addresses" from one client
             async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}", headers={"X-Forwarded-For": address}
+                base_url=f"http://127.0.0.1:{port}", headers={"X-Forwarded-For": address}, timeout=60
             ) as client:
                 page = await client.get("/")
                 csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
@@ -206,3 +206,40 @@ async def test_x_forwarded_for_is_believed_only_from_the_configured_proxies(
         assert codes == [200] * 6
     else:  # not from a trusted proxy: all of it is 127.0.0.1's, 2 in all
         assert codes == [200, 200, 429, 429, 429, 429]
+
+
+def test_quizzes_due_unsent_and_late_are_measured(tmp_path, seed_settings, embedder):
+    """What the HoidapQuizLate alert reads: quizzes due and not sent, how long the oldest waited, and
+    those sent more than 5 minutes after their time."""
+    import datetime as dt
+    import shutil
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import update
+
+    from bot import metrics
+    from bot.storage.models import QuizSubscription
+
+    settings = make_settings(tmp_path)
+    shutil.copytree(seed_settings.index_dir, settings.index_dir, dirs_exist_ok=True)
+    assistant = Assistant(settings, embedder=embedder)
+    conv = assistant.conversation()
+    local = dt.datetime.now(ZoneInfo(assistant.settings.timezone))
+    late_slot = (local - dt.timedelta(minutes=10)).replace(second=0, microsecond=0)
+    chat = "-100777001"
+    conv.quiz.subscribe("telegram", chat, "supergroup", "Chi bộ trễ", late_slot.strftime("%H:%M"), "0123456", "1")
+    with conv.db.session() as s:  # subscribed yesterday: today's slot is owed
+        s.execute(
+            update(QuizSubscription)
+            .where(QuizSubscription.chat_id == chat)
+            .values(schedule_changed_at=local - dt.timedelta(days=1), created_at=local - dt.timedelta(days=1))
+        )
+    late_before = metrics.QUIZ_LATE._value.get()
+    claims = [c for c, _ in conv.due_quizzes({"telegram"}) if c.chat_id == chat]  # the scheduler's tick
+    assert len(claims) == 1
+    assert metrics.QUIZ_DUE._value.get() >= 1 and metrics.QUIZ_UNSENT_AGE._value.get() >= 600 - 60
+    conv.quiz_sent(claims[0].delivery_id, "poll-late", "1")  # ten minutes after its time
+    assert metrics.QUIZ_LATE._value.get() == late_before + 1
+    conv.due_quizzes({"telegram"})  # the next tick: nothing owed any more
+    assert metrics.QUIZ_DUE._value.get() == 0 and metrics.QUIZ_UNSENT_AGE._value.get() == 0
+    assistant.close()
