@@ -223,6 +223,7 @@ async def burst_on(fake, db_url: str, processes: int, args, index: Path, pool: l
     cluster.start()
     try:
         await cluster.ready()
+        ready_at_start = [cluster.ready_after[i] for i in range(processes)]
         rng = random.Random(0)
         local = dt.datetime.now(ZoneInfo(cluster.timezone))
 
@@ -338,7 +339,13 @@ async def burst_on(fake, db_url: str, processes: int, args, index: Path, pool: l
             "lost": sent - len(latencies),
             "errors": log_errors + error_replies,
             "killed": len(kills),
-            **({"kills": kills} if kills else {}),
+            **(
+                {"kills": [{**k, "ready_again_s": cluster.ready_after.get(k["process"])} for k in kills]}
+                if kills
+                else {}
+            ),
+            # From start to /readyz, each process (with --separate-hosts: empty folders, all from the database).
+            "ready_after_start_s": ready_at_start,
             "webhook_posts_retried": fake.redelivered,
             "p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
             "p95_ms": round(float(np.percentile(latencies, 95)), 1) if latencies else None,

@@ -86,6 +86,8 @@ class Cluster:
         self.separate = separate
         self.ports = [free_port() for _ in range(processes)]
         self.procs: list[subprocess.Popen] = []
+        self.spawned: dict[int, float] = {}  # process -> when it was (last) started
+        self.ready_after: dict[int, float] = {}  # process -> seconds from that start to /readyz 200
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("HOIDAP_", "DATABASE_URL"))},
             "HOIDAP_DATABASE_URL": db_url,
@@ -152,6 +154,7 @@ class Cluster:
 
     def _spawn(self, i: int) -> None:
         hoidap = str(Path(sys.executable).with_name("hoidap"))
+        self.spawned[i] = time.monotonic()
         log = open(self.root / f"process-{i}.log", "ab")  # noqa: SIM115 - the process writes it
         process = subprocess.Popen(
             [hoidap, "serve", "--host", "127.0.0.1", "--port", str(self.ports[i])],
@@ -186,6 +189,7 @@ class Cluster:
                     assert self.procs[i].poll() is None, self.log(i)
                     try:
                         if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                            self.ready_after[i] = round(time.monotonic() - self.spawned[i], 1)
                             break
                     except httpx.TransportError:
                         pass
