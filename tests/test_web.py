@@ -164,6 +164,33 @@ async def test_members_behind_one_office_nat_each_have_their_own_limit(web):
         chat.limiter = saved
 
 
+async def test_the_chat_limit_reads_the_server_side_session_of_a_logged_in_officer(web):
+    """An officer logged in on two devices (two cookies, two server-side sessions) is one member for the
+    limit; once a device logs out, its session is gone from the server and that device counts as the
+    anonymous member of its cookie again."""
+    chat = web.runner.web.state.chat
+    saved = chat.limiter
+    chat.limiter = ClientLimiter(3, per_address=100, lookup=saved.lookup)
+    try:
+        async with (
+            httpx.AsyncClient(base_url=web.url, timeout=60) as phone,
+            httpx.AsyncClient(base_url=web.url, timeout=60) as laptop,
+        ):
+            for device in (phone, laptop):
+                assert (await log_in(device, web, WEB_OFFICER)).status_code == 303
+            phone_csrf, laptop_csrf = await csrf_of(phone), await csrf_of(laptop)
+            codes = [(await ask(phone, "khoán sản phẩm là gì", phone_csrf)).status_code for _ in range(2)]
+            codes += [(await ask(laptop, "khoán sản phẩm là gì", laptop_csrf)).status_code for _ in range(2)]
+            assert codes == [200, 200, 200, 429]  # the officer's 3, wherever they ask from
+
+            out = await laptop.post("/admin/logout", data={"csrf": await csrf_of(laptop, "/admin/quiz")})
+            assert out.status_code == 303
+            assert (await ask(laptop, "khoán sản phẩm là gì")).status_code == 200  # its own member now
+            assert (await ask(phone, "khoán sản phẩm là gì", phone_csrf)).status_code == 429  # still the officer
+    finally:
+        chat.limiter = saved
+
+
 async def test_todays_quiz_on_the_web_is_answered_once(web, client):
     page = await client.get("/")
     assert "❓ Câu đố hôm nay" in page.text

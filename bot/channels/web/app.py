@@ -36,6 +36,7 @@ from bot.conversation.replies import Turn
 from bot.conversation.weblogin import web_secret
 from bot.observe import RequestLog
 from bot.settings import Settings
+from bot.storage import repository
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -97,7 +98,10 @@ class WebChat:
         self.conv.register_channel(CHANNEL, polls=False)
         self.tpl = tpl
         self.limiter = security.ClientLimiter(
-            settings.web_requests_per_minute, assistant.shared, settings.web_address_requests_per_minute
+            settings.web_requests_per_minute,
+            assistant.shared,
+            settings.web_address_requests_per_minute,
+            lookup=lambda token: repository.web_session(self.conv.db, token),  # the server-side session
         )
 
     def _page(self, request: Request, exchange: list | None = None, status: int = 200, quiz=None):

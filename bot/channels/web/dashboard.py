@@ -40,8 +40,7 @@ NOT_LOGGED_IN = "Trang này dành cho cán bộ và quản trị viên. Hãy gõ
 NOT_ALLOWED = "Tài khoản của bạn không có quyền xem trang này."
 REVIEW_SHOWN = 30  # candidates on the review page (the chat shows 5 at a time)
 COMMANDS = ("remove", "reindex", "rollback", "unlink")  # what the dashboard's buttons run
-UPLOADS = ("/admin/documents", "/admin/quiz/import")
-SESSION = "sid"  # the cookie's key holding the token of a server-side session (bot.storage WebSession)  # the only paths whose bodies may be large
+UPLOADS = ("/admin/documents", "/admin/quiz/import")  # the only paths whose bodies may be large
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "web": "Web", "terminal": "Máy chủ"}
 
 
@@ -56,8 +55,8 @@ class Dashboard:
     async def _staff(self, request: Request) -> Actor | None:
         """Who is logged in: the session the cookie's token opens on the server (logout deleted it,
         in every process), or None."""
-        token = request.session.get(SESSION)
-        if not isinstance(token, str) or not token:
+        token = security.session_token(request)
+        if token is None:
             return None
         row = await asyncio.to_thread(repository.web_session, self.conv.db, token)
         if row is None:
@@ -104,14 +103,14 @@ class Dashboard:
             staff.name,
             self.settings.web_session_hours * 3600,
         )
-        request.session[SESSION] = token
+        request.session[security.SESSION] = token
         return RedirectResponse("/admin/", status_code=303)
 
     async def logout(self, request: Request) -> Response:
         form = await request.form()
         if not security.csrf_ok(request, form):
             return Response("CSRF token missing or wrong", status_code=403)
-        token = request.session.pop(SESSION, None)
+        token = request.session.pop(security.SESSION, None)
         if isinstance(token, str):
             await asyncio.to_thread(repository.end_web_session, self.conv.db, token)  # a copied cookie dies too
         return RedirectResponse("/", status_code=303)

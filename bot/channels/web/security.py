@@ -1,17 +1,22 @@
-"""What every page of the web app shares: the session (a signed cookie), the anonymous web member's id,
-CSRF tokens on every state-changing form, per-client rate limits, and security headers."""
+"""What every page of the web app shares: the session (a signed cookie; a dashboard login's is kept on the
+server), the anonymous web member's id, CSRF tokens on every state-changing form, per-member and
+per-address rate limits, request-size limits, and security headers."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
+from collections.abc import Callable
 
 from limits import RateLimitItemPerMinute
 from starlette.requests import Request
 
+from bot import outages
 from bot.shared import Shared
 
 CSRF_FIELD = "csrf"
+SESSION = "sid"  # the cookie's key holding the token of a server-side session (a web_sessions row)
 
 # No inline script or style, nothing from elsewhere: charts and scripts are vendored files of ours.
 CSP = (
@@ -33,6 +38,13 @@ def member_id(request: Request) -> str:
         uid = "w" + secrets.token_urlsafe(9)
         request.session["uid"] = uid
     return uid
+
+
+def session_token(request: Request) -> str | None:
+    """The token of the server-side session the cookie names (a dashboard login), if any: only the
+    ``web_sessions`` row it opens says whose it is, and whether it is still alive."""
+    token = request.session.get(SESSION)
+    return token if isinstance(token, str) and token else None
 
 
 def csrf_token(request: Request) -> str:
@@ -68,21 +80,44 @@ def new_session(request: Request) -> None:
 
 
 class ClientLimiter:
-    """Web chat requests per minute, counted per member (the session) and per address (moving windows,
-    the limits library; in Redis when the bot runs as several processes, else in this process).
+    """Web chat requests per minute, counted per member and per address (moving windows, the limits
+    library; in Redis when the bot runs as several processes, else in this process).
 
-    Per session, so that members behind one office NAT are not one member; per address as well, with a
+    Per member, so that members behind one office NAT are not one member; per address as well, with a
     higher limit, so that a client throwing its cookie away for a fresh session each time is still held.
-    The address is the client's as the trusted proxy reports it (``HOIDAP_FORWARDED_ALLOW_IPS``).
+    The member is read from the server-side session when the cookie carries one (``lookup(token)``: the
+    live ``web_sessions`` row, or None): an officer logged in on a phone and a laptop is one member, and
+    a session revoked by logout no longer counts as them. Anyone else is the anonymous member of the
+    cookie. The address is the client's as the trusted proxy reports it (``HOIDAP_FORWARDED_ALLOW_IPS``).
     """
 
-    def __init__(self, per_session: int, shared: Shared | None = None, per_address: int | None = None) -> None:
+    def __init__(
+        self,
+        per_session: int,
+        shared: Shared | None = None,
+        per_address: int | None = None,
+        lookup: Callable[[str], object | None] | None = None,
+    ) -> None:
         self._session = RateLimitItemPerMinute(per_session)
         self._address = RateLimitItemPerMinute(per_address) if per_address else None
         self._shared = shared or Shared()
+        self.lookup = lookup
+
+    async def member(self, request: Request) -> str:
+        """Whose requests these are, for the per-member window."""
+        token = session_token(request)
+        if token is not None and self.lookup is not None:
+            try:
+                row = await asyncio.to_thread(self.lookup, token)
+            except Exception as e:  # the database out of reach: counted as the cookie's member
+                outages.failure("database", "a web session could not be read for the chat limit", e)
+                row = None
+            if row is not None:
+                return f"staff:{row.channel}:{row.user_id}"
+        return member_id(request)
 
     async def allow(self, request: Request) -> bool:
-        member = await self._shared.allow_async(self._session, "web-session", member_id(request))
+        member = await self._shared.allow_async(self._session, "web-session", await self.member(request))
         address = True
         if self._address is not None:
             client = request.client.host if request.client else "unknown"
