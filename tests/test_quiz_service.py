@@ -228,17 +228,19 @@ def test_the_web_sites_quiz_chat_is_created_once_under_concurrent_first_visits(q
     assert not ensure(0).active
 
 
-def test_quiz_taps_during_a_postgresql_outage_are_kept_and_scored_when_it_is_back(seed_settings, embedder):
+def test_quiz_taps_during_a_postgresql_outage_are_kept_and_scored_when_it_is_back(seed_settings, embedder, caplog):
     """The database goes away (connections refused, open ones killed) while members answer: a Telegram
     poll vote and a web tap are kept, the web member is told their answer was received, and both are
-    scored — once — when PostgreSQL accepts connections again."""
+    scored — once — when PostgreSQL accepts connections again. The outage is logged once, not per tap."""
     from sqlalchemy import create_engine, select, text
 
+    from bot import outages
     from bot.conversation.actions import QuizVote
     from bot.conversation.actor import PRIVATE, Actor
     from bot.service import Assistant
     from tests.cluster import PG_ADMIN_URL, fresh_database
 
+    outages.reset()
     with fresh_database() as url:
         core = Assistant(seed_settings.model_copy(update={"database_url": url}), embedder=embedder)
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -261,6 +263,8 @@ def test_quiz_taps_during_a_postgresql_outage_are_kept_and_scored_when_it_is_bac
             right = today.question.correct
             kept = conv.tap(member, QuizVote(today.delivery_id, right))
             assert "đã nhận câu trả lời" in kept.replies[0].text and "Xin lỗi" not in kept.replies[0].text
+            said = [r for r in caplog.records if r.name == "bot.dependencies" and "quiz answers kept" in r.getMessage()]
+            assert len(said) == 1  # two taps kept, one line (once a minute)
 
             with admin.connect() as c:  # back
                 c.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
@@ -275,3 +279,4 @@ def test_quiz_taps_during_a_postgresql_outage_are_kept_and_scored_when_it_is_bac
                 c.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
             admin.dispose()
             core.close()
+            outages.reset()

@@ -193,7 +193,7 @@ def answer_letter(core, actor: Actor, option: int) -> Turn | None:
     except Exception as e:
         if trouble_kind(e) is None:
             raise
-        core.keep_quiz_answer(actor.channel, actor.user_id, actor.name, option, chat_id=actor.chat_id)
+        core.keep_quiz_answer(actor.channel, actor.user_id, actor.name, option, error=e, chat_id=actor.chat_id)
         return _kept(actor, option)
     return _scored(actor, result)
 
@@ -303,6 +303,6 @@ def vote(core, actor: Actor, delivery_id: int, option: int) -> Turn:
     except Exception as e:
         if trouble_kind(e) is None:
             raise
-        core.keep_quiz_answer(actor.channel, actor.user_id, actor.name, option, delivery_id=delivery_id)
+        core.keep_quiz_answer(actor.channel, actor.user_id, actor.name, option, error=e, delivery_id=delivery_id)
         return _kept(actor, option)
     return _scored(actor, result)

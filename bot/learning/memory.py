@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot import outages
 from bot.learning import store
 from bot.storage.db import Database
 
@@ -96,8 +97,8 @@ class PhrasingMemory:
                     store.reconcile(self.db, version)  # links follow the document versions
                     self._reconciled = version.name
                 rev = store.revision(self.db)
-            except Exception:  # the database is unwell: answer without phrasings rather than not at all
-                log.warning("phrasings: database unavailable; answering without them", exc_info=True)
+            except Exception as e:  # the database is unwell: answer without phrasings rather than not at all
+                outages.failure("database", "answering without the admins' phrasings", e)
                 self._checked = now
                 return (
                     current if current is not None and current.version == version.name else Snapshot(version.name, ())
