@@ -15,9 +15,12 @@ chat. Measured from the first question:
 - ``out_of_order``: members whose answers did not come in the order they asked.
 
 Prints one JSON object. ``--redis`` keeps the limits, send budget and duplicate checks in Redis, as
-one of several processes does. The flood test (tests/test_flood.py) runs the same scenario.
+one of several processes does. ``--webhook`` runs the bot as production does (``hoidap serve``'s
+runner): the fake POSTs each update to the webhook, which stores it in the durable intake before its
+200, and the intake hands it to the same per-chat outboxes — a member's next update only once the
+answer before it was delivered. The flood test (tests/test_flood.py) runs the same scenario both ways.
 
-Usage: python scripts/flood_telegram.py [--members 50] [--per-member 10] [--spread 10] [--redis]
+Usage: python scripts/flood_telegram.py [--members 50] [--per-member 10] [--spread 10] [--redis] [--webhook]
 """
 
 from __future__ import annotations
@@ -163,6 +166,15 @@ async def main(args) -> dict:
         from tests.cluster import REDIS_URL
 
         extra = {"redis_url": SecretStr(REDIS_URL), "redis_prefix": f"hoidap-flood-{root.name}"}
+    if args.webhook:
+        from tests.cluster import free_port
+
+        port = free_port()
+        extra |= {
+            "telegram_mode": "webhook",
+            "webhook_url": f"http://127.0.0.1:{port}/telegram/flood-hook",
+            "webhook_secret": SecretStr("flood-secret"),
+        }
     try:
         index = root / "index"
         if (REPO / "index" / "ACTIVE").exists():
@@ -185,16 +197,25 @@ async def main(args) -> dict:
         if not (index / "ACTIVE").exists():
             await asyncio.to_thread(core.build)
         await asyncio.to_thread(core.warm_up)
-        channel = TelegramChannel(settings, core)
-        await channel.start()
+        if args.webhook:  # the durable intake in front, as `hoidap serve` runs it
+            from bot.channels.runner import Runner
+
+            runner = Runner(settings, core, http=("127.0.0.1", port))
+            await runner.start()
+            stop = runner.stop
+        else:
+            channel = TelegramChannel(settings, core)
+            await channel.start()
+            stop = channel.stop
         try:
             result = await flood(fake, args.members, args.per_member, args.spread, args.seed)
         finally:
             fake.release_polls()
-            await channel.stop()
+            await stop()
             core.close()
         result.pop("raw")
         result["redis"] = bool(args.redis)
+        result["webhook"] = bool(args.webhook)
         return result
     finally:
         await fake.stop()
@@ -208,4 +229,5 @@ if __name__ == "__main__":
     parser.add_argument("--spread", type=float, default=10.0, help="seconds the group's questions are spread over")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--redis", action="store_true", help="limits and budgets in Redis (127.0.0.1:6379)")
+    parser.add_argument("--webhook", action="store_true", help="webhook mode: updates through the durable intake")
     print(json.dumps(asyncio.run(main(parser.parse_args())), ensure_ascii=False))
