@@ -83,9 +83,16 @@ def test_domain_errors_are_one_clean_line_and_exit_1(tmp_path, monkeypatch):
     assert "Lỗi:" in result.output and "Traceback" not in result.output
 
 
-def test_console_script_end_to_end(seed_settings):
+def test_console_script_end_to_end(seed_settings, tmp_path):
     """The installed ``hoidap`` script, in its own process, answering JSON lines from stdin."""
-    env = dict(os.environ, HOIDAP_INDEX_DIR=str(seed_settings.index_dir), HOIDAP_MODEL=seed_settings.model)
+    env = dict(
+        os.environ,
+        HOIDAP_INDEX_DIR=str(seed_settings.index_dir),
+        HOIDAP_MODEL=seed_settings.model,
+        # Its own database: not whatever data/hoidap.db a developer's earlier runs left in the checkout.
+        HOIDAP_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        HOIDAP_DATA_DIR=str(tmp_path / "data"),
+    )
     exe = os.path.join(os.path.dirname(sys.executable), "hoidap")
     proc = subprocess.run(
         [exe, "ask", "--json", "-"],
