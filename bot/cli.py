@@ -286,14 +286,30 @@ def _print_preview(summary) -> None:
 
 @docs.command("preview")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def docs_preview(files: tuple[Path, ...]) -> None:
-    """Show what adding documents would do (parsed structure, warnings, what they replace); change nothing.
+@click.option("--no-self-test", is_flag=True, help="Chỉ xem cấu trúc, không hỏi thử.")
+def docs_preview(files: tuple[Path, ...], no_self_test: bool) -> None:
+    """Show what adding documents would do (parsed structure, warnings, what they replace), and how the
+    bot would answer each official question asked the way members do, with the document loaded
+    (questions answered from another document are flagged); change nothing.
 
     Example: hoidap docs preview quy-dinh-31-ban-sua.docx
     """
+    from bot.conversation.admin import self_test_lines
+
     assistant = _assistant()
     for f in files:
-        _print_preview(assistant.preview_document(f, None))
+        summary = assistant.preview_document(f, None)
+        _print_preview(summary)
+        if summary.questions and not no_self_test:
+            progress = RichProgress()
+            try:
+                _, checks = assistant.self_test_document(f, None, progress)
+            finally:
+                progress.finish()
+            title, lines = self_test_lines(checks)
+            click.echo(title)
+            for line in lines:
+                click.echo(f"  {line}")
         click.echo()
 
 
@@ -604,31 +620,36 @@ def explain(question: str) -> None:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Nơi ghi tệp hiệu chỉnh.")
 @click.option("--no-adapter", is_flag=True, help="Không huấn luyện bộ chuyển đổi câu hỏi.")
+@click.option("--quick", is_flag=True, help="Mỗi lưới một điểm (vài phút thay vì vài chục phút), để thử.")
 @click.option(
     "--with-feedback",
     is_flag=True,
     help="Thêm các liên kết và đánh dấu của quản trị viên; chỉ cài nếu không kém hơn trên các bộ kiểm tra riêng.",
 )
-def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool, with_feedback: bool) -> None:
-    """Fit the answer/refuse model on labelled question sets (never the dev sets).
+def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool, quick: bool, with_feedback: bool) -> None:
+    """Fit the query adapter and the answer/refuse model on our labelled corpus (never the dev sets).
 
-    Default: eval/calibration.jsonl and eval/calibration-chat.jsonl. With --with-feedback the
-    admins' links (positives) and out-of-scope marks (negatives) are added, and the new model is
-    installed only if it is no worse than the installed one on eval/holdout*.jsonl.
-    Example: hoidap calibrate --with-feedback
+    Default: every leaflet of eval/corpus/ and the seed, with their messages (eval/corpus/*.jsonl and the
+    seed's eval/calibration*.jsonl, eval/train-chat.jsonl), against an index of those leaflets built
+    beside the live one — not against the active index, so the fit is the same whatever is loaded.
+    Folds hold whole documents out, so thresholds are those of a document the fit never saw.
+    FILES: fit on these question sets against the active index instead (one-document format).
+    With --with-feedback the admins' links (positives) and out-of-scope marks (negatives) are added, and the
+    new model is installed only if it is no worse than the installed one on eval/holdout*.jsonl.
+    Example: hoidap calibrate
     """
     from bot.answer.calibration import DEFAULT_PATH
     from bot.embed.adapter import DEFAULT_PATH as ADAPTER_PATH
     from bot.evaluate import load_rows
 
     assistant = _assistant()
-    files = files or tuple(p for p in CALIBRATION_SETS if p.is_file())
-    rows = [row for f in files for row in load_rows(f)]
-    train = load_rows(TRAINING_SET) if TRAINING_SET.is_file() and not no_adapter else []
     say = lambda msg: click.echo(f"… {msg}", err=True)  # noqa: E731
     if with_feedback:
+        files = files or tuple(p for p in CALIBRATION_SETS if p.is_file())
+        rows = [row for f in files for row in load_rows(f)]
+        train = load_rows(TRAINING_SET) if TRAINING_SET.is_file() and not no_adapter else []
         checks = [p for p in HELD_OUT_SETS if p.is_file()]
-        result = assistant.recalibrate_with_feedback(rows, train, checks, progress=say)
+        result = assistant.recalibrate_with_feedback(rows, train, checks, progress=say, quick=quick)
         click.echo(f"Phản hồi của quản trị viên: {result.positives} liên kết, {result.negatives} đánh dấu.")
         for name in result.before:
             b, a = result.before[name], result.after[name]
@@ -639,8 +660,12 @@ def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool, with_
         if not result.accepted:
             raise CliError("Không cài mô hình mới vì kém hơn mô hình đang dùng: " + "; ".join(result.worse))
         calibration, adapter = result.calibration, result.adapter
+    elif files:
+        rows = [row for f in files for row in load_rows(f)]
+        train = load_rows(TRAINING_SET) if TRAINING_SET.is_file() and not no_adapter else []
+        calibration, adapter = assistant.calibrate(rows, train, adapt=not no_adapter, progress=say, quick=quick)
     else:
-        calibration, adapter = assistant.calibrate(rows, train, adapt=not no_adapter, progress=say)
+        calibration, adapter = assistant.calibrate_on_corpus(adapt=not no_adapter, progress=say, quick=quick)
     target = out or assistant.settings.calibration_file or DEFAULT_PATH
     if adapter is not None:
         adapter_path = (
@@ -655,8 +680,8 @@ def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool, with_
     click.echo(
         f"Đã ghi {target}: ngưỡng {calibration.threshold}, trọng số BM25 {calibration.fusion_weight}; "
         f"ngưỡng gợi ý “Có phải bạn muốn hỏi” {calibration.confirm_threshold}; "
-        f"CV inscope={m['cv_inscope_top1']:.3f} oos_reject={m['cv_oos_reject']:.3f} trên {m['augmented']} câu. "
-        "Khởi động lại bot để dùng mô hình mới."
+        f"CV inscope={m['cv_inscope_top1']:.3f} oos_reject={m['cv_oos_reject']:.3f} trên {m['augmented']} câu "
+        f"({m.get('documents', 1)} văn bản). Khởi động lại bot để dùng mô hình mới."
     )
 
 

@@ -49,14 +49,47 @@ def load_rows(path: Path) -> list[dict]:
     return rows
 
 
-def is_correct(row: dict, answer: Answer) -> bool:
-    expect = row.get("expect") or []
-    if not expect:
+def targets(row: dict) -> list[tuple[str | None, int, int | None]]:
+    """What a row accepts, as (document, question, item): ``[Q, item]`` entries (one-document sets)
+    accept that question of any document; ``[doc, Q, item]`` entries name the document (its id, once
+    :func:`bot.answer.corpus.resolve_rows` mapped the corpus keys); Q = 0 is the document itself."""
+    out = []
+    for entry in row.get("expect") or []:
+        if len(entry) == 3:
+            out.append((entry[0], int(entry[1]), entry[2]))
+        else:
+            out.append((None, int(entry[0]), entry[1] if len(entry) > 1 else None))
+    return out
+
+
+def matches(answer: Answer, wanted: list[tuple[str | None, int, int | None]], strict: bool = False) -> bool:
+    """Is ``answer`` one of ``wanted``? The whole answer counts where one item was expected unless ``strict``."""
+    src = answer.source
+    if not answer.found or src is None:
+        return False
+    for doc, number, item in wanted:
+        if doc is not None and src.doc_id != doc:
+            continue
+        if number == 0:
+            if answer.kind == "meta":
+                return True
+            continue
+        if src.question_number != number or answer.kind == "meta":
+            continue
+        # One-document sets judge the quoted text by their ``must`` phrases instead of the item.
+        if doc is None or src.item == item or (not strict and src.item is None):
+            return True
+    return False
+
+
+def is_correct(row: dict, answer: Answer, strict: bool = False) -> bool:
+    wanted = targets(row)
+    if not wanted:
         return not answer.found
-    if not answer.found or answer.source is None:
+    if not any(matches(a, wanted, strict) for a in [answer, *answer.more]):
         return False
-    if answer.source.question_number not in {e[0] for e in expect}:
-        return False
+    if not matches(answer, wanted, strict):
+        return True  # a message that asks two things: a further answer is the expected one
     text = normalize(answer.answer)
     must_all = row.get("must_all") or []
     if must_all:
@@ -105,11 +138,12 @@ class EvalReport:
 
 def wrong_quotes(row: dict, answer: Answer) -> int:
     """How many quotes in ``answer`` (main and further) should not have been given."""
-    expect = {e[0] for e in row.get("expect") or []}
+    wanted = targets(row)
+    if not wanted:
+        return int(answer.found) + len(answer.more)
     wrong = int(answer.found and not is_correct(row, answer))
     for extra in answer.more:
-        if extra.source is None or extra.source.question_number not in expect:
-            wrong += 1
+        wrong += not matches(extra, wanted)
     return wrong
 
 
@@ -117,8 +151,12 @@ def reaches(row: dict, answer: Answer) -> bool:
     """Right answer, or the right official question first among the offered ones."""
     if is_correct(row, answer):
         return True
-    expect = {e[0] for e in row.get("expect") or []}
-    return not answer.found and bool(answer.suggestions) and answer.suggestions[0].question_number in expect
+    if answer.found or not answer.suggestions:
+        return False
+    first = answer.suggestions[0]
+    return any(
+        (doc is None or doc == first.doc_id) and number == first.question_number for doc, number, _ in targets(row)
+    )
 
 
 def evaluate(rows: Iterable[dict], ask: Callable[[str], Answer]) -> EvalReport:
@@ -138,7 +176,7 @@ def evaluate(rows: Iterable[dict], ask: Callable[[str], Answer]) -> EvalReport:
         bucket = ins if row.get("expect") else oos
         bucket[0] += ok
         bucket[1] += 1
-        cat = row.get("cat", "?")
+        cat = row.get("cat") or row.get("kind") or "?"
         cats[cat][0] += ok
         cats[cat][1] += 1
         if not ok:

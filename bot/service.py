@@ -46,6 +46,7 @@ class DocumentInfo:
     name: str  # "Chỉ thị số 46-CT/TU"
     title: str
     questions: int
+    label: str = ""  # "Chỉ thị 46-CT/TU": short, for lists and buttons
 
 
 @dataclass(frozen=True)
@@ -216,9 +217,10 @@ class Assistant:
         return Conversation(self, self._db, self._journal, self._quiz)
 
     # --- answering -------------------------------------------------------------------------
-    def ask(self, question: str) -> Answer:
-        """Answer one question. Example: ``Assistant(get_settings()).ask("Tham mưu lòng vòng")``."""
-        return self.answerer.answer(question)
+    def ask(self, question: str, context=None) -> Answer:
+        """Answer one question. Example: ``Assistant(get_settings()).ask("Tham mưu lòng vòng")``.
+        ``context`` (:class:`bot.answer.followup.Context`): the previous answer in this chat, for follow-ups."""
+        return self.answerer.answer(question, context)
 
     def official_answer(self, doc_id: str, question_number: int) -> Answer | None:
         """The whole official answer to one official question (suggestion taps, "xem toàn văn")."""
@@ -247,6 +249,21 @@ class Assistant:
                 quick=quick,
             )
 
+    def calibrate_on_corpus(self, adapt: bool = True, progress=None, quick: bool = False):
+        """Fit on our whole labelled corpus (bot.answer.corpus: every leaflet of eval/corpus and the seed,
+        with their messages) against an index of those leaflets built under ``index_dir/calibration``
+        (its own embedding cache: built once, reused by later fits). ``(Calibration, QueryAdapter | None)``."""
+        from bot.answer.corpus import load_corpus
+        from bot.answer.lodo import Workbench
+        from bot.threads import threads
+
+        corpus = load_corpus()
+        bench = Workbench(
+            self.settings, self.embedder, self.segmenter, corpus, folder=self.settings.index_dir / "calibration"
+        )
+        with threads(self.settings.build_threads):
+            return bench.fit(sorted(corpus.leaflets), corpus, adapt=adapt, progress=progress, quick=quick)
+
     def recalibrate_with_feedback(self, rows, train_rows, check_sets, progress=None, quick=False, baseline=None):
         """Refit with admins' links and marks; the candidate is judged on held-out sets against the
         installed model (see bot.learning.recalibrate). Nothing is installed here."""
@@ -265,7 +282,7 @@ class Assistant:
         out = []
         for doc_id, meta in version.documents.items():
             n = sum(1 for g in version.groups if g.doc_id == doc_id and g.question_number is not None)
-            out.append(DocumentInfo(doc_id, meta.short_name, meta.title, n))
+            out.append(DocumentInfo(doc_id, meta.short_name, meta.title, n, meta.label))
         return out
 
     @cached_property
@@ -283,6 +300,35 @@ class Assistant:
         ``path``: where the bytes are; ``name``: the name the user sent (labels messages, picks the reader).
         """
         return self.knowledge.preview(path, name)
+
+    def self_test_document(self, path: Path, name: str | None = None, progress: Progress | None = None):
+        """How the bot would answer a candidate document's questions with it loaded (and the document it
+        replaces, if any, taken out): ``(summary, [bot.answer.selftest.QuestionCheck])``. Builds a scratch
+        index beside the real one (never activated; only the new document is embedded)."""
+        import shutil
+        import tempfile
+
+        from bot.answer.selftest import self_test
+        from bot.index.builder import build_scratch
+        from bot.index.manager import FixedIndex
+
+        summary = self.knowledge.preview(path, name)
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix="selftest-", dir=self.settings.data_dir))
+        try:
+            sources = scratch / "sources"
+            sources.mkdir()
+            for existing in self.knowledge.files():
+                if existing.name != summary.replaces:
+                    shutil.copyfile(existing, sources / existing.name)
+            shutil.copyfile(path, sources / f"{summary.doc_id}{Path(name or path).suffix.lower()}")
+            version = build_scratch(
+                self.settings, self.embedder, self.segmenter, [sources], scratch / "index", progress
+            )
+            answerer = Answerer(FixedIndex(version), self.answerer.embedder, self.segmenter, self.calibration)
+            return summary, self_test(version, answerer, summary.doc_id)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def add_documents(
         self,

@@ -123,6 +123,12 @@ class Settings(BaseSettings):
         default_factory=list, description="Telegram user ids of admins, comma-separated."
     )
     questions_per_minute: int = Field(10, ge=1, description="Per-user limit on incoming questions.")
+    followup_minutes: float = Field(
+        5,
+        ge=0,
+        description='How long a member\'s last answer frames a short follow-up ("ý 5 là gì?", "còn cấp phó '
+        'thì sao?") in the same chat; 0 turns follow-ups off. Shared by every process through Redis.',
+    )
 
     # --- quiz --------------------------------------------------------------
     timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone of quiz schedules.")

@@ -232,3 +232,63 @@ class KeyedLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class Recent:
+    """Small JSON values kept for a few minutes per key — what a member's last answer was about, so a
+    follow-up ("ý 5 là gì?") is read with it whichever process handles it. In Redis (SET with EX) when
+    configured, else this process's memory. Redis out of reach: nothing is remembered (a follow-up is
+    then answered as a question of its own) — never an error for the member."""
+
+    def __init__(self, shared: Shared | None = None, ttl: float = 300.0, remember: int = 50_000) -> None:
+        self.shared, self.ttl, self.remember = shared, ttl, remember
+        self._memory: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._client = None
+
+    def _redis(self):
+        import redis
+
+        if self._client is None:
+            self._client = redis.Redis.from_url(self.shared.url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        return self._client
+
+    def put(self, key: str, value: dict) -> None:
+        import json
+
+        data = json.dumps(value, ensure_ascii=False)
+        if self.shared is not None and self.shared.distributed:
+            try:
+                self._redis().set(f"{self.shared.prefix}:recent:{key}", data, ex=max(int(self.ttl), 1))
+            except Exception as e:
+                outages.failure("redis", "follow-up context not remembered", e)
+            else:
+                outages.recovered("redis")
+            return
+        memory = self._memory
+        memory[key] = (time.monotonic(), data)
+        memory.move_to_end(key)
+        while len(memory) > self.remember:
+            memory.popitem(last=False)
+
+    def get(self, key: str) -> dict | None:
+        import json
+
+        if self.shared is not None and self.shared.distributed:
+            try:
+                data = self._redis().get(f"{self.shared.prefix}:recent:{key}")
+            except Exception as e:
+                outages.failure("redis", "follow-up context not recalled", e)
+                return None
+            outages.recovered("redis")
+            return json.loads(data) if data else None
+        held = self._memory.get(key)
+        if held is None or time.monotonic() - held[0] > self.ttl:
+            return None
+        return json.loads(held[1])
+
+    def forget(self, key: str) -> None:
+        if self.shared is not None and self.shared.distributed:
+            with contextlib.suppress(Exception):
+                self._redis().delete(f"{self.shared.prefix}:recent:{key}")
+            return
+        self._memory.pop(key, None)

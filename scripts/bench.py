@@ -584,6 +584,145 @@ def print_comparison(rev: str, ours: dict, theirs: dict) -> None:
 REPO = HERE
 
 
+# --- many leaflets: quality and latency with 50 loaded ---------------------------------------------
+_TYPES = [("Kế hoạch", "KH"), ("Nghị quyết", "NQ"), ("Quy định", "QĐ"), ("Hướng dẫn", "HD"), ("Kết luận", "KL")]
+
+
+def distractor_leaflets(folder: Path, count: int, seed: int = 3) -> None:
+    """``count`` leaflets in the layout of ours, walked from our corpus' own sentences (overlapping
+    vocabulary, so they are real competitors), each with its own number: 8 questions of 6 items."""
+    corpus = HERE / "eval" / "corpus" / "docs"
+    chain = SentenceChain([p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt"))], seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for d in range(count):
+        kind, code = _TYPES[d % len(_TYPES)]
+        lines = [
+            f"HỎI - ĐÁP Về {kind} số {500 + d}-{code}/TU, ngày 01/01/2025 của Ban Thường vụ Tỉnh ủy về "
+            f"{chain.sentence(6, 12).lower()}"
+        ]
+        for q in range(1, 9):
+            lines += [f"Câu hỏi {q}: {chain.sentence(6, 12)} {chain.rng.choice(_TAILS)}", "Trả lời:"]
+            lines += [f"({i}) {chain.sentence(8, 22)}." for i in range(1, 7)]
+        (folder / f"distractor-{d:03d}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def bench_many(root: Path, total: int) -> dict:
+    """Our leaflets answered alone and among ``total`` leaflets (the rest generated distractors), with the
+    installed calibration: quality on our labelled messages side by side, and answer latency against
+    one leaflet (the seed)."""
+    from bot.answer.answerer import Answerer
+    from bot.answer.corpus import load_corpus
+    from bot.answer.lodo import Workbench, score
+    from bot.embed.adapter import AdaptedEmbedder
+    from bot.index.manager import FixedIndex
+    from bot.service import Assistant
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, index_dir=root / "many-index", data_dir=root / "many-data")
+    assistant = Assistant(settings)
+    corpus = load_corpus()
+    bench = Workbench(settings, assistant.embedder, assistant.segmenter, corpus, folder=root / "many")
+    ours = sorted(corpus.leaflets)
+    distractors = root / "distractors"
+    distractor_leaflets(distractors, max(total - len(ours), 0))
+    out: dict = {"leaflets": {}, "quality": {}, "answer_p50_ms": {}}
+    questions = [r["q"] for r in corpus.rows][:300]
+
+    def answerer(version):
+        return Answerer(
+            FixedIndex(version),
+            AdaptedEmbedder(assistant.embedder, assistant.answerer.embedder.adapter),
+            assistant.segmenter,
+            assistant.calibration,
+            cache_size=0,
+        )
+
+    def latency(version) -> float:
+        a = answerer(version)
+        for q in questions[:20]:
+            a.answer(q)  # warm
+        times = []
+        for q in questions:
+            t = time.perf_counter()
+            a.answer(q)
+            times.append((time.perf_counter() - t) * 1000)
+        return pct(times, 50)
+
+    seed_only = bench.index(["46"])
+    ours_only = bench.index(ours)
+    sources = root / "many-sources"
+    sources.mkdir(parents=True, exist_ok=True)
+    for key in ours:
+        path = bench.file(key)
+        shutil.copyfile(path, sources / path.name)
+    for path in distractors.glob("*.txt"):
+        shutil.copyfile(path, sources / path.name)
+    from bot.index.builder import build_scratch
+
+    log(f"  building {len(list(sources.iterdir()))} leaflets …")
+    everything = build_scratch(settings, assistant.embedder, assistant.segmenter, [sources], root / "many-all")
+    many = str(len(everything.documents))
+    for name, version in (("1", seed_only), (str(len(ours)), ours_only), (many, everything)):
+        out["leaflets"][name] = {
+            "documents": len(version.documents),
+            "answers": sum(1 for g in version.groups if g.question_number is not None),
+            "units": len(version.units),
+        }
+        out["answer_p50_ms"][name] = latency(version)
+        if version is not seed_only:
+            report, _ = score(answerer(version), bench.rows(corpus.rows, version))
+            out["quality"][name] = {
+                "inscope_lenient": round(report.inscope_top1, 3),
+                "oos_reject": round(report.oos_reject, 3),
+                "wrong_answers": report.wrong_answers,
+                "one_tap_reach": round(report.one_tap_reach, 3),
+            }
+    out["p50_ratio_many_to_one"] = round(out["answer_p50_ms"][many] / out["answer_p50_ms"]["1"], 2)
+    return out
+
+
+def bench_variants(root: Path, rounds: int = 2) -> dict:
+    """What the build-time variants (bot.documents.variants) cost: our corpus' leaflets built from cold
+    caches with and without them, alternately, ``rounds`` times each (the faster of each kept: the
+    machine is shared). Units are exact; seconds are wall-clock."""
+    import bot.documents.variants as variants
+    from bot.answer.corpus import load_corpus
+    from bot.embed.factory import create_embedder
+    from bot.index.builder import build_scratch
+    from bot.segment.factory import create_segmenter
+    from bot.settings import Settings
+
+    corpus = load_corpus()
+    sources = root / "variants-sources"
+    sources.mkdir(parents=True, exist_ok=True)
+    for leaflet in corpus.leaflets.values():
+        shutil.copyfile(leaflet.source, sources / leaflet.source.name)
+    base = Settings(_env_file=None)
+    embedder, segmenter = create_embedder(base), create_segmenter(base.segmenter)
+    kept = (variants.question_core, variants.item_head)
+    arms: dict = {"without": {"s": []}, "with": {"s": []}}
+    try:
+        for r in range(rounds):
+            for arm in ("without", "with"):
+                if arm == "without":
+                    variants.question_core = variants.item_head = lambda text: None
+                else:
+                    variants.question_core, variants.item_head = kept
+                folder = root / f"variants-{arm}-{r}"
+                settings = base.model_copy(update={"index_dir": folder / "index", "data_dir": folder / "data"})
+                t = time.perf_counter()
+                version = build_scratch(settings, embedder, segmenter, [sources], folder / "built")
+                arms[arm]["s"].append(time.perf_counter() - t)
+                arms[arm]["units"] = len(version.units)
+    finally:
+        variants.question_core, variants.item_head = kept
+    out = {arm: {"units": v["units"], "build_s": round(min(v["s"]), 2)} for arm, v in arms.items()}
+    out["documents"] = len(corpus.leaflets)
+    out["units_ratio"] = round(out["with"]["units"] / out["without"]["units"], 2)
+    out["build_ratio"] = round(out["with"]["build_s"] / out["without"]["build_s"], 2)
+    return out
+
+
 def main() -> None:
     global REPO
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -597,6 +736,12 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="HNSW parameters and the flat/HNSW crossover")
     parser.add_argument("--repo", type=Path, default=None, help=argparse.SUPPRESS)  # the checkout to measure
     parser.add_argument("--skip-real", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--leaflets", type=int, default=50, help="quality and latency with this many leaflets loaded (0: skip)"
+    )
+    parser.add_argument(
+        "--variants", action="store_true", help="build cost of the build-time variants (with vs without)"
+    )
     args = parser.parse_args()
     REPO = (args.repo or HERE).resolve()
     sys.path.insert(0, str(REPO))
@@ -642,6 +787,12 @@ def main() -> None:
             report["search_latency_ms"] = search
             report["index_mb"] = size_mb
             report["hnsw_threshold_measured"] = measured_threshold(search)
+        if args.variants:
+            log("build-time variants: with and without …")
+            report["variants"] = bench_variants(root)
+        if args.leaflets:
+            log(f"{args.leaflets} leaflets …")
+            report["many_leaflets"] = bench_many(root, args.leaflets)
         from bot.settings import Settings
 
         report["hnsw_min_units"] = Settings(_env_file=None).hnsw_min_units

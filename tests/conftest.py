@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster import MODEL_DIR, REPO, SEED_DOC, free_port, fresh_database  # noqa: F401 - shared with tests
+from tests.cluster import MODEL_DIR, REPO, SEED_DOC, free_port, fresh_database
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -133,6 +133,38 @@ def assistant(seed_settings, embedder):
     from bot.service import Assistant
 
     return Assistant(seed_settings, embedder=embedder)
+
+
+# Several leaflets loaded at once, as admins upload them: the seed (.txt), Nghị quyết 09 as a PDF,
+# Kế hoạch 218 — which implements it, on the same themes — as a Word file with automatic numbering
+# and a table, and Quy định 78 (.txt), close to the seed's themes.
+MULTIDOC = (("nq09", "pdf"), ("kh218", "docx"), ("qd78", "txt"))
+
+
+@pytest.fixture(scope="session")
+def multidoc_settings(tmp_path_factory, embedder, segmenter, seed_settings):
+    """Settings whose index holds the seed and three more leaflets in their upload formats (built once)."""
+    from bot.index.builder import build_index
+    from tests.corpus import render_leaflet
+
+    root = tmp_path_factory.mktemp("multidoc")
+    settings = make_settings(root)
+    shutil.copy(SEED_DOC, settings.knowledge_dir / SEED_DOC.name)
+    for key, fmt in MULTIDOC:
+        render_leaflet(REPO / "eval" / "corpus" / "docs" / f"{key}.txt", settings.knowledge_dir, fmt)
+    cache = settings.index_dir / "cache"
+    cache.mkdir(parents=True)
+    shutil.copy(seed_settings.index_dir / "cache" / "embeddings.sqlite", cache / "embeddings.sqlite")
+    build_index(settings, embedder, segmenter)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def multidoc(multidoc_settings, embedder):
+    """The assembled core over the several-leaflet index."""
+    from bot.service import Assistant
+
+    return Assistant(multidoc_settings, embedder=embedder)
 
 
 @pytest.fixture

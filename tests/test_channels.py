@@ -77,6 +77,23 @@ class TelegramDriver:
     def sent_quizzes(self):
         return len(self.fake.sent_to(self.group["id"], "sendPoll"))
 
+    def labels(self, uid):
+        """The buttons under the last private message."""
+        last = self.fake.sent_to(self.fake.private_chat(self._user(uid))["id"])[-1]
+        markup = last.params.get("reply_markup") or {"inline_keyboard": []}
+        markup = json.loads(markup) if isinstance(markup, str) else markup
+        return [b["text"] for row in markup["inline_keyboard"] for b in row]
+
+    async def post(self, uid, text):
+        """A message to the group that mentions the bot, without waiting for any reply."""
+        await self.fake.send(self.group, self._user(uid), f"@{self.fake.bot_user['username']} {text}")
+
+    async def ask_group(self, uid, text):
+        return await self.say(uid, f"@{self.fake.bot_user['username']} {text}")
+
+    def group_texts(self):
+        return [re.sub(r"<[^>]+>", "", c.params["text"]) for c in self.fake.sent_to(self.group["id"])]
+
     async def tap_yes(self, uid):
         """Tap the first button under the last private message (the one-tap confirmation)."""
         user = self._user(uid)
@@ -148,6 +165,19 @@ class ZaloDriver:
     def sent_quizzes(self):
         return sum("CÂU ĐỐ" in t for t in self.fake.sent_to(self.group))
 
+    def labels(self, uid):
+        """Zalo has no buttons: the numbered choices are lines of the last private message."""
+        return [line for line in self.fake.sent_to(uid)[-1].splitlines() if re.match(r"^\s*\d+\.", line)]
+
+    async def post(self, uid, text):
+        await self.fake.deliver(self.fake.text_update(self.group, uid, f"Người {uid[-1]}", text, True))
+
+    def group_texts(self):
+        return self.fake.sent_to(self.group)
+
+    async def ask_group(self, uid, text):
+        return await self.say(uid, text)  # the fake's group messages mention the bot
+
     async def tap_yes(self, uid):
         """Zalo has no buttons: the member replies with the number the message offers."""
         return "1", await self.say(uid, "1", group=False)
@@ -157,6 +187,15 @@ class ZaloDriver:
 async def channel(request, seed_settings, tmp_path, embedder):
     driver = request.param()
     await driver.start(seed_settings, tmp_path, embedder)
+    yield driver
+    await driver.stop()
+
+
+@pytest.fixture(params=[TelegramDriver, ZaloDriver], ids=["telegram", "zalo"])
+async def multidoc_channel(request, multidoc_settings, tmp_path, embedder):
+    """The same channels over an index of four leaflets (the seed, Nghị quyết 09, Kế hoạch 218, Quy định 78)."""
+    driver = request.param()
+    await driver.start(multidoc_settings, tmp_path, embedder)
     yield driver
     await driver.stop()
 
@@ -240,7 +279,9 @@ async def test_confirm_scenario(channel, monkeypatch):
         gid=official.gid,
     )
     real_ask = c.core.ask
-    monkeypatch.setattr(c.core, "ask", lambda text: plausible if "chấn chỉnh" in text else real_ask(text))
+    monkeypatch.setattr(
+        c.core, "ask", lambda text, context=None: plausible if "chấn chỉnh" in text else real_ask(text, context)
+    )
     shown = await c.say(c.MEMBERS[0], "mấy cái biểu hiện phải chấn chỉnh là gì z ad", group=False)
     assert shown.startswith("Có phải bạn muốn hỏi: Ban Thường vụ Tỉnh ủy yêu cầu nhận diện")
     assert "chưa tìm thấy" not in shown  # not the flat refusal
@@ -248,3 +289,26 @@ async def test_confirm_scenario(channel, monkeypatch):
     assert key in shown or c.name == "telegram"
     assert quoted.startswith("Câu hỏi 4: Ban Thường vụ Tỉnh ủy yêu cầu nhận diện")
     assert "(1) Không thực hiện đúng quy chế làm việc" in quoted  # the official text, quoted
+
+
+async def test_many_documents_scenario(multidoc_channel):
+    """With several leaflets loaded: a follow-up is read with the last answer, every offered question
+    names its document, and thanks in the group get no reply."""
+    c = multidoc_channel
+    m = c.MEMBERS[0]
+    first = await c.say(m, "qđ 78 áp dụng đối với những đối tượng nào?", group=False)
+    assert "Quy định số 78-QĐ/TU" in first
+    item = await c.say(m, "ý 2 là gì?", group=False)
+    assert "mục (2)" in item and "Quy định số 78-QĐ/TU" in item
+    when = await c.say(m, "văn bản đó ban hành ngày nào?", group=False)
+    assert "20/8/2024" in when and "78-QĐ/TU" in when
+
+    await c.say(m, "cán bộ được thưởng gì khi làm việc tốt", group=False)
+    offered = [label for label in c.labels(m) if "Câu hỏi" in label]
+    assert offered and all(" – " in label for label in offered), offered  # "Câu hỏi 7 – Quy định 78-QĐ/TU: …"
+
+    before = len(c.group_texts())
+    await c.post(c.MEMBERS[1], "cảm ơn bot nhé")
+    answer = await c.ask_group(c.MEMBERS[1], "qđ 78 ban hành ngày nào?")  # the same member: handled in order
+    assert "20/8/2024" in answer
+    assert len(c.group_texts()) == before + 1  # the answer only: no welcome for the thanks

@@ -48,7 +48,7 @@ def plausible(core) -> Answer:
 
 
 def test_confirmation_is_one_tap_away_and_the_tap_is_recorded(core, monkeypatch):
-    monkeypatch.setattr(core, "ask", lambda text: plausible(core))
+    monkeypatch.setattr(core, "ask", lambda text, context=None: plausible(core))
     turn = say(core, "mấy cái biểu hiện cần chấn chỉnh là gì nhỉ")
     (confirm,) = turn.replies
     assert isinstance(confirm, Confirm) and confirm.question.startswith("Ban Thường vụ Tỉnh ủy yêu cầu nhận diện")
@@ -69,7 +69,7 @@ def test_confirmation_is_one_tap_away_and_the_tap_is_recorded(core, monkeypatch)
 
 def test_the_terminal_takes_a_confirmation_by_number(core, monkeypatch):
     terminal = Terminal(core)
-    monkeypatch.setattr(core, "ask", lambda text: plausible(core))
+    monkeypatch.setattr(core, "ask", lambda text, context=None: plausible(core))
     shown = terminal.say("mấy cái biểu hiện cần chấn chỉnh")
     assert shown.startswith("Có phải bạn muốn hỏi: Ban Thường vụ") and "Gõ 1" in shown and "2. Câu hỏi 2" in shown
     monkeypatch.undo()
@@ -80,7 +80,7 @@ def test_the_terminal_takes_a_confirmation_by_number(core, monkeypatch):
 def test_several_questions_in_one_message_get_one_quote_each(core, monkeypatch):
     first = core.ask("tham mưu lòng vòng")
     second = core.ask("khoán sản phẩm là gì")
-    monkeypatch.setattr(core, "ask", lambda text: dataclasses.replace(first, more=[second]))
+    monkeypatch.setattr(core, "ask", lambda text, context=None: dataclasses.replace(first, more=[second]))
     quotes = say(core, "tham mưu lòng vòng là gì, còn khoán sản phẩm?").replies
     assert [type(r) for r in quotes] == [Quote, Quote]
     assert [q.answer.source.question_number for q in quotes] == [4, 5]

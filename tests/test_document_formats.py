@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -60,6 +61,12 @@ def test_every_unit_is_quotable_text(samples, maker):
     assert units
     for unit in units:
         assert "  " not in unit.text and "\t" not in unit.text, unit.text
+        if unit.kind == "question_core":
+            # Matched, never quoted: the official question's own words without the document's name.
+            question = next(u.text for u in units if u.kind == "question" and u.question_number == unit.question_number)
+            words = iter(re.findall(r"\w+", question.lower()))
+            assert all(w in words for w in re.findall(r"\w+", unit.text.lower())), (unit.text, question)
+            continue
         assert unit.text == unit.text.strip()
         if unit.kind != "answer":
             assert "\n" not in unit.text, f"line break inside a {unit.kind}: {unit.text!r}"

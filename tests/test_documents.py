@@ -57,7 +57,13 @@ def test_units_link_items_to_their_question():
     units = parse_file(SEED_DOC).units()
     item = next(u for u in units if u.uid == "46-ct-tu:q4:i5")
     assert (item.kind, item.question_number, item.item) == ("item", 4, 5)
-    assert {u.kind for u in units} == {"question", "answer", "item", "sentence"}
+    assert {u.kind for u in units} == {"question", "question_core", "answer", "item", "item_head", "sentence"}
+    # Units made from the document's own words point at their official question or item.
+    head = next(u for u in units if u.kind == "item_head")
+    official = next(
+        u for u in units if u.kind == "item" and u.item == head.item and u.question_number == head.question_number
+    )
+    assert official.text.removeprefix(f"({head.item}) ").startswith(head.text) or head.text in official.text
 
 
 def test_multiline_question_and_same_line_answer(tmp_path):

@@ -253,7 +253,9 @@ def test_taps_and_votes_are_proposed_never_applied(chat_bot, monkeypatch):
         found=False, confirm=True, suggestions=[Suggestion(official.gid, "46-ct-tu", 4, official.question)]
     )
     real = bot.ask
-    monkeypatch.setattr(bot, "ask", lambda text: plausible if "chấn chỉnh" in text else real(text))
+    monkeypatch.setattr(
+        bot, "ask", lambda text, context=None: plausible if "chấn chỉnh" in text else real(text, context)
+    )
     turn = say(bot, member_actor(), "mấy cái biểu hiện phải chấn chỉnh là gì z")
     (offer,) = turn.replies
     assert isinstance(offer, Confirm)

@@ -375,7 +375,7 @@ async def test_officers_import_their_own_quiz_questions(web):
 async def test_several_asks_in_one_message_get_one_quote_each(web, client, monkeypatch):
     first, second = web.core.official_answer("46-ct-tu", 2), web.core.official_answer("46-ct-tu", 5)
     first.more = [second]
-    monkeypatch.setattr(web.core, "ask", lambda text: first)
+    monkeypatch.setattr(web.core, "ask", lambda text, context=None: first)
     html = (await ask(client, "người đứng đầu phải thế nào, còn khoán sản phẩm là gì")).text
     assert html.count("<blockquote>") == 2
     assert html.index("📄 Câu hỏi 2 —") < html.index("📄 Câu hỏi 5 —")

@@ -125,7 +125,9 @@ async def test_a_member_taps_a_suggestion_and_a_confirmation(open_page, web, mon
         found=False, confirm=True, suggestions=[Suggestion(official.gid, "46-ct-tu", 4, official.question)]
     )
     real_ask = web.core.ask
-    monkeypatch.setattr(web.core, "ask", lambda text: plausible if "chấn chỉnh" in text else real_ask(text))
+    monkeypatch.setattr(
+        web.core, "ask", lambda text, context=None: plausible if "chấn chỉnh" in text else real_ask(text, context)
+    )
     offer = await ask(page, "mấy cái biểu hiện phải chấn chỉnh là gì z ad")
     await expect(offer.locator(".header")).to_have_text(f"Có phải bạn muốn hỏi: {official.question}")
     await offer.get_by_role("button", name="✅ Đúng, xem câu trả lời chính thức").click()

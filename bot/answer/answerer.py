@@ -18,7 +18,8 @@ from collections import OrderedDict
 
 from bot.answer.calibration import RERANK, Calibration
 from bot.answer.features import features
-from bot.answer.meta import answer_meta, meta_intent
+from bot.answer.followup import Context, item_asked, leans_on_context
+from bot.answer.meta import answer_meta, find_meta_question, not_loaded
 from bot.answer.model import Answer, Source, Suggestion
 from bot.answer.query import Query
 from bot.answer.retrieval import GroupHit, Retrieval, Retriever, item_margin
@@ -28,6 +29,7 @@ from bot.index.version import Group, IndexVersion
 from bot.segment.base import Segmenter
 from bot.text.analysis import tokens
 from bot.text.normalize import fold, normalize
+from bot.text.smalltalk import is_smalltalk
 from bot.text.stopwords import STOPWORDS
 
 # Words that make a message small talk when nothing else is said.
@@ -36,6 +38,12 @@ SMALLTALK = frozenset(
     for w in "xin chào chào hello hi hey alo cảm ơn cám ơn thanks thank you tạm biệt bye ok oke okay test "
     "bot ơi ạ dạ vâng ừ haha hihi hehe good morning night chúc ngủ ngon buổi sáng tối".split()
 )
+
+
+# A message that asks several things gets at most this many quotes (one message each in a chat).
+MAX_QUOTES = 3
+# Another document's answer at least this share as likely as the quoted one is offered beside it.
+ALTERNATIVE_SHARE = 0.6
 
 
 class Answerer:
@@ -63,19 +71,20 @@ class Answerer:
         self._retrievers: dict[str, Retriever] = {}
 
     # --- public ------------------------------------------------------------
-    def answer(self, question: str) -> Answer:
-        """Answer one free-form question (any spelling, with or without diacritics)."""
+    def answer(self, question: str, context: Context | None = None) -> Answer:
+        """Answer one free-form question (any spelling, with or without diacritics); ``context``: what
+        the previous answer in this chat was about, for follow-ups ("ý 5 là gì?")."""
         version = self.index.current()
         # A new link or mark changes answers at once: it is part of the cache key.
         snapshot = self._snapshot(version)
-        key = (version.name, snapshot.revision if snapshot else (), normalize(question or ""))
+        key = (version.name, snapshot.revision if snapshot else (), normalize(question or ""), context)
         if self.cache_size:
             with self._lock:
                 hit = self._cache.get(key)
                 if hit is not None:
                     self._cache.move_to_end(key)
                     return hit
-        result = self._answer(question or "", version)
+        result = self._answer(question or "", version, context)
         result.version = version.name
         if self.cache_size:
             with self._lock:
@@ -116,7 +125,9 @@ class Answerer:
         return retrieval, r
 
     # --- steps -------------------------------------------------------------
-    def _answer(self, question: str, version: IndexVersion) -> Answer:
+    def _answer(self, question: str, version: IndexVersion, context: Context | None = None) -> Answer:
+        if is_smalltalk(question):
+            return Answer(found=False, kind="smalltalk")  # thanks, greetings, praise: never a quote
         retriever = self.retriever(version)
         query = retriever.query(question)
         toks = tokens(query.normalized)
@@ -126,11 +137,21 @@ class Answerer:
         if not content:
             return Answer(found=False, kind="smalltalk")
 
+        follow = self._follows(query, version, context)
+        if follow is not None:
+            item = self._item_of(version, follow, item_asked(query.normalized))
+            if item is not None:
+                return item
+            # Read as if the member had named the previous answer's document.
+            query.refs = {follow.doc_id}
+
         meta = self._meta(query, version)
         if meta is not None:
             return meta
 
         retrieval = retriever.retrieve(query)
+        if follow is not None:
+            retrieval.hits = [h for h in retrieval.hits if h.group.doc_id == follow.doc_id] or retrieval.hits
         if not retrieval.hits:
             return Answer(found=False)
         top, p = self._rescore(retrieval, retriever)
@@ -140,9 +161,11 @@ class Answerer:
         # A message that asks several things: each ask is answered on its own, and the
         # confident answers to other official questions follow the main one.
         extra = self._asks(query, retriever, exclude=top.group.gid) if len(query.asks) >= 2 else []
+        if p >= self.calibration.threshold:
+            extra = extra[: MAX_QUOTES - 1]
         if p < self.calibration.threshold:
             if extra:
-                main, *rest = extra
+                main, *rest = extra[:MAX_QUOTES]
                 main.more = rest
                 return main
             suggestions = self._suggestions(retrieval, retriever)
@@ -152,11 +175,58 @@ class Answerer:
             return Answer(found=False, score=p, suggestions=suggestions)
 
         result = self._quote(version, top, p, query)
+        result.alternatives = self._other_documents(version, retrieval, top, p, query)
+        shown = {s.gid for s in result.alternatives}
         result.related = [
-            self._suggestion(h.group) for h in retrieval.hits[1:3] if self._relevant(h, retrieval, retriever)
+            self._suggestion(retriever.version, h.group)
+            for h in retrieval.hits[1:3]
+            if h.group.gid not in shown and self._relevant(h, retrieval, retriever)
         ]
         result.more = extra
         return result
+
+    def _other_documents(
+        self, version: IndexVersion, retrieval: Retrieval, top: GroupHit, p: float, query: Query
+    ) -> list[Suggestion]:
+        """Another document's answer that is nearly as likely, when the message names no document:
+        offered one tap away ("Văn bản khác cũng nói về việc này: …"), never mixed into the quote."""
+        if query.refs or len(version.documents) < 2:
+            return []
+        floor = max(self.calibration.confirm_threshold, ALTERNATIVE_SHARE * p)
+        for hit in retrieval.hits[1:RERANK]:
+            q = retrieval.probabilities.get(hit.group.gid, 0.0)
+            if hit.group.doc_id != top.group.doc_id and hit.group.question_number is not None and q >= floor:
+                return [self._suggestion(version, hit.group)]
+        return []
+
+    @staticmethod
+    def _follows(query: Query, version: IndexVersion, context: Context | None) -> Context | None:
+        """The previous answer's context, when this message is a follow-up to it."""
+        if context is None or context.doc_id not in version.documents or query.refs or query.foreign:
+            return None
+        return context if leans_on_context(query.normalized) else None
+
+    def _item_of(self, version: IndexVersion, context: Context, item: int | None) -> Answer | None:
+        """ "ý 5 là gì?" right after an official answer: its item (5), quoted alone."""
+        if item is None or context.question_number is None:
+            return None
+        group = next(
+            (g for g in version.groups if g.doc_id == context.doc_id and g.question_number == context.question_number),
+            None,
+        )
+        if group is None:
+            return None
+        unit = next(
+            (
+                version.units[p]
+                for p in group.positions
+                if version.units[p].kind == "item" and version.units[p].item == item
+            ),
+            None,
+        )
+        if unit is None:
+            return None
+        return self._item(version, group, item, unit.text, 1.0)
 
     def _rescore(self, retrieval: Retrieval, retriever: Retriever) -> tuple[GroupHit, float]:
         """The calibrated model rescores the top answers; the most probable one is moved first."""
@@ -164,6 +234,7 @@ class Answerer:
             self.calibration.probability(features(retrieval, retriever, rank))
             for rank in range(min(RERANK, len(retrieval.hits)))
         ]
+        retrieval.probabilities = {h.group.gid: q for h, q in zip(retrieval.hits, probs, strict=False)}
         best = max(range(len(probs)), key=probs.__getitem__)
         if best:
             retrieval.hits.insert(0, retrieval.hits.pop(best))
@@ -201,7 +272,7 @@ class Answerer:
             result = self._whole(version, group, score)
         result.learned = link.entry.phrasing_id
         result.related = [
-            self._suggestion(h.group)
+            self._suggestion(retriever.version, h.group)
             for h in retrieval.hits[:3]
             if h.group.gid != group.gid and self._relevant(h, retrieval, retriever)
         ][:2]
@@ -230,24 +301,21 @@ class Answerer:
         return out
 
     def _meta(self, query: Query, version: IndexVersion) -> Answer | None:
-        intent = meta_intent(query.normalized)
-        if intent is None:
+        """A question about a loaded document itself, answered from its title; one about a document
+        that is not loaded, refused as such."""
+        asked = find_meta_question(query, version.documents)
+        if asked is None:
+            missing = not_loaded(query, version.documents)
+            if missing is not None:
+                return Answer(found=False, kind="not_loaded", question=query.reference_text(missing))
             return None
-        if query.foreign:
-            return None  # another document is named: its facts are not ours to state
-        refs = set(query.refs)
-        if not refs and len(version.documents) == 1:
-            refs = set(version.documents)
-        if len(refs) != 1:
-            return None
-        doc_id = next(iter(refs))
-        meta = version.document(doc_id)
-        n_questions = sum(1 for g in version.groups if g.doc_id == doc_id and g.question_number is not None)
+        meta = version.document(asked.doc_id)
+        n_questions = sum(1 for g in version.groups if g.doc_id == asked.doc_id and g.question_number is not None)
         return Answer(
             found=True,
-            answer=answer_meta(intent, meta, n_questions),
+            answer=answer_meta(asked.intent, meta, n_questions),
             question=meta.title,
-            source=Source(meta.title, doc_id, meta.number, meta.citation_name),
+            source=Source(meta.title, asked.doc_id, meta.number, meta.citation_name),
             score=1.0,
             kind="meta",
         )
@@ -282,8 +350,9 @@ class Answerer:
         )
 
     @staticmethod
-    def _suggestion(group: Group) -> Suggestion:
-        return Suggestion(group.gid, group.doc_id, group.question_number, group.question)
+    def _suggestion(version: IndexVersion, group: Group) -> Suggestion:
+        document = version.document(group.doc_id).label if len(version.documents) > 1 else ""
+        return Suggestion(group.gid, group.doc_id, group.question_number, group.question, document)
 
     def _relevant(self, hit: GroupHit, retrieval: Retrieval, retriever: Retriever) -> bool:
         """Worth suggesting: the answer shares some content with the question."""
@@ -296,10 +365,10 @@ class Answerer:
             if len(out) >= self.max_suggestions:
                 break
             if hit.group.question_number is not None and self._relevant(hit, retrieval, retriever):
-                out.append(self._suggestion(hit.group))
+                out.append(self._suggestion(retriever.version, hit.group))
         return out
 
     def _related(self, version: IndexVersion, group: Group) -> list[Suggestion]:
         same_doc = [g for g in version.groups if g.doc_id == group.doc_id and g.question_number is not None]
         nxt = [g for g in same_doc if g.question_number in ((group.question_number or 0) + 1,)]
-        return [self._suggestion(g) for g in nxt]
+        return [self._suggestion(version, g) for g in nxt]

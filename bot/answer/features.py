@@ -29,6 +29,8 @@ FEATURES = (
     "dense_question",  # cosine to the official question
     "coverage",  # IDF-weighted share of content syllables found in the answer
     "pair_coverage",  # share of adjacent content pairs found in the answer
+    "unit_coverage",  # IDF-weighted share of content syllables found in the best unit (an item) and its question
+    "unit_pair_coverage",  # share of adjacent content pairs found there
     "uncovered",  # content syllables the answer lacks (capped)
     "corpus_oov",  # content syllables absent from every document (capped)
     "corpus_pair_oov",  # content pairs absent from every document (capped)
@@ -36,10 +38,16 @@ FEATURES = (
     "word_uncovered",  # segmented words the answer lacks (capped)
     "content_size",  # how many content syllables the question part has (scaled)
     "margin",  # fused score of the best answer minus the runner-up
+    "doc_margin",  # the same against the runner-up of the same document only (overlapping documents)
     "dense_margin",  # same on cosine only
     "foreign_reference",  # documents named that are neither loaded nor cited by this answer
     "other_document",  # documents named that are not loaded, cited by this answer, and no loaded one is named
     "type_mismatch",  # asks when / how long / how much, and the answer states no date or figure
+    "unstated",  # asks a sanction, a place, a specific case, a comparison, and the answer states none
+    "dense_z",  # the question part's best cosine here, in spreads above its mean cosine to the corpus at large
+    "own_adapter",  # this answer's document has an adapter of its own (learned from its members' messages)
+    "named_this",  # the message names loaded documents (number, type and subject) and this answer is from one
+    "named_other",  # the message names loaded documents and this answer is from another one
 )
 
 # Asking for a time, a duration or an amount (folded text). Vietnamese puts such a question word at
@@ -47,7 +55,7 @@ FEATURES = (
 # the middle it is usually part of a statement ("chả rõ ai làm, bao giờ xong, …").
 _ASKS_FIGURE = re.compile(
     r"\b(khi nao|bao gio|luc nao|ngay nao|thang nao|nam nao|thoi diem nao|thoi han nao|bao lau|may ngay|may thang"
-    r"|may nam|bao nhieu (tien|phan tram|nam|thang|ngay|lan|diem|%)|bao nhieu)\b"
+    r"|may nam|bao nhieu (tien|phan tram|nam|thang|ngay|lan|diem|%)|bao nhieu|truoc ngay nao|han chot|may diem)\b"
 )
 _CLAUSE = re.compile(r"[,;:.?!…]+")
 
@@ -63,6 +71,83 @@ def asks_figure(text: str) -> bool:
     return False
 
 
+# What else a question can ask that an answer may simply not state (folded patterns): the sanction
+# for a behaviour, where to find or file something, a specific case or a count of cases, how it
+# compares with another text. Each is paired with what an answer stating it would contain; an answer
+# on the right topic that lacks it does not answer the question ("bị kỷ luật hình thức gì?" asked of
+# a passage that only names the behaviour).
+_UNSTATED = (
+    (
+        re.compile(
+            r"\b(hinh thuc ky luat|bi ky luat (gi|the nao|ra sao|hinh thuc)|bi (phat|cach chuc|khai tru|tru luong"
+            r"|duoi viec|giang chuc|ha bac|mat chuc|thoi viec|buoc thoi viec|truy cuu)|xu ly (the nao|ra sao|gi)"
+            r"|che tai|muc phat|phat bao nhieu)\b"
+        ),
+        re.compile(
+            r"\b(ky luat|xu ly|cach chuc|khien trach|canh cao|khai tru|mien nhiem|phat|che tai|truy cuu|thay the"
+            r"|tam dinh chi|dieu chuyen|giang chuc|khong hoan thanh nhiem vu)\b"
+        ),
+    ),
+    (re.compile(r"\b(o dau|tai dau|noi nao|cho nao|lay o dau|nop o dau|gui (ve )?dau|dia chi|link|website)\b"), None),
+    (
+        re.compile(
+            r"\b(vi du cu the|truong hop cu the|co ai (da )?bi|da co ai|bao nhieu (nguoi|can bo|dang vien|cuoc|vu|don vi)"
+            r"|may (nguoi|can bo|dang vien|cuoc|vu) (da )?bi|ten (la )?gi|ai da)\b"
+        ),
+        None,
+    ),
+    (re.compile(r"\b(khac gi|khac nhau|so voi|giong nhau|khac (gi )?so voi)\b"), None),
+    (re.compile(r"\b(ai ky|nguoi ky|ky ban hanh|ai la nguoi ky|do ai ky)\b"), re.compile(r"\bky\b")),
+    # How far things have come: leaflets state aims and duties, not today's figures.
+    (
+        re.compile(
+            r"\b(den nay|hien nay|hien tai|tu dau nam|nam nay|bay gio)\b.*\b(da|duoc) (co )?(duoc )?bao nhieu\b"
+            r"|\b(da|duoc) (co )?bao nhieu\b.*\b(roi|chua)\b"
+            r"|\b(nam ngoai|nam truoc|nam qua|vua qua|ca tinh|toan tinh)\b.*\bbao nhieu\b"
+        ),
+        None,
+    ),
+)
+
+
+# A figure of the kind asked: money, a share, a date or deadline, a duration (folded patterns).
+_FIGURE_KINDS = (
+    (
+        re.compile(
+            r"\bbao nhieu (tien|dong|ty|trieu|nghin|ngan)\b"
+            r"|\b(tien|phu cap|luong|thuong|kinh phi|phat|ho tro|chi phi|le phi|muc chi)\b.{0,24}\bbao nhieu\b"
+        ),
+        re.compile(r"\d[\d.,]*\s*(dong|trieu|ty|nghin)\b|\b(thang luong|muc luong|he so|luong co so)\b"),
+    ),
+    (re.compile(r"\b(bao nhieu phan tram|bao nhieu %|ty le (la )?bao nhieu)"), re.compile(r"%|phan tram")),
+    (
+        re.compile(
+            r"\b(khi nao|bao gio|luc nao|ngay nao|thang nao|nam nao|thoi han|han chot|truoc ngay nao|den khi nao)\b"
+        ),
+        re.compile(
+            r"\d{1,2}/\d{1,2}|\b(nam|thang|quy|ngay) [\divx]+\b|\bhang (nam|thang|quy|tuan)\b|\bdinh ky\b|\btruoc ngay\b"
+            r"|\b(ngay|thang|nam) lam viec\b|\bthoi han\b"
+        ),
+    ),
+    (
+        re.compile(r"\b(bao lau|may ngay|may thang|may nam|bao nhieu ngay|bao nhieu thang|bao nhieu nam)\b"),
+        re.compile(r"\d+\s*(ngay|thang|nam|gio|tuan)|\b(ngay|thang) lam viec\b"),
+    ),
+)
+
+
+def _wrong_figure(question: str, answer: str) -> bool:
+    """Asks for a figure of one kind (money, a share, a date, a duration) that the answer never gives."""
+    q, a = fold(question), fold(answer)
+    return any(asked.search(q) and not stated.search(a) for asked, stated in _FIGURE_KINDS)
+
+
+def unstated(question: str, answer: str) -> int:
+    """How many things ``question`` asks (beyond its topic) that ``answer`` does not state."""
+    q, a = fold(question), fold(answer)
+    return sum(1 for asked, stated in _UNSTATED if asked.search(q) and (stated is None or not stated.search(a)))
+
+
 # Figures an answer can state: dates, numbers other than item labels "(5)".
 _FIGURE = re.compile(r"\d")
 _ITEM_LABEL = re.compile(r"\(\d{1,2}\)")
@@ -70,6 +155,14 @@ _ITEM_LABEL = re.compile(r"\(\d{1,2}\)")
 
 def _capped(n: float, cap: float) -> float:
     return min(float(n), cap)
+
+
+MARGIN_CAP = 0.05
+Z_CAP = 4.0
+
+
+def _clip(x: float, cap: float) -> float:
+    return max(-cap, min(float(x), cap))
 
 
 def _states_figure(group: Group) -> bool:
@@ -118,6 +211,9 @@ def features(retrieval: Retrieval, retriever: Retriever, rank: int = 0) -> list[
     coverage = sum(lex.idf(t) * terms.has(profile, t) for t in content) / weight if weight else 0.0
     pairs = terms.pairs
     pair_cov = sum(1 for a, b in pairs if terms.has_pair(profile, a, b)) / len(pairs) if pairs else 0.0
+    unit = retriever.unit_profile(hit.group, hit.best_unit)
+    unit_cov = sum(lex.idf(t) * terms.has(unit, t) for t in content) / weight if weight else 0.0
+    unit_pair_cov = sum(1 for a, b in pairs if terms.has_pair(unit, a, b)) / len(pairs) if pairs else 0.0
     uncovered = sum(1 - terms.has(profile, t) for t in content)
     oov = sum(1 - terms.has(corpus, t) for t in content)
     pair_oov = sum(1 for a, b in pairs if not terms.has_pair(corpus, a, b))
@@ -126,28 +222,44 @@ def features(retrieval: Retrieval, retriever: Retriever, rank: int = 0) -> list[
 
     others = [h for i, h in enumerate(hits) if i != rank]
     margin = hit.score - max((h.score for h in others), default=hit.score - 1.0)
+    doc_margin = hit.score - max(
+        (h.score for h in others if h.group.doc_id == hit.group.doc_id), default=hit.score - 0.1
+    )
     dense_margin = hit.dense - max((h.dense for h in others), default=hit.dense - 1.0)
     mismatch = float(
-        asks_figure(retrieval.focus) and not _states_figure(hit.group) and not _counts_items(retrieval, hit.group)
+        asks_figure(retrieval.focus)
+        and not _counts_items(retrieval, hit.group)
+        and (not _states_figure(hit.group) or _wrong_figure(retrieval.focus, hit.group.answer))
     )
     foreign, other = _foreign(retrieval, hit.group)
+    named = retrieval.query.refs
     return [
         hit.dense,
         hit.dense_focus,
         hit.dense_question,
         coverage,
         pair_cov,
+        unit_cov,
+        unit_pair_cov,
         _capped(uncovered, 4),
         _capped(oov, 4),
         _capped(pair_oov, 4),
         _capped(word_oov, 3),
         _capped(word_unc, 3),
         min(len(content), 8) / 8,
-        margin,
-        dense_margin,
+        # Margins and the lift over the corpus are capped: past these values they say nothing more, and an
+        # index of one leaflet (few competitors) would otherwise read as certainty.
+        _clip(margin, MARGIN_CAP),
+        _clip(doc_margin, MARGIN_CAP),
+        _clip(dense_margin, MARGIN_CAP),
         _capped(foreign, 2),
         _capped(other, 2),
         mismatch,
+        _capped(unstated(retrieval.focus, hit.group.answer), 2),
+        _clip((hit.dense_focus - retrieval.background[0]) / retrieval.background[1], Z_CAP),
+        float(retriever.has_adapter(hit.group.doc_id)),
+        float(bool(named) and hit.group.doc_id in named),
+        float(bool(named) and hit.group.doc_id not in named),
     ]
 
 

@@ -14,8 +14,13 @@ NOT_FOUND = (
 SUGGEST_HEADER = "Có phải bạn muốn hỏi…"
 NO_SUGGESTION = "Bạn có thể hỏi lại bằng cách khác, nêu rõ nội dung cần tìm (ví dụ: “người đứng đầu phải thế nào?”)."
 SMALLTALK = (
-    "Xin chào! Tôi là trợ lý hỏi–đáp về các văn bản của Tỉnh ủy. Hãy đặt câu hỏi về nội dung văn bản, "
+    # One reply fits thanks, praise, "ok" and greetings alike (private chats only: groups get silence).
+    "Dạ, tôi luôn sẵn sàng hỗ trợ. Khi cần, bạn cứ hỏi về nội dung các văn bản, "
     "tôi sẽ trích nguyên văn câu trả lời chính thức kèm nguồn."
+)
+NOT_LOADED = (
+    "Văn bản “{document}” chưa có trong các tài liệu hỏi–đáp hiện có, nên tôi không trả lời về văn bản này. "
+    "Bạn có thể hỏi về nội dung các văn bản đang có."
 )
 EMPTY = "Bạn hãy gõ một câu hỏi về nội dung văn bản, ví dụ: “Tham mưu lòng vòng là biểu hiện gì?”"
 CONFIRM = "Có phải bạn muốn hỏi: {question}"
@@ -34,9 +39,14 @@ def context_line(answer: Answer) -> str | None:
     return ANSWER_OF.format(number=src.question_number, question=answer.question)
 
 
+def suggestion_text(s) -> str:
+    """An offered official question, with its document once several are loaded."""
+    return f"{s.question} ({s.document})" if s.document else s.question
+
+
 def confirm_line(answer: Answer) -> str:
     """``Có phải bạn muốn hỏi: <official question>`` for a plausible but uncertain answer."""
-    return CONFIRM.format(question=answer.suggestions[0].question)
+    return CONFIRM.format(question=suggestion_text(answer.suggestions[0]))
 
 
 def format_plain(answer: Answer) -> str:
@@ -63,16 +73,18 @@ def _format_one(answer: Answer) -> str:
         return EMPTY
     if answer.kind == "smalltalk":
         return SMALLTALK
+    if answer.kind == "not_loaded":
+        return NOT_LOADED.format(document=answer.question)
     if answer.confirm and answer.suggestions:
         lines = [confirm_line(answer), CONFIRM_HINT_PLAIN]
         if len(answer.suggestions) > 1:
             lines.append("Hoặc:")
-            lines.extend(f"  {i}. {s.question}" for i, s in enumerate(answer.suggestions[1:], 2))
+            lines.extend(f"  {i}. {suggestion_text(s)}" for i, s in enumerate(answer.suggestions[1:], 2))
         return "\n".join(lines)
     lines = [NOT_FOUND]
     if answer.suggestions:
         lines.append(SUGGEST_HEADER)
-        lines.extend(f"  {i}. {s.question}" for i, s in enumerate(answer.suggestions, 1))
+        lines.extend(f"  {i}. {suggestion_text(s)}" for i, s in enumerate(answer.suggestions, 1))
     else:
         lines.append(NO_SUGGESTION)
     return "\n".join(lines)

@@ -43,9 +43,14 @@ class Suggestion:
     doc_id: str
     question_number: int | None
     question: str
+    # "Chỉ thị 46-CT/TU" once several documents are loaded ("Câu hỏi 4" alone is ambiguous), else "".
+    document: str = ""
 
     def to_json(self) -> dict:
-        return {"question_number": self.question_number, "question": self.question}
+        out = {"question_number": self.question_number, "question": self.question}
+        if self.document:
+            out["document"] = self.document
+        return out
 
 
 @dataclass
@@ -57,6 +62,9 @@ class Answer:
     score: float = 0.0  # calibrated probability that the answer is right
     suggestions: list[Suggestion] = field(default_factory=list)  # when not found
     related: list[Suggestion] = field(default_factory=list)  # when found
+    # When found and the message named no document: another document's answer nearly as likely, one
+    # tap away ("Văn bản khác cũng nói về việc này: …"); its text is never mixed into this quote.
+    alternatives: list[Suggestion] = field(default_factory=list)
     kind: str = "none"  # answer | item | section | meta | none | empty | smalltalk
     full_answer: str | None = None  # the whole official answer when only an item was quoted
     gid: int | None = None
@@ -82,4 +90,6 @@ class Answer:
         }
         if self.more:
             out["more"] = [a.to_json() for a in self.more]
+        if self.alternatives:
+            out["alternatives"] = [s.to_json() for s in self.alternatives]
         return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.answer import titles
 from bot.documents.metadata import DocNumber
 from bot.index.version import IndexVersion
 from bot.segment.base import Segmenter
@@ -106,6 +107,63 @@ def matches(ref: DocReference, number: str | None) -> bool:
     return DocNumber.parse(number).named_by(ref.number, _DOC_TYPE_CODES.get(ref.kind), codes)
 
 
+# Type words that name a document when no number follows ("chỉ thị về nêu gương"); "quy định", "hướng
+# dẫn", "kế hoạch", "quyết định" and "chương trình" are also everyday words ("theo quy định", "có kế
+# hoạch"), so they name a document only together with words of its subject or issuer.
+_PLAIN_TYPE_RE = re.compile(rf"\b({_DOC_TYPES}|van ban)\b(?!\s+(?:so\s+)?\d)")
+_DISTINCT_TYPES = frozenset({"chi thi", "nghi quyet", "ket luan", "chuong trinh hanh dong", "de an", "thong tri"})
+_SUBJECT_WINDOW = 12
+_SAME_TYPE = {"quyet dinh": "quy"}  # "qđ" is written for both: either matches
+
+
+def of_type(documents: dict, kind: str) -> dict:
+    """The loaded documents of a type (folded type words; "van ban" is any)."""
+    want = _SAME_TYPE.get(kind, kind)
+    return {
+        d: m for d, m in documents.items() if kind == "van ban" or (m.doc_type and fold(m.doc_type).startswith(want))
+    }
+
+
+def subject_references(text: str, documents: dict) -> dict[str, list[tuple[int, int]]]:
+    """Loaded documents a message names by type and subject or issuer rather than by number —
+    "chỉ thị về nêu gương", "kế hoạch của ubnd về chuyển đổi số", "theo qđ tiếp công dân" — with
+    the spans that name them (the type word and the title's words that follow it).
+
+    The words after a type word are matched against the titles of the loaded documents of that type
+    (:mod:`bot.answer.titles`); with no title clearly named, a distinct type ("chỉ thị", "nghị quyết")
+    names the only loaded document of that type.
+    """
+    out: dict[str, list[tuple[int, int]]] = {}
+    folded = fold(text)
+    if len(folded) != len(text):
+        return out
+    for m in _PLAIN_TYPE_RE.finditer(folded):
+        kind = m.group(1)
+        candidates = of_type(documents, kind)
+        window = titles.words(" ".join(text[m.end() :].split()[:_SUBJECT_WINDOW]))
+        named = titles.named_by_title(window, documents, set(candidates)) if candidates else None
+        if named is None and len(candidates) == 1 and kind in _DISTINCT_TYPES:
+            named = next(iter(candidates))
+        if named is None:
+            continue
+        # The span goes on over the words of that document's title (and the little words between them).
+        title = set(re.findall(r"[a-z0-9]+", fold(documents[named].title)))
+        start = m.start()
+        before = folded[:start].rstrip()
+        for word in ("theo", "trong", "cua", "tai"):
+            if before.endswith(" " + word) or before == word:
+                start = len(before) - len(word)
+                break
+        end = m.end()
+        for w in re.finditer(r"[a-z0-9]+", folded[m.end() :]):
+            if w.group(0) in title:
+                end = m.end() + w.end()
+            elif w.group(0) not in ("ve", "cua", "va", "tinh"):
+                break
+        out.setdefault(named, []).append((start, end))
+    return out
+
+
 def without_spans(text: str, spans: list[tuple[int, int]]) -> str:
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + " " + text[end:]
@@ -181,6 +239,7 @@ class Query:
     normalized: str  # chat language → document Vietnamese, lowercase
     sentences: list[Sentence]
     focus: str  # the question part(s), document references removed
+    unreferenced: str  # the whole message, references to loaded documents removed
     context: str  # the other sentences (normalised)
     asks: list[str]  # separate things asked (≥ 2 when the message asks several), references removed
     refs: set[str]  # ids of loaded documents the message names
@@ -199,6 +258,17 @@ class Query:
     # (embedder, text -> vector): what the dense side read, embedded once per message (see
     # :meth:`bot.answer.retrieval.Retriever.query_vectors`).
     vectors: tuple[object, dict] | None = field(default=None, repr=False, compare=False)
+
+    def reference_text(self, label: str) -> str:
+        """A named document as the member wrote it (normalised: "Nghị quyết 35"), from its label."""
+        for ref in self.references:
+            if ref.label == label:
+                start, end = ref.span
+                text = self.normalized[start:end].strip()
+                for word in ("theo ", "trong ", "của ", "tại ", "về "):
+                    text = text.removeprefix(word)
+                return text[:1].upper() + text[1:]
+        return label
 
     @property
     def empty(self) -> bool:
@@ -229,11 +299,17 @@ class Query:
             refs |= hit
             if not hit:
                 foreign.append(ref.label)
+        by_subject = (
+            subject_references(normalized, version.documents) if not references and len(version.documents) >= 2 else {}
+        )
+        refs |= set(by_subject)
 
         def strip_refs(s: str) -> str:
             spans = [
                 r.span for r in find_references(s) if any(matches(r, m.number) for m in version.documents.values())
             ]
+            if by_subject:
+                spans += [span for found in subject_references(s, version.documents).values() for span in found]
             return (without_spans(s, spans) or s) if spans else s
 
         focus = strip_refs(" ".join(s.text for s in asked))
@@ -264,6 +340,7 @@ class Query:
             normalized=normalized,
             sentences=sentences,
             focus=focus,
+            unreferenced=full,
             context=context,
             asks=asks,
             refs=refs,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer.query import Query
+from bot.documents.metadata import number_key
 from bot.embed.base import Embedder
 from bot.index.version import Group, IndexVersion
 from bot.segment.base import Segmenter
@@ -35,19 +36,33 @@ class GroupHit:
     dense_focus: float = 0.0  # best cosine of the question part alone (long messages)
 
 
+ITEM_KINDS = ("item", "item_head")
+QUESTION_KINDS = ("question", "question_core")
+
+
 def item_margin(hit: GroupHit, version: IndexVersion) -> tuple[int | None, float]:
-    """The best-scoring item of a hit and how far ahead of the runner-up item it is.
+    """The best-scoring item of a hit (the position of its official text) and how far ahead of the
+    runner-up item it is; an item scores as the best of its text and its head clause.
 
     (None, 0) when the hit's best unit is not an item. Quoting one item is right only when
     the message clearly describes that one; otherwise the whole official answer is quoted.
     """
-    unit = version.units[hit.best_unit]
-    if unit.kind != "item":
+    best = version.units[hit.best_unit]
+    if best.kind not in ITEM_KINDS:
         return None, 0.0
-    others = [
-        score for pos, score in hit.unit_scores.items() if pos != hit.best_unit and version.units[pos].kind == "item"
-    ]
-    return hit.best_unit, hit.unit_scores[hit.best_unit] - max(others, default=hit.unit_scores[hit.best_unit] - 1.0)
+    by_item: dict[int, float] = {}
+    official: dict[int, int] = {}
+    for pos, score in hit.unit_scores.items():
+        unit = version.units[pos]
+        if unit.kind in ITEM_KINDS and unit.item is not None:
+            by_item[unit.item] = max(by_item.get(unit.item, -1e9), score)
+            if unit.kind == "item":
+                official[unit.item] = pos
+    if best.item not in official:
+        return None, 0.0
+    top = by_item[best.item]
+    others = [score for item, score in by_item.items() if item != best.item]
+    return official[best.item], top - max(others, default=top - 1.0)
 
 
 @dataclass
@@ -59,6 +74,10 @@ class Retrieval:
     terms: QueryTerms  # content of what was asked (the question part, or one of several asks)
     focus: str  # the text those terms come from
     vectors: np.ndarray | None = None  # the query vectors searched with (for linked phrasings)
+    probabilities: dict[int, float] = field(default_factory=dict)  # gid -> calibrated P(right), top answers
+    # Mean and spread of the question part's cosine to the index at large: a right answer stands out of
+    # it, while an out-of-scope question is about as close to everything (whatever the corpus).
+    background: tuple[float, float] = (0.0, 1.0)
 
 
 class Retriever:
@@ -75,6 +94,15 @@ class Retriever:
         self.segmenter = segmenter
         self.fusion_weight = fusion_weight
         self._profiles: dict[int, TextProfile] = {}
+        # Per-document adapters (bot.embed.adapter): index of the document in ``version.doc_ids`` → number key.
+        adapter = getattr(embedder, "adapter", None)
+        documents = getattr(adapter, "documents", None) or {}
+        self.adapter = adapter if documents else None
+        self.doc_adapters: dict[int, str] = {}
+        for i, doc_id in enumerate(version.doc_ids):
+            number = version.documents[doc_id].number
+            if number and number_key(number) in documents:
+                self.doc_adapters[i] = number_key(number)
 
     def profile(self, group: Group) -> TextProfile:
         """Lexical footprint of a group (question + answer, segmented words), computed once."""
@@ -84,6 +112,26 @@ class Retriever:
             words = group.words if group.words is not None else self.segmenter.words(canonical(text))
             prof = TextProfile.of(text, words)
             self._profiles[group.gid] = prof
+        return prof
+
+    def has_adapter(self, doc_id: str) -> bool:
+        """Are this document's units scored through an adapter of its own?"""
+        return bool(self.doc_adapters) and self.version.doc_ids.index(doc_id) in self.doc_adapters
+
+    def unit_profile(self, group: Group, position: int) -> TextProfile:
+        """Lexical footprint of one unit with its official question (syllables and pairs only), cached.
+        An item or a sentence: what the message's best match actually says, not its whole answer."""
+        key = -1 - position
+        prof = self._profiles.get(key)
+        if prof is None:
+            unit = self.version.units[position]
+            if unit.kind == "item_head":  # the head of an item stands for the item
+                unit = next(
+                    (u for p in group.positions if (u := self.version.units[p]).kind == "item" and u.item == unit.item),
+                    unit,
+                )
+            prof = TextProfile.of(f"{group.question}\n{unit.text}" if unit.kind != "question" else unit.text)
+            self._profiles[key] = prof
         return prof
 
     def query(self, message: str) -> Query:
@@ -133,14 +181,22 @@ class Retriever:
         texts = self.dense_texts(query, text)
         table = self.query_vectors(query, texts)
         qvecs = np.vstack([table[t] for t in texts]).astype(np.float32, copy=False)
+        background = self._background(qvecs[:1])
         if text is None:
             hits = self._rank(query, qvecs, query.full_terms.keyword_terms(), top_groups)
-            return Retrieval(query, hits, query.terms, query.focus, qvecs)
+            return Retrieval(query, hits, query.terms, query.focus, qvecs, background=background)
         restored = v.restorer.restore(text)
         hits = self._rank(query, qvecs, QueryTerms.of(text, v.lexicon, restored=restored).keyword_terms(), top_groups)
         words = self.segmenter.words(restored) if has_diacritics(restored) else []
         terms = QueryTerms.of(text, v.lexicon, words, restored=restored)
-        return Retrieval(query, hits, terms, text, qvecs)
+        return Retrieval(query, hits, terms, text, qvecs, background=background)
+
+    def _background(self, qvec: np.ndarray) -> tuple[float, float]:
+        sample = self.version.background_positions
+        if not len(sample):
+            return 0.0, 1.0
+        sims = self.version.vectors.scores_many(qvec, sample)[:, 0]
+        return float(sims.mean()), float(max(sims.std(), 1e-3))
 
     def _rank(self, query: Query, qvecs: np.ndarray, terms: list[str], top_groups: int) -> list[GroupHit]:
         """The best ``top_groups`` groups; unit score = cosine + fusion_weight × BM25 / (best BM25)."""
@@ -150,6 +206,11 @@ class Retriever:
             return []
         # Candidates: the dense top-k of each text and the lexical top-k.
         _, ids = v.vectors.search_many(qvecs, CANDIDATES)
+        adapted = {d: self.adapter.apply_for(key, qvecs) for d, key in self.doc_adapters.items()}
+        for d, aq in adapted.items():  # a document's own adapter may find units the model alone misses
+            _, more = v.vectors.search_many(aq, CANDIDATES)
+            more = more[more >= 0]
+            ids = np.concatenate([ids.ravel(), more[v.group_doc[v.group_of[more]] == d]])
         kw_pos, kw_val = v.keywords.sparse(terms)
         k = min(CANDIDATES, n)
         kw_ids = kw_pos[np.argpartition(-kw_val, k - 1)[:k]] if len(kw_pos) > k else kw_pos
@@ -164,6 +225,12 @@ class Retriever:
         offsets = np.cumsum(lengths) - lengths
         positions = v.group_units[np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))]
         sims = v.vectors.scores_many(qvecs, positions)  # (units, texts); text 0 is the focus
+        if adapted:
+            unit_doc = v.group_doc[v.group_of[positions]]
+            for d, aq in adapted.items():
+                mine = unit_doc == d
+                if mine.any():  # its own units as its adapter scores them (trained against the others' scores)
+                    sims[mine] = v.vectors.scores_many(aq, positions[mine])
         # A unit's cosine is its best over the texts (focus, whole message, sentences).
         dense = sims.max(axis=1)
         unit = dense.astype(np.float64)
@@ -178,7 +245,8 @@ class Retriever:
         group_dense = np.maximum.reduceat(dense, offsets)
         group_focus = np.maximum.reduceat(sims[:, 0], offsets)
         question = v.group_question[gids]
-        group_question = np.where(question >= 0, dense[offsets + np.maximum(question, 0)], group_dense)
+        asked = np.where(v.question_like[positions], dense, -np.inf)
+        group_question = np.where(question >= 0, np.maximum.reduceat(asked, offsets), group_dense)
         score = best
         refs = query.refs if len(v.documents) >= 2 else set()  # nothing to choose between
         if refs:

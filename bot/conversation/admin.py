@@ -210,7 +210,10 @@ def upload(core, actor: Actor, filename: str, data: bytes) -> Turn:
         Choice(texts.UPLOAD_CONFIRM, UploadDecision(token, True), key="1"),
         Choice(texts.UPLOAD_CANCEL, UploadDecision(token, False), key="2"),
     )
-    return Turn([DocumentPreview(summary=summary, title=title, lines=lines, choices=choices)])
+    preview = DocumentPreview(summary=summary, title=title, lines=lines, choices=choices)
+    if not summary.questions:
+        return Turn([preview])
+    return Turn([preview, _self_test(core, filename, data)])
 
 
 QUIZ_SUFFIXES = (".csv", ".yaml", ".yml")
@@ -267,3 +270,46 @@ def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
         return texts.ADDED.format(names=added) + "\n" + build_summary(result)
 
     return Turn([Toast(text=texts.UPLOAD_WORKING + "…"), _work(texts.UPLOAD_WORKING, job)])
+
+
+def self_test_lines(checks) -> tuple[str, list[str]]:
+    """The self-test as a title and lines: per official question, how many phrasings were answered
+    right, an example of what went wrong, and the other documents it collides with."""
+    total = sum(len(c.asked) for c in checks)
+    right = sum(c.right for c in checks)
+    lines = []
+    for c in checks:
+        if c.right < len(c.asked):
+            text, answer = next(
+                (t, a) for t, a in c.asked if not (a.found and a.source and a.source.question_number == c.number)
+            )
+            src = answer.source
+            got = f"câu hỏi {src.question_number}" if answer.found and src else texts.SELFTEST_NONE
+            lines.append(
+                texts.SELFTEST_WEAK.format(number=c.number, right=c.right, total=len(c.asked), example=text, got=got)
+            )
+        else:
+            lines.append(texts.SELFTEST_OK.format(number=c.number, right=c.right, total=len(c.asked)))
+        if c.collides_with:
+            lines.append(texts.SELFTEST_COLLIDES.format(number=c.number, others="; ".join(c.collides_with)))
+    if any(not c.ok for c in checks):
+        lines.append(texts.SELFTEST_FOOTER)
+    return texts.SELFTEST_TITLE.format(right=right, total=total), lines
+
+
+def _self_test(core, filename: str, data: bytes) -> Work:
+    """The preview's self-test, as long work (a scratch index is built): see bot.answer.selftest."""
+
+    def run(progress) -> list:
+        token = secrets.token_urlsafe(8)
+        staged = _staged(core, token, filename, data)
+        try:
+            _, checks = core.assistant.self_test_document(staged, filename, progress)
+        except HoidapError as e:
+            return [Text(text=texts.UPLOAD_REFUSED.format(error=e))]
+        finally:
+            staged.unlink(missing_ok=True)
+        title, lines = self_test_lines(checks)
+        return [Listing(title=title, sections=[(None, lines)])]
+
+    return Work(title=texts.SELFTEST_WORKING, run=run)

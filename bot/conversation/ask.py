@@ -7,6 +7,7 @@ import secrets
 import time
 
 from bot import metrics, observe
+from bot.answer.followup import Context
 from bot.answer.model import Answer, Suggestion
 from bot.conversation import texts
 from bot.conversation.actions import ConfirmAnswer, Feedback, ShowAnswer, resolve_doc
@@ -24,7 +25,9 @@ def new_ref() -> str:
 
 def question_choice(s: Suggestion, prefix: str = "", key: str | None = None, ref: str | None = None) -> Choice:
     """A suggested official question; ``ref`` (the question it was offered for) records the tap."""
-    label = texts.QUESTION_LABEL.format(number=s.question_number, question=s.question)
+    label = (texts.QUESTION_LABEL_OF if s.document else texts.QUESTION_LABEL).format(
+        number=s.question_number, question=s.question, document=s.document
+    )
     return Choice(prefix + label, ShowAnswer(s.doc_id, s.question_number, ref), key=key)
 
 
@@ -38,6 +41,8 @@ def replies_for(answer: Answer, ref: str | None) -> list[Reply]:
         return [Text(text=texts.EMPTY)]
     if answer.kind == "smalltalk":
         return [Text(text=texts.SMALLTALK)]
+    if answer.kind == "not_loaded":
+        return [Text(text=texts.NOT_LOADED.format(document=answer.question))]
     numbered = [s for s in answer.suggestions if s.question_number is not None]
     if answer.confirm and numbered:
         first, others = numbered[0], numbered[1:]
@@ -48,7 +53,12 @@ def replies_for(answer: Answer, ref: str | None) -> list[Reply]:
         )
         choices = (Choice(texts.CONFIRM_YES, yes, key="1"),)
         choices += tuple(question_choice(s, key=str(i), ref=ref) for i, s in enumerate(others, 2))
-        return [Confirm(question=first.question, hint=texts.CONFIRM_HINT, choices=choices)]
+        question = (
+            texts.CONFIRM_OF.format(question=first.question, document=first.document)
+            if first.document
+            else first.question
+        )
+        return [Confirm(question=question, hint=texts.CONFIRM_HINT, choices=choices)]
     return [Refusal(answer=answer, choices=tuple(question_choice(s, ref=ref) for s in numbered))]
 
 
@@ -60,6 +70,13 @@ def _quote_choices(answer: Answer, ref: str | None, main: bool) -> tuple[Choice,
     if answer.kind == "item" and src.question_number is not None:
         out.append(Choice(texts.FULL_ANSWER, ShowAnswer(src.doc_id, src.question_number), key="0" if main else None))
     if main:
+        out += [
+            Choice(
+                texts.OTHER_DOCUMENT.format(document=s.document, number=s.question_number),
+                ShowAnswer(s.doc_id, s.question_number),
+            )
+            for s in answer.alternatives
+        ]
         out += [question_choice(s, texts.RELATED) for s in answer.related[:2] if s.question_number is not None]
     if ref:
         out.append(Choice(texts.THUMBS_UP, Feedback(ref, 1), buttons_only=True))
@@ -76,7 +93,10 @@ def ask(core, actor: Actor, text: str) -> Turn:
     if len(text) > MAX_QUESTION:
         return Turn([Text(text=texts.TOO_LONG.format(limit=MAX_QUESTION))])
     started = time.perf_counter()
-    answer = core.assistant.ask(text)
+    answer = core.assistant.ask(text, _context(core, actor))
+    if answer.kind == "smalltalk" and not actor.private:
+        return Turn()  # thanks or a greeting in a group: the group does not need the bot's welcome
+    _remember(core, actor, answer)
     core.maintain()
     seconds = time.perf_counter() - started
     metrics.ANSWER_SECONDS.labels(actor.channel).observe(seconds)
@@ -100,6 +120,24 @@ def ask(core, actor: Actor, text: str) -> Turn:
 
         turn.after(log_question)
     return turn
+
+
+def _context_key(actor: Actor) -> str:
+    return f"ctx:{actor.channel}:{actor.chat_id}:{actor.user_id}"
+
+
+def _context(core, actor: Actor) -> Context | None:
+    """What this member's last answer in this chat was about (a few minutes; follow-ups)."""
+    if not core.settings.followup_minutes:
+        return None
+    return Context.from_json(core.recent.get(_context_key(actor)))
+
+
+def _remember(core, actor: Actor, answer: Answer) -> None:
+    if not core.settings.followup_minutes or not answer.found or answer.source is None:
+        return
+    src = answer.source
+    core.recent.put(_context_key(actor), Context(src.doc_id, src.question_number, src.item).to_json())
 
 
 def _official(core, key: str, number: int) -> Answer | None:

@@ -30,9 +30,11 @@ from bot.conversation.ratelimit import UserRateLimiter
 from bot.conversation.replies import Text, Toast, Turn
 from bot.conversation.roles import Roles
 from bot.errors import HoidapError
+from bot.shared import Recent
 from bot.storage.db import Database
 from bot.storage.journal import Journal, trouble_kind
 from bot.text.normalize import fold
+from bot.text.smalltalk import is_smalltalk
 
 log = logging.getLogger(__name__)
 LATE_QUIZ_SECONDS = 300  # a scheduled quiz sent later than this after its time counts as late
@@ -73,40 +75,6 @@ _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 _PRONOUNS = {"em", "toi", "minh", "to", "tui", "chau", "con", "anh", "chi"}
 _LEAD = {"xin", "chon", "dap", "an", "tra", "loi", "la", "cau", "phuong", "y", ":", "-"}
 _PARTICLES = {"a", "nhe", "nha", "roi"}
-_THANKS = {
-    "cam on",
-    "cam on bot",
-    "cam on ban",
-    "cam on nhieu",
-    "cam on a",
-    "thanks",
-    "thank you",
-    "thank",
-    "tks",
-    "ok",
-    "oke",
-    "okay",
-    "okie",
-    "ok bot",
-    "vang",
-    "da",
-    "da vang",
-    "u",
-    "uh",
-    "um",
-    "uhm",
-    "hihi",
-    "haha",
-    "hay",
-    "hay qua",
-    "dung roi",
-    "tuyet",
-    "tot",
-    "duoc",
-    "ro roi",
-    "da ro",
-    "hieu roi",
-}
 
 
 def quiz_letter(text: str) -> int | None:
@@ -124,12 +92,8 @@ def quiz_letter(text: str) -> int | None:
 
 
 def is_chatter(text: str) -> bool:
-    """Thanks, acknowledgements and emoji: what members say to the bot that needs no answer."""
-    folded = re.sub(r"[^\w\s]", " ", fold(text)).strip()
-    if not any(ch.isalnum() for ch in folded):
-        return True  # emoji, stickers as text, punctuation
-    folded = " ".join(folded.split())
-    return folded in _THANKS or " ".join(w for w in folded.split() if w != "bot") in _THANKS
+    """Thanks, acknowledgements, praise and emoji: what members say to the bot that needs no answer."""
+    return is_smalltalk(text)
 
 
 def parse_command(text: str) -> tuple[str, str | None, list[str]] | None:
@@ -156,6 +120,8 @@ class Conversation:
         self.settings = settings
         self.roles = Roles(settings, self.db)
         self.limiter = UserRateLimiter(settings.questions_per_minute, self.assistant.shared)
+        # What each member's last answer was about, per chat, for follow-ups (Redis when configured).
+        self.recent = Recent(self.assistant.shared, ttl=settings.followup_minutes * 60)
         # Choices just offered, by chat: a member may answer "1" before the background write landed.
         self._offered: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
         # Questions answered by this process whose log may not be written yet: ref -> who asked.

@@ -97,10 +97,13 @@ def _doc(core, key: str) -> str:
 
 def _questions(core, row) -> Text:
     choices = []
-    for doc in core.assistant.documents():
+    documents = core.assistant.documents()
+    for doc in documents:
         for number, question, items in core.assistant.official_questions(doc.doc_id):
             op = "i" if items else "l"
             label_ = texts.REVIEW_QUESTION_LABEL.format(number=number, question=question)
+            if len(documents) > 1:  # "Câu 4" alone is ambiguous
+                label_ = f"{doc.label} · {label_}"
             choices.append(Choice(label_, Review(row.id, op, doc.doc_id, number)))
     return Text(text=texts.REVIEW_CHOOSE_QUESTION.format(text=mask(row.text)), choices=tuple(choices))
 

@@ -7,9 +7,9 @@ Errors raised by the library (a bad schedule, a refused document) carry their ow
 
 from __future__ import annotations
 
-from bot.answer.format import CONFIRM, EMPTY, NO_SUGGESTION, NOT_FOUND, SMALLTALK, SUGGEST_HEADER
+from bot.answer.format import CONFIRM, EMPTY, NO_SUGGESTION, NOT_FOUND, NOT_LOADED, SMALLTALK, SUGGEST_HEADER
 
-__all__ = ["CONFIRM", "EMPTY", "NOT_FOUND", "NO_SUGGESTION", "SMALLTALK", "SUGGEST_HEADER"]
+__all__ = ["CONFIRM", "EMPTY", "NOT_FOUND", "NOT_LOADED", "NO_SUGGESTION", "SMALLTALK", "SUGGEST_HEADER"]
 
 # --- asking -------------------------------------------------------------------------------
 HOI_USAGE = "Cách dùng: /hoi câu hỏi của bạn — ví dụ: /hoi tham mưu lòng vòng là gì"
@@ -23,6 +23,10 @@ STALE_BUTTON = "Nút này đã cũ hoặc không hợp lệ. Bạn hãy hỏi l�
 FULL_ANSWER = "📖 Xem toàn văn câu trả lời"
 RELATED = "↪ "
 QUESTION_LABEL = "Câu hỏi {number}: {question}"
+# Once several documents are loaded, "Câu hỏi 4" alone is ambiguous: every label names its document.
+QUESTION_LABEL_OF = "Câu hỏi {number} – {document}: {question}"
+CONFIRM_OF = "{question} ({document})"
+OTHER_DOCUMENT = "Văn bản khác cũng nói về việc này: {document}, câu hỏi {number}"
 CONFIRM_YES = "✅ Đúng, xem câu trả lời chính thức"
 CONFIRM_HINT = "Gõ 1 để xem câu trả lời chính thức của câu hỏi này."
 CONFIRM_OTHERS = "Hoặc:"
@@ -131,6 +135,13 @@ PREVIEW_QA = "Tìm thấy: {questions} câu hỏi, {items} mục"
 PREVIEW_SECTIONS = "Tìm thấy: {sections} đoạn (văn bản không theo dạng hỏi–đáp)"
 PREVIEW_ITEMS = "Số mục theo câu hỏi: {items}"
 PREVIEW_REPLACES = "Sẽ thay thế văn bản cùng số hiệu đang có ({file})."
+SELFTEST_WORKING = "🔎 Tự kiểm tra: hỏi thử từng câu hỏi của văn bản mới theo cách thành viên hay hỏi…"
+SELFTEST_TITLE = "🔎 Tự kiểm tra văn bản mới: {right}/{total} cách hỏi được trả lời đúng câu"
+SELFTEST_OK = "✅ Câu hỏi {number}: {right}/{total} cách hỏi đúng"
+SELFTEST_WEAK = "⚠️ Câu hỏi {number}: {right}/{total} cách hỏi đúng (ví dụ “{example}” → {got})"
+SELFTEST_COLLIDES = "⚠️ Câu hỏi {number} trùng nội dung với {others}: thành viên sẽ được gợi ý cả hai"
+SELFTEST_NONE = "không trả lời"
+SELFTEST_FOOTER = "Các câu có ⚠️ nên xem lại trước khi xác nhận (có thể sửa lời văn câu hỏi cho rõ hơn)."
 PREVIEW_CHANGES = "Thay đổi so với bản đang có:"
 ADDED = "Đã thêm {names}."
 REBUILT = (

@@ -34,6 +34,13 @@ class DocumentMeta:
         return self.title
 
     @property
+    def label(self) -> str:
+        """``Chỉ thị 46-CT/TU``: what tells documents apart in short labels (buttons, lists)."""
+        if self.number:
+            return f"{self.doc_type or 'Văn bản'} {self.number}"
+        return self.title if len(self.title) <= 60 else self.title[:59] + "…"
+
+    @property
     def citation_name(self) -> str:
         """Name used in citations: ``Hỏi-Đáp Chỉ thị số 46-CT/TU ngày 03/4/2024``."""
         name = self.short_name
@@ -102,7 +109,10 @@ class Unit:
     ``kind``: ``question`` (the official question), ``answer`` (the whole answer),
     ``item`` (one enumerated point), ``sentence`` (a sentence of a longer answer,
     used for matching only: it resolves to the whole answer), ``section``
-    (a paragraph of a free-form document).
+    (a paragraph of a free-form document). Made from the document's own words for
+    matching only (:mod:`bot.documents.variants`): ``question_core`` (the official
+    question without the document's name: resolves to the answer) and ``item_head``
+    (an item's first clause: resolves to that item, whose official text is quoted).
     """
 
     uid: str
@@ -162,12 +172,20 @@ class Document:
         """Flatten into indexable units (questions, answers, items, sentences, sections)."""
         out: list[Unit] = []
         d = self.doc_id
+        from bot.documents.variants import item_head, question_core
+
         for p in self.pairs:
             base = f"{d}:q{p.number}"
             out.append(Unit(f"{base}:question", d, "question", p.question, p.number))
+            core = question_core(p.question)
+            if core:
+                out.append(Unit(f"{base}:core", d, "question_core", core, p.number))
             out.append(Unit(f"{base}:answer", d, "answer", p.answer, p.number))
             for it in p.items:
                 out.append(Unit(f"{base}:i{it.number}", d, "item", it.text, p.number, it.number))
+                head = item_head(it.text)
+                if head:
+                    out.append(Unit(f"{base}:h{it.number}", d, "item_head", head, p.number, it.number))
             if not p.items:
                 sentences = split_sentences(p.answer)
                 if len(sentences) > 1:

@@ -194,6 +194,29 @@ def build_index(
         return result
 
 
+def build_scratch(
+    settings: Settings,
+    embedder: Embedder,
+    segmenter: Segmenter,
+    sources: list[Path],
+    folder: Path,
+    progress: Progress | None = None,
+) -> IndexVersion:
+    """An index of ``sources`` built into ``folder`` and loaded, never activated: what the preview's
+    self-test asks. It shares the embedding cache of ``settings.index_dir``, so only documents not yet
+    indexed are embedded."""
+    progress = progress or Progress()
+    store = IndexStore(settings.index_dir)
+    try:
+        docs = parse_sources(scan_sources(sources), settings.max_upload_bytes, parse_cache(settings))
+    except DocumentError as e:
+        raise IndexBuildError(f"Không tự kiểm tra được — {e}") from e
+    folder.mkdir(parents=True, exist_ok=True)
+    with threads(settings.build_threads):
+        _build_into(folder, "selftest", settings, embedder, segmenter, docs, progress, store)
+    return IndexVersion(folder)
+
+
 def _keep_source(store: IndexStore, doc: Document, max_bytes: int | None) -> None:
     data = read_regular_file(Path(doc.path), max_bytes)
     if file_sha256(data) != doc.sha256:

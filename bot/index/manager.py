@@ -25,6 +25,17 @@ from bot.index.version import IndexVersion
 log = logging.getLogger(__name__)
 
 
+class FixedIndex:
+    """An index manager that always serves one version: scratch indexes (the preview's self-test,
+    leave-one-document-out measures) answered by an :class:`~bot.answer.answerer.Answerer`."""
+
+    def __init__(self, version: IndexVersion) -> None:
+        self.version = version
+
+    def current(self) -> IndexVersion:
+        return self.version
+
+
 class IndexManager:
     def __init__(self, store: IndexStore, check_interval: float = 1.0) -> None:
         self.store = store

@@ -249,6 +249,8 @@ class IndexVersion:
             (p for g in self.groups for p in g.positions), dtype=np.int64, count=int(lengths.sum())
         )
         kinds = np.array([u.kind == "question" for u in self.units], dtype=bool)
+        # The official question and its core (without the document's name) both stand for the question.
+        self.question_like = np.array([u.kind in ("question", "question_core") for u in self.units], dtype=bool)
         self.group_question = np.full(len(self.groups), -1, dtype=np.int64)
         for g in self.groups:
             for offset, pos in enumerate(g.positions):
@@ -258,6 +260,18 @@ class IndexVersion:
         self.doc_ids = list(self.documents)
         doc_index = {d: i for i, d in enumerate(self.doc_ids)}
         self.group_doc = np.array([doc_index[g.doc_id] for g in self.groups], dtype=np.int64)
+
+    @property
+    def background_positions(self) -> np.ndarray:
+        """Up to 2,000 official answers and items spread over the index: what a question's cosine to
+        the corpus at large is measured on (cheap at any size)."""
+        if getattr(self, "_background", None) is None:
+            kinds = np.array([u.kind in ("answer", "item", "section") for u in self.units], dtype=bool)
+            positions = np.flatnonzero(kinds)
+            if len(positions) > 2000:
+                positions = positions[np.linspace(0, len(positions) - 1, 2000).astype(np.int64)]
+            self._background = positions
+        return self._background
 
     @property
     def model_id(self) -> str:

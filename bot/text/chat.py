@@ -276,13 +276,16 @@ def _max_form() -> int:
 
 
 # A document number ("46-CT/TU", "45-QĐ/TU") is one token: nothing inside it is shorthand.
-_TOKEN = re.compile(r"\d{1,4}\s*-\s*[^\W\d_]{1,6}(?:\s*/\s*[^\W\d_]{1,6})*|\w+|[^\w\s]", re.UNICODE)
+# A document number is one token, never expanded as shorthand: 46-CT/TU, 218/KH-UBND, 27/2024/NQ-HĐND.
+_TOKEN = re.compile(
+    r"\d{1,4}(?:/(?:19|20)\d\d)?(?:\s*-\s*|/)[^\W\d_]{1,8}(?:\s*[-/]\s*[^\W\d_]{1,8})*|\w+|[^\w\s]", re.UNICODE
+)
 _CLAUSE_END = set(".,;:?!…\n()")
 _SPLIT_ALNUM = re.compile(r"^([^\W\d_]+)(\d+)$")
 
 
 def _is_number(tok: str | None) -> bool:
-    return tok is not None and (tok.isdigit() or bool(re.match(r"\d{1,4}\s*-", tok)))
+    return tok is not None and (tok.isdigit() or bool(re.match(r"\d{1,4}\s*[-/]", tok)))
 
 
 @dataclass

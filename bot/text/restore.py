@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterable
 
 from bot.text.normalize import fold, normalize
-from bot.text.stopwords import COMMON_WORDS
+from bot.text.stopwords import COMMON_PHRASES, COMMON_WORDS
 
 MAX_N = 4
+PLAIN = "="  # table keys "=ban": the corpus writes this syllable without marks
 _WORD_RE = re.compile(r"\w+")
 
 
@@ -63,7 +64,6 @@ class DiacriticRestorer:
             fol = fold_of[acc]
             total = len(acc)
             text_end = np.repeat(np.array(ends, dtype=np.int64), np.diff(np.array([0, *ends], dtype=np.int64)))
-            marks = np.concatenate([[0], np.cumsum(marked_word[acc])])
             acc_gram, fol_gram = acc.copy(), fol.copy()
             for n in range(1, max_n + 1):
                 if n > 1:  # extend every (n-1)-gram by the next syllable; ids stay dense
@@ -71,7 +71,9 @@ class DiacriticRestorer:
                     _, acc_gram = np.unique(acc_gram * len(vocab) + acc[nxt], return_inverse=True)
                     _, fol_gram = np.unique(fol_gram * len(fold_ids) + fol[nxt], return_inverse=True)
                 start = np.arange(total)
-                ok = (start + n <= text_end) & (marks[np.minimum(start + n, total)] > marks[start])
+                # Every spelling counts, the bare one too: where the corpus writes "cho" five hundred
+                # times and "chờ" three, a bare "cho" stays "cho".
+                ok = start + n <= text_end
                 where = start[ok]
                 if not len(where):
                     continue
@@ -86,18 +88,36 @@ class DiacriticRestorer:
                         continue
                     p = int(where[first[j]])
                     span = ids[p : p + n]
+                    if not any(marked_word[w] for w in span):
+                        continue  # the bare spelling wins: nothing to restore
                     table[" ".join(folded_words[w] for w in span)] = " ".join(words[w] for w in span)
-        common = {fold(w): w for w in COMMON_WORDS}
-        table.update({k: v for k, v in common.items() if k != v})
+        for w in COMMON_WORDS:  # a common word keeps its usual spelling (bare ones stay bare)
+            if fold(w) != w:
+                table[fold(w)] = w
+            else:
+                table.pop(w, None)
+        table.update({" ".join(fold(w) for w in p): " ".join(p) for p in COMMON_PHRASES})
+        # Syllables the corpus itself writes without marks ("ban" in "Ban Thường vụ", "ra" in "đề ra"):
+        # in a message typed with marks, such a syllable typed bare is meant as it is.
+        table.update({PLAIN + w: w for w in words if fold(w) == w and w.isalpha()})
         return cls(table)
 
     def restore(self, text: str) -> str:
-        """Accent the unaccented spans of ``text``; accented syllables are kept as typed."""
+        """Accent the unaccented spans of ``text``; accented syllables are kept as typed, and so is a
+        lone bare syllable of a message typed with marks when the corpus writes it bare too ("ủy ban
+        nhân dân" stays; "ủy bạn" would be wrong)."""
         toks = _WORD_RE.findall(normalize(text))
+        marked = [fold(t) != t for t in toks]
+        mixed = any(marked)
         out: list[str] = []
         i = 0
         while i < len(toks):
-            if fold(toks[i]) != toks[i]:
+            if marked[i]:
+                out.append(toks[i])
+                i += 1
+                continue
+            alone = (i == 0 or marked[i - 1]) and (i + 1 == len(toks) or marked[i + 1])
+            if mixed and alone and self.table.get(PLAIN + toks[i]) is not None:
                 out.append(toks[i])
                 i += 1
                 continue

@@ -44,9 +44,17 @@ QUESTION_PHRASES = (
 COMMON_WORDS = tuple(
     """
     gì nào đâu sao không có là của và được những các cho với thì mà để này khi nếu như thế
-    ai mấy bao nhiêu lâu ở đã đang sẽ phải bị ra vào về trong ngoài trên dưới sau trước rồi
+    ai mấy bao lâu ở đã đang sẽ phải bị ra vào về trong ngoài trên dưới sau trước rồi
     cũng nữa chỉ còn hay hoặc nên vì do từ đến tới theo cùng mỗi mọi một hai ba bốn năm sáu
     bảy tám chín mười người việc làm cần muốn biết hỏi xin giúp tôi bạn mình vẫn số sang
-    ngành liệt kê tên gồm nội dung
+    ngành liệt kê tên gồm nội dung vậy đây đấy nhiều anh em chị ạ nhé ơi nha
     """.split()
+)
+# Phrases of chat and questions that leaflets rarely write, so their corpus cannot restore them
+# ("bao nhieu" would become "bảo nhiêu" from "bảo vệ"); they win over the corpus' spellings.
+COMMON_PHRASES = tuple(
+    p.split()
+    for p in """bao nhiêu|bao lâu|bao giờ|như thế nào|thế nào|ra sao|vì sao|tại sao|khi nào|lúc nào|ở đâu|là gì
+    |trước đây|hiện nay|anh em|anh chị|phần trăm|mấy người|được không|có không|phải không|đúng không|thì sao
+    |cho hỏi|cho em hỏi|em hỏi|mọi người|cả nhà""".replace("\n", " ").split("|")
 )

@@ -1,0 +1,59 @@
+"""Small talk: thanks, greetings, praise and acknowledgements, told apart from questions.
+
+"cảm ơn ad nhiều nha 🙏", "bot trả lời nhanh ghê, giỏi quá", "ok e hiểu rồi ạ", "chào buổi sáng cả
+nhà" ask nothing of the documents, yet share words with them ("trả lời", "rõ ràng", "nhanh"); a
+search would find *something* to quote. A message is small talk when it is made only of the phrases
+in ``data/smalltalk.tsv`` (and emoji, punctuation, function words) and holds at least one of its
+markers. Matched without diacritics, longest phrase first, on the message as members typed it after
+shorthand was expanded (``tks`` → thanks is in the list itself).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from bot.text.normalize import fold
+
+DATA = Path(__file__).with_name("data") / "smalltalk.tsv"
+_MAX_WORDS = 16  # a longer message says something
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[dict[tuple[str, ...], bool], int]:
+    phrases: dict[tuple[str, ...], bool] = {}
+    for line in DATA.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        kind, phrase = line.split("\t", 1)
+        key = tuple(fold(phrase.strip()).split())
+        phrases[key] = phrases.get(key, False) or kind == "marker"
+    return phrases, max(len(k) for k in phrases)
+
+
+def is_smalltalk(text: str) -> bool:
+    """Is ``text`` only thanks, greetings, praise or an acknowledgement (or only emoji and punctuation)?"""
+    words = re.findall(r"[a-z0-9]+", fold(text or "").lower())
+    if not words:
+        return bool((text or "").strip())  # emoji, stickers as text, punctuation
+    if len(words) > _MAX_WORDS or "?" in (text or "") and not _all_greeting(words):
+        return False
+    phrases, longest = _lexicon()
+    i, marked = 0, False
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            key = tuple(words[i : i + n])
+            if key in phrases:
+                marked = marked or phrases[key]
+                i += n
+                break
+        else:
+            return False  # a word that is not small talk: the message says something
+    return marked
+
+
+def _all_greeting(words: list[str]) -> bool:
+    """ "alo có ai trực không?" asks, but only whether someone is there."""
+    folded = " ".join(words)
+    return bool(re.search(r"\b(co ai truc|ai truc|co ai o day|alo)\b", folded))

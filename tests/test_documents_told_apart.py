@@ -1,0 +1,173 @@
+"""Several leaflets loaded together (the seed, Nghị quyết 09 as a PDF, Kế hoạch 218 — which implements
+it, on the same themes — as a Word file, Quy định 78): each message is answered from the right one, a
+document's own questions about itself are answered from its title, follow-ups are read with the last
+answer, labels name their document, and small talk is never quoted. Real model, real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer.followup import Context
+from bot.conversation.actor import GROUP, PRIVATE, Actor, Incoming
+from bot.conversation.replies import Confirm, Quote, Refusal
+from tests.corpus import render_leaflet
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "eval" / "corpus" / "docs"
+
+
+def official(doc: str) -> dict[int, tuple[str, str]]:
+    """Question number → (official question, official answer text) of a corpus leaflet."""
+    from bot.documents.parser import parse_file
+
+    return {p.number: (p.question, p.answer) for p in parse_file(CORPUS / f"{doc}.txt").pairs}
+
+
+# --- which document answers -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("message", "doc"),
+    [
+        ("kh218 đặt ra những chỉ tiêu gì đến năm 2025?", "218-kh-ubnd"),
+        ("nq09 đặt ra những chỉ tiêu gì đến năm 2025?", "09-nq-tu"),
+        ("theo kế hoạch của ubnd về chuyển đổi số thì nhiệm vụ trọng tâm là gì", "218-kh-ubnd"),
+        ("nghị quyết về chuyển đổi số của ban chấp hành đề ra nhiệm vụ giải pháp gì", "09-nq-tu"),
+    ],
+)
+def test_a_named_document_answers(multidoc, message, doc):
+    a = multidoc.ask(message)
+    assert a.found, a.to_json()
+    assert a.source.doc_id == doc, a.to_json()
+
+
+def test_two_documents_that_answer_alike_one_quoted_the_other_one_tap_away(multidoc):
+    a = multidoc.ask(
+        "mục tiêu chuyển đổi số đến năm 2025 về tỷ lệ hồ sơ công việc xử lý trên môi trường mạng là bao nhiêu"
+    )
+    assert a.found, a.to_json()
+    nq09, kh218 = official("nq09"), official("kh218")
+    texts = {ans for _, ans in nq09.values()} | {ans for _, ans in kh218.values()}
+    items = {it for ans in texts for it in ans.splitlines()}
+    assert a.answer in texts or a.answer in items  # one official text, never a mix
+    assert a.alternatives, a.to_json()
+    assert {a.source.doc_id, a.alternatives[0].doc_id} == {"09-nq-tu", "218-kh-ubnd"}
+
+
+def test_every_offered_question_names_its_document(multidoc):
+    a = multidoc.ask("tuổi nghỉ hưu của cán bộ nữ là bao nhiêu")
+    assert not a.found
+    assert all(s.document for s in a.suggestions), a.to_json()
+
+
+# --- the documents themselves -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("message", "doc", "fact"),
+    [
+        ("kh218 do cơ quan nào ban hành", "218-kh-ubnd", "Ủy ban nhân dân tỉnh"),
+        ("Kế hoạch 218/KH-UBND ban hành ngày nào?", "218-kh-ubnd", "02/7/2024"),
+        ("văn bản nào triển khai nghị quyết 09 về chuyển đổi số", "218-kh-ubnd", "218/KH-UBND"),
+        ("quy định khuyến khích cán bộ năng động sáng tạo là quy định số mấy", "78-qd-tu", "78-QĐ/TU"),
+        ("nghi quyet 09 ban hanh ngay nao", "09-nq-tu", "14/3/2024"),
+    ],
+)
+def test_metadata_of_every_document(multidoc, message, doc, fact):
+    a = multidoc.ask(message)
+    assert a.found and a.kind == "meta", a.to_json()
+    assert a.source.doc_id == doc and fact in a.answer
+
+
+def test_a_document_that_is_not_loaded_is_refused_as_such(multidoc):
+    a = multidoc.ask("Nghị quyết 35 ban hành ngày nào?")
+    assert not a.found and a.kind == "not_loaded" and "Nghị quyết 35" in a.question
+
+
+# --- follow-ups -----------------------------------------------------------------------------------------
+def test_follow_ups_read_with_the_previous_answer(multidoc):
+    first = multidoc.ask("qđ 78 áp dụng đối với những đối tượng nào?")
+    assert first.found and first.source.doc_id == "78-qd-tu", first.to_json()
+    ctx = Context(first.source.doc_id, first.source.question_number, first.source.item)
+    item = multidoc.ask("ý 2 là gì?", ctx)
+    assert item.found and item.kind == "item" and item.source.item == 2
+    assert item.source.question_number == first.source.question_number
+    when = multidoc.ask("văn bản đó ban hành ngày nào?", ctx)
+    assert when.found and when.kind == "meta" and "20/8/2024" in when.answer
+    # Without the context the same words are no question at all.
+    assert not multidoc.ask("ý 2 là gì?").found
+
+
+def test_a_question_of_its_own_is_not_a_follow_up(multidoc):
+    ctx = Context("78-qd-tu", 2, None)
+    a = multidoc.ask("Kế hoạch 218/KH-UBND ban hành ngày nào?", ctx)
+    assert a.kind == "meta" and a.source.doc_id == "218-kh-ubnd"
+
+
+# --- small talk, through the conversation core --------------------------------------------------------
+def _member(chat_kind=GROUP):
+    return Actor("telegram", "u-77", "g-1" if chat_kind == GROUP else "u-77", chat_kind, "Thành viên")
+
+
+@pytest.mark.parametrize("text", ["cảm ơn bot nhé", "bot trả lời nhanh ghê, giỏi quá 👍", "ok e hiểu rồi ạ"])
+def test_thanks_in_a_group_get_silence_and_in_private_a_short_reply(multidoc, text):
+    core = multidoc.conversation()
+    assert core.text(_member(GROUP), Incoming(text, addressed=True, mentioned=True)).replies == []
+    assert core.text(_member(GROUP), Incoming(text, addressed=True, reply_to_bot=True)).replies == []
+    private = core.text(_member(PRIVATE), Incoming(text, addressed=True)).replies
+    assert len(private) == 1 and not isinstance(private[0], Quote)
+
+
+def test_labels_in_the_chat_name_the_document(multidoc):
+    core = multidoc.conversation()
+    turn = core.text(_member(PRIVATE), Incoming("cán bộ được thưởng gì khi làm việc tốt", addressed=True))
+    offers = [r for r in turn.replies if isinstance(r, Refusal | Confirm | Quote)]
+    labels = [c.label for r in offers for c in r.choices if "Câu hỏi" in c.label]
+    assert labels and all(" – " in label for label in labels), labels
+
+
+# --- the preview's self-test ----------------------------------------------------------------------------
+def test_the_self_test_flags_a_collision(multidoc, tmp_path):
+    """A new plan that repeats Nghị quyết 09's questions is flagged before anyone confirms it."""
+    text = (CORPUS / "nq09.txt").read_text(encoding="utf-8")
+    twin = text.replace(
+        "Nghị quyết số 09-NQ/TU, ngày 14/3/2024 của Ban Chấp hành Đảng bộ tỉnh",
+        "Kế hoạch số 77-KH/TU, ngày 01/10/2024 của Ban Thường vụ Tỉnh ủy",
+        1,
+    )
+    source = tmp_path / "kh77.txt"
+    source.write_text(twin, encoding="utf-8")
+    path = render_leaflet(source, tmp_path / "upload", "docx")
+    summary, checks = multidoc.self_test_document(path, "ke-hoach-77.docx")
+    assert summary.number == "77-KH/TU"
+    assert checks and any(c.collides_with for c in checks)
+    assert any("Nghị quyết 09-NQ/TU" in label for c in checks for label in c.collides_with)
+    # Nothing was added: the live index still holds four documents.
+    assert len(multidoc.documents()) == 4
+
+
+def test_a_document_s_own_adapter_leaves_the_other_documents_alone(multidoc, tmp_path):
+    """An adapter trained on the seed's messages is applied where the seed's units are scored, and
+    nowhere else: a question about another leaflet is ranked among that leaflet's units as before."""
+    import numpy as np
+
+    from bot.answer.retrieval import Retriever
+    from bot.embed.adapter import AdaptedEmbedder, QueryAdapter
+
+    version = multidoc.index.current()
+    rng = np.random.default_rng(3)
+    w = np.eye(384, dtype=np.float32) + 0.05 * rng.standard_normal((384, 384)).astype(np.float32)
+    adapter = QueryAdapter(None, multidoc.embedder.model_id, {"46-ct/tu": w})
+    adapter.save(tmp_path / "a.npz")
+    loaded = QueryAdapter.load(tmp_path / "a.npz")
+    assert loaded.digest == adapter.digest and set(loaded.documents) == {"46-ct/tu"}
+
+    plain = Retriever(version, multidoc.embedder, multidoc.segmenter, 0.1)
+    adapted = Retriever(version, AdaptedEmbedder(multidoc.embedder, loaded), multidoc.segmenter, 0.1)
+    question = "cán bộ có sáng kiến đổi mới được khuyến khích như thế nào"
+    before = {h.group.gid: h for h in plain.retrieve(question, top_groups=20).hits}
+    after = {h.group.gid: h for h in adapted.retrieve(question, top_groups=20).hits}
+    others = [g for g in before if g in after and before[g].group.doc_id != "46-ct-tu"]
+    assert others
+    for gid in others:
+        assert after[gid].dense == pytest.approx(before[gid].dense, abs=1e-6)
+    seed = [g for g in before if g in after and before[g].group.doc_id == "46-ct-tu"]
+    assert seed and any(abs(after[g].dense - before[g].dense) > 1e-4 for g in seed)  # scored by its adapter
