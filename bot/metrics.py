@@ -87,7 +87,13 @@ def outcome(answer) -> str:
         return "answered"
     if answer.confirm:
         return "confirm"
-    return answer.kind if answer.kind in ("smalltalk", "empty") else "refused"
+    return (
+        "smalltalk"
+        if answer.kind == "greeting"
+        else answer.kind
+        if answer.kind in ("smalltalk", "empty")
+        else "refused"
+    )
 
 
 def count(metric, *labels, amount: float = 1.0) -> None:

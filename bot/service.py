@@ -623,7 +623,7 @@ class Assistant:
         counts = {today - dt.timedelta(days=i): [0, 0, 0, 0] for i in range(days)}
         for q in repository.question_outcomes(self._db, since):
             row = counts.get(self._local_day(q.created_at))
-            if row is None or q.kind in ("empty", "smalltalk"):
+            if row is None or q.kind in ("empty", "smalltalk", "greeting"):
                 continue
             row[0 if q.found else 1 if q.confirm else 2] += 1
         for when in repository.confirmation_times(self._db, since):

@@ -48,9 +48,13 @@ _SECTION = re.compile(r'💬 (?:<a href="tg://user\?id=(\d+)">)?[^<]*(?:</a>)? h
 
 
 def question_pool() -> list[str]:
-    """Members' questions as members write them: the held-out chat set (in scope and not)."""
+    """Members' questions as members write them: the held-out chat set (in scope and not). Its thanks
+    ("cảm ơn bot nha 👍") are left out: in a group they get silence by design, not an answer to count."""
+    from bot.text.smalltalk import is_smalltalk
+
     rows = (REPO / "eval" / "holdout-chat.jsonl").read_text(encoding="utf-8").splitlines()
-    return [q for q in (json.loads(line)["q"].strip() for line in rows if line.strip()) if q and len(q) < 300]
+    questions = (json.loads(line)["q"].strip() for line in rows if line.strip())
+    return [q for q in questions if q and len(q) < 300 and not is_smalltalk(q)]
 
 
 async def flood(fake, members: int = 50, per_member: int = 10, spread: float = 10.0, seed: int = 0) -> dict:

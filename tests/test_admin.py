@@ -54,7 +54,7 @@ def test_cli_add_answer_remove_and_roll_back(core, run):
     assert source(core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?")) == ("99-QĐ/TU", 2)
     section = core.ask("Khi có cảnh báo bão thì cấp ủy phải làm gì?")
     assert section.found and section.source.doc_number == "77-KH/TU" and "trực ban 24/24 giờ" in section.answer
-    assert source(core.ask("Tham mưu lòng vòng")) == ("46-CT/TU", 4)
+    assert source(core.ask("Tham mưu lòng vòng là biểu hiện gì?")) == ("46-CT/TU", 4)
     # Naming a document steers between documents with similar content.
     assert source(core.ask("Theo Quy định 99, người đứng đầu cấp ủy có trách nhiệm gì?")) == ("99-QĐ/TU", 3)
     assert source(core.ask("Theo Chỉ thị 46, người đứng đầu phải thế nào?")) == ("46-CT/TU", 2)
@@ -200,7 +200,7 @@ def test_changing_the_model_invalidates_the_cache_and_says_so(settings, segmente
     build_index(settings, CountingEmbedder("model-a"), segmenter)
     other = CountingEmbedder("model-b")
     result = build_index(settings, other, segmenter)
-    assert result.embedded == result.units and result.cached == 0
+    assert result.cached == 0 and 0 < result.embedded <= result.units  # duplicates share one vector
     assert any("Mô hình đã đổi" in n and "model-a" in n for n in result.notices)
     assert IndexStore(settings.index_dir).versions()[-1].manifest["model_id"] == "model-b"
 

@@ -188,12 +188,12 @@ async def test_per_user_limit_has_a_friendly_reply_once(fake, bot):
 async def test_one_slow_question_does_not_block_others(fake, bot, monkeypatch):
     real = bot.ask
 
-    def slow_for_some(text):
+    def slow_for_some(text, context=None):
         if "chậm" in text:
             import time
 
             time.sleep(3)
-        return real(text)
+        return real(text, context)
 
     monkeypatch.setattr(bot, "ask", slow_for_some)
     slow_user, fast_user = new_user(fake), new_user(fake)

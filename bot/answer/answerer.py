@@ -29,7 +29,7 @@ from bot.index.version import Group, IndexVersion
 from bot.segment.base import Segmenter
 from bot.text.analysis import tokens
 from bot.text.normalize import fold, normalize
-from bot.text.smalltalk import is_smalltalk
+from bot.text.smalltalk import is_greeting, is_smalltalk
 from bot.text.stopwords import STOPWORDS
 
 # Words that make a message small talk when nothing else is said.
@@ -44,6 +44,9 @@ SMALLTALK = frozenset(
 MAX_QUOTES = 3
 # Another document's answer at least this share as likely as the quoted one is offered beside it.
 ALTERNATIVE_SHARE = 0.6
+
+
+SAME_MESSAGE = 0.999  # cosine of a message with itself, after float32 rounding
 
 
 class Answerer:
@@ -127,7 +130,8 @@ class Answerer:
     # --- steps -------------------------------------------------------------
     def _answer(self, question: str, version: IndexVersion, context: Context | None = None) -> Answer:
         if is_smalltalk(question):
-            return Answer(found=False, kind="smalltalk")  # thanks, greetings, praise: never a quote
+            # Thanks, greetings, praise: never a quote. A greeting is greeted back (in private).
+            return Answer(found=False, kind="greeting" if is_greeting(question) else "smalltalk")
         retriever = self.retriever(version)
         query = retriever.query(question)
         toks = tokens(query.normalized)
@@ -255,7 +259,9 @@ class Answerer:
                 suggestions=self._suggestions(retrieval, retriever),
                 learned=oos.entry.phrasing_id,
             )
-        if link is None or link.similarity < cal.phrase_link:
+        # The fitted bar may sit at 1.0 (no near-duplicate helped in the fit); the linked message itself,
+        # whose vector equals the phrasing's up to float rounding, must still get the admin's answer.
+        if link is None or link.similarity < min(cal.phrase_link, SAME_MESSAGE):
             return None
         from bot.learning.store import resolve
 

@@ -209,11 +209,14 @@ def _phrase_thresholds(data, queries, folds, adapters, memo) -> tuple[float, flo
     def lowest(sims: np.ndarray, good: np.ndarray, precision: float) -> float:
         order = np.argsort(-sims)
         hits = np.cumsum(good[order]) / np.arange(1, len(order) + 1)
-        ok = np.flatnonzero((hits >= precision) & (np.arange(1, len(order) + 1) >= 20))
+        measured = np.arange(1, len(order) + 1) >= 20  # precision over fewer pairs is not measured
+        ok = np.flatnonzero((hits >= precision) & measured)
         if not len(ok):
             return 1.0
-        # The longest run from the top that stays precise enough (not a lucky dip further down).
-        stop = np.flatnonzero(hits < precision)
+        # The longest run from the top that stays precise enough (not a lucky dip further down). The
+        # very top pairs do not end the run: the same generic message ("văn bản này ban hành ngày
+        # nào?") is written about several leaflets, with as many different answers, at cosine 1.
+        stop = np.flatnonzero((hits < precision) & measured)
         last = ok[-1] if not len(stop) else min(ok[-1], max(stop[0] - 1, 0))
         return float(max(sims[order[last]], 0.5))
 

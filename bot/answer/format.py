@@ -13,8 +13,13 @@ NOT_FOUND = (
 )
 SUGGEST_HEADER = "Có phải bạn muốn hỏi…"
 NO_SUGGESTION = "Bạn có thể hỏi lại bằng cách khác, nêu rõ nội dung cần tìm (ví dụ: “người đứng đầu phải thế nào?”)."
+GREETING = (
+    # Private chats only, as SMALLTALK: groups get silence.
+    "Xin chào! Tôi là trợ lý hỏi–đáp về các văn bản của Tỉnh ủy. Hãy đặt câu hỏi về nội dung văn bản, "
+    "tôi sẽ trích nguyên văn câu trả lời chính thức kèm nguồn."
+)
 SMALLTALK = (
-    # One reply fits thanks, praise, "ok" and greetings alike (private chats only: groups get silence).
+    # Thanks, praise and "ok" (private chats only: groups get silence).
     "Dạ, tôi luôn sẵn sàng hỗ trợ. Khi cần, bạn cứ hỏi về nội dung các văn bản, "
     "tôi sẽ trích nguyên văn câu trả lời chính thức kèm nguồn."
 )
@@ -73,6 +78,8 @@ def _format_one(answer: Answer) -> str:
         return EMPTY
     if answer.kind == "smalltalk":
         return SMALLTALK
+    if answer.kind == "greeting":
+        return GREETING
     if answer.kind == "not_loaded":
         return NOT_LOADED.format(document=answer.question)
     if answer.confirm and answer.suggestions:

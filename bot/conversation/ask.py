@@ -41,6 +41,8 @@ def replies_for(answer: Answer, ref: str | None) -> list[Reply]:
         return [Text(text=texts.EMPTY)]
     if answer.kind == "smalltalk":
         return [Text(text=texts.SMALLTALK)]
+    if answer.kind == "greeting":
+        return [Text(text=texts.GREETING)]
     if answer.kind == "not_loaded":
         return [Text(text=texts.NOT_LOADED.format(document=answer.question))]
     numbered = [s for s in answer.suggestions if s.question_number is not None]
@@ -94,7 +96,7 @@ def ask(core, actor: Actor, text: str) -> Turn:
         return Turn([Text(text=texts.TOO_LONG.format(limit=MAX_QUESTION))])
     started = time.perf_counter()
     answer = core.assistant.ask(text, _context(core, actor))
-    if answer.kind == "smalltalk" and not actor.private:
+    if answer.kind in ("smalltalk", "greeting") and not actor.private:
         return Turn()  # thanks or a greeting in a group: the group does not need the bot's welcome
     _remember(core, actor, answer)
     core.maintain()

@@ -7,9 +7,9 @@ Errors raised by the library (a bad schedule, a refused document) carry their ow
 
 from __future__ import annotations
 
-from bot.answer.format import CONFIRM, EMPTY, NO_SUGGESTION, NOT_FOUND, NOT_LOADED, SMALLTALK, SUGGEST_HEADER
+from bot.answer.format import CONFIRM, EMPTY, GREETING, NO_SUGGESTION, NOT_FOUND, NOT_LOADED, SMALLTALK, SUGGEST_HEADER
 
-__all__ = ["CONFIRM", "EMPTY", "NOT_FOUND", "NOT_LOADED", "NO_SUGGESTION", "SMALLTALK", "SUGGEST_HEADER"]
+__all__ = ["CONFIRM", "EMPTY", "GREETING", "NOT_FOUND", "NOT_LOADED", "NO_SUGGESTION", "SMALLTALK", "SUGGEST_HEADER"]
 
 # --- asking -------------------------------------------------------------------------------
 HOI_USAGE = "Cách dùng: /hoi câu hỏi của bạn — ví dụ: /hoi tham mưu lòng vòng là gì"

@@ -50,8 +50,8 @@ class BuildResult:
     documents: list[dict]
     units: int
     groups: int
-    embedded: int  # units embedded by the model in this build
-    cached: int  # units whose vectors came from the cache
+    embedded: int  # distinct unit texts embedded by the model in this build
+    cached: int  # units whose vectors an earlier build had computed (the cache)
     seconds: float
     vector_kind: str
     pruned: list[str] = field(default_factory=list)
@@ -334,7 +334,11 @@ def _build_into(
         if knowledge_paths is not None:
             entry["path"] = knowledge_paths[d.doc_id]
         doc_entries.append(entry)
+    # Texts the model embedded in this build (two units with the same text share one vector), and units
+    # whose vector an earlier build had already computed.
     embedded = len(missing)
+    fresh = {k for k, _ in missing}
+    reused = sum(1 for k in keys if k not in fresh)
     manifest = {
         "format_version": FORMAT_VERSION,
         "version": name,
@@ -352,7 +356,7 @@ def _build_into(
             "units": len(units),
             "by_kind": dict(Counter(u.kind for u in units)),
         },
-        "embedding": {"embedded": embedded, "cached": len(units) - embedded},
+        "embedding": {"embedded": embedded, "cached": reused},
         "documents": doc_entries,
         "source_set": "knowledge" if knowledge_paths is not None else "paths",
     }
@@ -363,7 +367,7 @@ def _build_into(
         units=len(units),
         groups=len(groups),
         embedded=embedded,
-        cached=len(units) - embedded,
+        cached=reused,
         seconds=0.0,
         vector_kind=manifest["vector_kind"],
         notices=notices,

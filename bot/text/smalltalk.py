@@ -11,6 +11,7 @@ shorthand was expanded (``tks`` → thanks is in the list itself).
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,10 +34,11 @@ def _lexicon() -> tuple[dict[tuple[str, ...], bool], int]:
 
 
 def is_smalltalk(text: str) -> bool:
-    """Is ``text`` only thanks, greetings, praise or an acknowledgement (or only emoji and punctuation)?"""
+    """Is ``text`` only thanks, greetings, praise or an acknowledgement (or only emoji)?"""
     words = re.findall(r"[a-z0-9]+", fold(text or "").lower())
     if not words:
-        return bool((text or "").strip())  # emoji, stickers as text, punctuation
+        # An emoji or a sticker sent as text ("👍", "🙏") is small talk; punctuation alone ("?!") is empty.
+        return any(unicodedata.category(c) == "So" for c in text or "")
     if len(words) > _MAX_WORDS or "?" in (text or "") and not _all_greeting(words):
         return False
     phrases, longest = _lexicon()
@@ -51,6 +53,14 @@ def is_smalltalk(text: str) -> bool:
         else:
             return False  # a word that is not small talk: the message says something
     return marked
+
+
+_GREETING = re.compile(r"\b(xin chao|chao|hello|hi|hey|alo)\b")
+
+
+def is_greeting(text: str) -> bool:
+    """Small talk that greets ("chào bot", "alo"): answered in private with a greeting, not a "you're welcome"."""
+    return bool(_GREETING.search(" ".join(re.findall(r"[a-z0-9]+", fold(text or "").lower()))))
 
 
 def _all_greeting(words: list[str]) -> bool:
