@@ -246,7 +246,8 @@ def _place(run: list[_PdfLine], number: int) -> list[_Placed]:
     return out
 
 
-def read_pdf(data: bytes, path: Path) -> Extracted:
+def read_pdf(data: bytes, path: Path, config=None) -> Extracted:
+    """Paragraphs of a PDF; pages with no text layer are OCR'd with ``config`` (:class:`~bot.documents.ocr.OcrConfig`)."""
     _check_password(data, path)
     try:
         import pdfplumber
@@ -268,9 +269,25 @@ def read_pdf(data: bytes, path: Path) -> Extracted:
         if "password" in message or "encrypt" in message:
             raise DocumentError(PASSWORD_MESSAGE, path) from e
         raise DocumentError(f"không đọc được tệp PDF ({type(e).__name__})", path) from e
-    if not any(raw_pages):
-        raise DocumentError("PDF không có lớp chữ (có thể là bản scan); hãy gửi bản có chữ hoặc .docx", path)
+    ocr = None
+    if not all(raw_pages):
+        # Pages without a text layer are scans: their words are recognised (page by page, so a PDF
+        # mixing typed and scanned pages is read whole) and laid out below like a text layer's.
+        from bot.documents.readers.scan import ocr_pdf_pages
 
+        blank = [i for i, page in enumerate(raw_pages) if not page]
+        recognised, ocr = ocr_pdf_pages(data, path, blank, len(raw_pages), config)
+        for i, lines in recognised.items():
+            raw_pages[i] = lines
+    if not any(raw_pages):
+        raise DocumentError("PDF không có chữ (kể cả khi nhận dạng bản scan); hãy gửi bản có chữ hoặc .docx", path)
+    extracted = lay_out(raw_pages)
+    extracted.ocr = ocr
+    return extracted
+
+
+def lay_out(raw_pages: list[list[_PdfLine]]) -> Extracted:
+    """Paragraphs of pages of visual lines (from a text layer or from OCR), in reading order."""
     # Running headers/footers are judged on whole visual lines, top to bottom, before columns are split
     # (a centred "- 3 -" would otherwise straddle the gutter).
     wrapped_pages = [[Line(ln.text, 0) for ln in page] for page in raw_pages]
