@@ -99,9 +99,31 @@ class Correction:
     after: str
 
 
-def correct_words(words: list[str]) -> tuple[list[str], list[Correction]]:
-    """The words (in reading order) with OCR confusions corrected, and what was changed."""
+@cache
+def _partners() -> tuple[Counter, Counter]:
+    """How many different syllables follow (first) and precede (second) each syllable in the lexicon."""
+    follows: Counter = Counter()
+    precedes: Counter = Counter()
+    for a, b in lexicon().pairs:
+        follows[a] += 1
+        precedes[b] += 1
+    return follows, precedes
+
+
+SURE = 93  # Tesseract confidence above which a dictionary word is changed only on strong evidence
+RARER = 4  # a dictionary word this many times rarer than a candidate is a likely misreading of it
+BOUND = 4  # a syllable with at most this many partners on one side is all but bound to them ("đùn đẩy")
+
+
+def correct_words(words: list[str], confidences: list[float] | None = None) -> tuple[list[str], list[Correction]]:
+    """The words (in reading order) with OCR confusions corrected, and what was changed.
+
+    ``confidences`` (Tesseract's, 0-100, one per word) decide how much evidence a change needs: a word
+    Tesseract was sure of and that exists is changed only when a neighbour all but requires another one.
+    """
     lex = lexicon()
+    follows, precedes = _partners()
+    sure = confidences or [100.0] * len(words)
     cores: list[str | None] = []
     for w in words:
         m = _TOKEN_RE.match(w)
@@ -116,11 +138,16 @@ def correct_words(words: list[str]) -> tuple[list[str], list[Correction]]:
         original = m.group(2)
         if original.isupper() and len(original) > 1:
             continue  # headings in capitals: marks are read well there, and acronyms look like syllables
-        prev = cores[i - 1] if i > 0 and not _ends_clause(words[i - 1]) else None
+        prev = cores[i - 1] if i > 0 and not _ends_clause(words[i - 1]) and m.group(1) == "" else None
         nxt = cores[i + 1] if i + 1 < len(words) and not _ends_clause(word) else None
 
         def context(s: str, prev=prev, nxt=nxt) -> int:
             return int(prev is not None and (prev, s) in lex.pairs) + int(nxt is not None and (s, nxt) in lex.pairs)
+
+        def bound(s: str, prev=prev, nxt=nxt) -> bool:
+            return (prev is not None and (prev, s) in lex.pairs and follows[prev] <= BOUND) or (
+                nxt is not None and (s, nxt) in lex.pairs and precedes[nxt] <= BOUND
+            )
 
         known = core in lex.syllables
         if known and context(core) > 0:
@@ -135,15 +162,63 @@ def correct_words(words: list[str]) -> tuple[list[str], list[Correction]]:
             return (context(c), math.log1p(lex.frequency[c]) - mark_changes(core, c))
 
         best = max(candidates, key=score)
-        if known and context(best) == 0:
-            continue  # a real word, and nothing says another one was meant
-        if not known and context(best) == 0 and mark_changes(core, best) > 1:
+        if known:
+            if context(best) == 0:
+                continue  # a real word, and nothing says another one was meant
+            rare = lex.frequency[best] >= RARER * max(1, lex.frequency[core])  # "hòi" beside "hỏi"
+            if not bound(best) and (sure[i] >= SURE or not rare):
+                continue  # nothing but a weak hint against a word Tesseract read: keep what it read
+        elif context(best) == 0 and mark_changes(core, best) > 1:
             continue  # a guess with neither context nor a near spelling: leave it for the admin
         fixed = _restore_case(original, best)
         out[i] = f"{m.group(1)}{fixed}{m.group(3)}"
         cores[i] = best
         changes.append(Correction(word, out[i]))
     return out, changes
+
+
+# Marks no Vietnamese prose has, which specks of dust on a scan are read as.
+_NOISE = set("_`ˆ~|¦¬°•·‘’'")
+_GLUED_DOT = re.compile(r"(?<=[a-zà-ỹđ])[.](?=[a-zà-ỹđ])")
+_GLUED_HYPHEN = re.compile(r"(?<=[a-zà-ỹđ])-(?=[a-zà-ỹđ])")
+
+
+def drop_specks(words: list[str], confidences: list[float], line_starts: set[int]) -> list[int]:
+    """Indexes of the words to keep, and the words cleaned in place: dust read as punctuation.
+
+    Dust becomes a lone ``.``/``-``/``:`` that Tesseract is unsure of, a mark no prose has (``_``, `````),
+    a dot or hyphen glued between two lowercase words (``cá.thể``, ``quyết-định``), a hyphen glued in
+    front of a word (a bullet is followed by a space), or a full stop before a lowercase word.
+    """
+    keep = []
+    for i, w in enumerate(words):
+        if all(ch in _NOISE for ch in w):
+            continue
+        bullet = w in ("-", "–", "+", "•") and i in line_starts
+        punctuation = not any(ch.isalnum() for ch in w) and w not in ("“", "”", '"')
+        if punctuation and not bullet and (confidences[i] < 70 or len(w) > 1):
+            continue
+        w = "".join(ch for ch in w if ch not in _NOISE) or w
+        w = _GLUED_DOT.sub(" ", w)
+        w = re.sub(r"(?<=\))[.](?=\w)", " ", w)
+        if not any(ch.isdigit() for ch in w):
+            w = _GLUED_HYPHEN.sub(" ", w)
+        if len(w) > 1 and w[0] in "-_" and w[1].isalpha():
+            w = w[1:]
+        if len(w) > 2 and w[-1] == "-" and w[-2].isalpha():
+            w = w[:-1]  # Vietnamese prose is not hyphenated at line ends
+        w = re.sub(r"^[{\[](?=\d{1,3}\))", "(", w)  # "{5)" is an item number "(5)"
+        w = re.sub(r"(?<=\))-(?=\w)", " ", w)
+        w = re.sub(r"([,.;:])[,.;:]+$", r"\1", w) if not w.endswith("...") else w
+        words[i] = w
+        keep.append(i)
+    for k, i in enumerate(keep[:-1]):
+        here, after = words[i], words[keep[k + 1]]
+        if re.search(r"[^.][.]{1,2}$", here) and after[:1].islower():
+            words[i] = here.rstrip(".")  # no sentence ends before a lowercase word
+        elif here.endswith("..") and not here.endswith("..."):
+            words[i] = here[:-1]
+    return keep
 
 
 def _ends_clause(word: str) -> bool:

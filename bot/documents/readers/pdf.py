@@ -34,6 +34,7 @@ from bot.documents.readers import (
     fix_encoding,
 )
 from bot.errors import DocumentError, DocumentTooLarge
+from bot.text.normalize import fold
 
 PASSWORD_MESSAGE = "PDF có mật khẩu; hãy gửi bản không đặt mật khẩu (hoặc bản .docx)"
 _MIN_GUTTER = 10.0  # points of empty space between two columns
@@ -290,7 +291,8 @@ def lay_out(raw_pages: list[list[_PdfLine]]) -> Extracted:
     """Paragraphs of pages of visual lines (from a text layer or from OCR), in reading order."""
     # Running headers/footers are judged on whole visual lines, top to bottom, before columns are split
     # (a centred "- 3 -" would otherwise straddle the gutter).
-    wrapped_pages = [[Line(ln.text, 0) for ln in page] for page in raw_pages]
+    # Compared without diacritics: OCR may read a running header's marks differently on each page.
+    wrapped_pages = [[Line(fold(ln.text), 0) for ln in page] for page in raw_pages]
     kept, removed = strip_running(wrapped_pages)
     kept_ids = {id(ln) for page in kept for ln in page}
     placed: list[_Placed] = []

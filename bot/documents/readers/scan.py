@@ -24,7 +24,7 @@ from bot.documents.ocr import (
     render_pdf_page,
     tesseract_available,
 )
-from bot.documents.ocrfix import correct_words, typographic_quotes
+from bot.documents.ocrfix import correct_words, drop_specks, typographic_quotes
 from bot.documents.readers import MAX_PDF_PAGES, Extracted
 from bot.documents.readers.pdf import _PdfLine, _Word, lay_out
 from bot.errors import DocumentError, DocumentTooLarge
@@ -68,13 +68,27 @@ def page_lines(page: OcrPage) -> tuple[list[_PdfLine], list[dict]]:
     for ws in ordered:
         ws.sort(key=lambda w: w.x0)
     flat = [w for ws in ordered for w in ws]
-    fixed, changes = correct_words([typographic_quotes(w.text) for w in flat])
+    starts, k = set(), 0
+    for ws in ordered:
+        starts.add(k)
+        k += len(ws)
+    texts = [typographic_quotes(w.text) for w in flat]
+    keep = drop_specks(texts, [w.confidence for w in flat], starts)
+    kept = set(keep)
+    fixed, changes = correct_words([texts[i] for i in keep], [flat[i].confidence for i in keep])
+    cleaned = dict(zip(keep, fixed, strict=True))
     lines: list[_PdfLine] = []
     k = 0
     for ws in ordered:
-        words = [_Word(fixed[k + j], w.x0, w.x1, w.top, w.bottom) for j, w in enumerate(ws)]
+        words = [
+            _Word(part, w.x0, w.x1, w.top, w.bottom)
+            for j, w in enumerate(ws)
+            if k + j in kept
+            for part in [cleaned[k + j]]
+        ]
         k += len(ws)
-        lines.append(_PdfLine(words))
+        if words:
+            lines.append(_PdfLine(words))
     return lines, [{"before": c.before, "after": c.after} for c in changes]
 
 
