@@ -869,9 +869,12 @@ def pdf_bomb(path: Path, streams: int = 30, inflated_each: int = 100 * 1024 * 10
 
 
 # --- what offices send instead of a file: scans and photos ---------------------------------
-def scan_pages(pdf: Path, dpi: int = 200, max_angle: float = 0.6, speckles: float = 0.0002, seed: int = 46) -> list:
+def scan_pages(
+    pdf: Path, dpi: int = 200, max_angle: float = 0.6, speckles: float = 0.0003, seed: int = 46, sizes=(1,)
+) -> list:
     """The pages of ``pdf`` as a scanner gives them: grey pixels at ``dpi``, each turned by up to
-    ``max_angle`` degrees, sprinkled with dust (a ``speckles`` share of pixels, in dots of 1-2 pixels)."""
+    ``max_angle`` degrees, sprinkled with dust (a ``speckles`` share of pixels, in dark dots of ``sizes``
+    pixels — single pixels by default: salt-and-pepper noise, about 580 dots on an A5 page)."""
     import random
 
     import pypdfium2 as pdfium
@@ -886,7 +889,7 @@ def scan_pages(pdf: Path, dpi: int = 200, max_angle: float = 0.6, speckles: floa
         image = image.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=255)
         draw = ImageDraw.Draw(image)
         for _ in range(int(image.width * image.height * speckles)):
-            x, y, size = rng.randrange(image.width), rng.randrange(image.height), rng.choice((1, 1, 2))
+            x, y, size = rng.randrange(image.width), rng.randrange(image.height), rng.choice(sizes)
             draw.rectangle([x, y, x + size - 1, y + size - 1], fill=rng.randrange(0, 90))
         pages.append(image)
     document.close()
