@@ -909,10 +909,9 @@ def photographed(image, target: Path, tilt: float = 0.12, seed: int = 7) -> Path
     on a darker desk, lit unevenly, saved as JPEG."""
     import random
 
+    import cv2
     import numpy as np
     from PIL import Image
-
-    import cv2
 
     rng = random.Random(seed)
     page = np.asarray(image.convert("L"))

@@ -18,7 +18,7 @@ from bot.documents.parser import parse_file
 from bot.documents.readers import ReadOptions, read_document
 from bot.errors import DocumentError
 from tests.conftest import SEED_DOC, make_settings
-from tests.corpus import leaflet_docx, leaflet_pdf, photographed, scan_pages, scanned_pdf
+from tests.corpus import leaflet_pdf, photographed, scan_pages, scanned_pdf
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
 
@@ -113,7 +113,14 @@ def test_a_phone_photo_at_an_angle_is_flattened_and_read(tmp_path, leaflet, offi
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_an_old_doc_file_is_converted_by_libreoffice(tmp_path, official):
-    source = leaflet_docx(SEED_DOC, tmp_path / "ct46.docx")
+    """A Word 97-2003 file typed the old way (numbers typed, one paragraph per line)."""
+    import docx
+
+    document = docx.Document()
+    for line in SEED_DOC.read_text(encoding="utf-8").splitlines():
+        document.add_paragraph(line)
+    source = tmp_path / "ct46.docx"
+    document.save(source)
     subprocess.run(
         ["soffice", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless", "--convert-to", "doc",
          "--outdir", str(tmp_path / "doc"), str(source)],
