@@ -45,7 +45,7 @@ TOO_HEAVY = (
 # to have run out of memory: C code refused an allocation does not always raise MemoryError
 # ("SystemError: error return without exception set", "zlib.error: insufficient memory").
 NEAR_CAP = 128 * 1024 * 1024
-SLOW_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".doc")
+SLOW_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".doc")
 _context = None
 _context_lock = threading.Lock()
 # The last parse: wall-clock seconds and the child's peak resident memory (logs, scripts/measure_bomb.py).

@@ -28,7 +28,8 @@ from bot.documents.layout import Block
 from bot.documents.ocr import OcrConfig
 from bot.errors import DocumentError, DocumentTooLarge, UnsupportedFileType
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".doc", ".jpg", ".jpeg", ".png")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")  # photos and scans of pages (.tif: several pages)
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".doc", *IMAGE_SUFFIXES)
 MAX_BLOCK_CHARS = 12_000  # one paragraph: about four pages of dense prose
 MAX_BLOCKS = 20_000  # paragraphs (and table rows) in one document
 MAX_DOCX_XML_BYTES = 40 * 1024 * 1024  # XML of a .docx once inflated (images do not count)
@@ -136,7 +137,7 @@ def read_document(
         from bot.documents.readers.legacy import read_doc
 
         extracted = read_doc(data, path, options.soffice_cmd)
-    elif suffix in (".jpg", ".jpeg", ".png"):
+    elif suffix in IMAGE_SUFFIXES:
         from bot.documents.readers.scan import read_image
 
         extracted = read_image(data, path, options.ocr)

@@ -29,7 +29,6 @@ from bot.documents.readers import MAX_PDF_PAGES, Extracted
 from bot.documents.readers.pdf import _PdfLine, _Word, lay_out
 from bot.errors import DocumentError, DocumentTooLarge
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 MAX_IMAGE_PIXELS = 60_000_000  # a 50-megapixel phone photo fits; a decompression bomb does not
 MAX_LOW_WORDS = 30  # doubtful words listed per page in the preview
 
@@ -159,8 +158,20 @@ def ocr_pdf_pages(
     return out, {"pages": reports, "page_count": page_count, "ran": reader.ran}
 
 
+def combine_pages(images: list[bytes]) -> bytes:
+    """Several photos of pages (JPEG/PNG bytes, in page order) as one multi-page TIFF: one document,
+    read page by page like the photos themselves."""
+    from PIL import Image, ImageOps
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    pages = [ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB") for data in images]
+    out = io.BytesIO()
+    pages[0].save(out, format="TIFF", save_all=True, append_images=pages[1:], compression="jpeg", quality=92)
+    return out.getvalue()
+
+
 def read_image(data: bytes, path: Path, config: OcrConfig | None = None) -> Extracted:
-    """A photo or scan of one page (JPEG/PNG; every frame of a multi-page image is a page)."""
+    """Photos or scans of pages (JPEG/PNG: one page; TIFF: every frame is a page)."""
     config = config or default_config()
     from PIL import Image, ImageOps, UnidentifiedImageError
 
