@@ -293,8 +293,14 @@ def lay_out(raw_pages: list[list[_PdfLine]]) -> Extracted:
     # (a centred "- 3 -" would otherwise straddle the gutter).
     # Compared without diacritics: OCR may read a running header's marks differently on each page.
     wrapped_pages = [[Line(fold(ln.text), 0) for ln in page] for page in raw_pages]
-    kept, removed = strip_running(wrapped_pages)
+    kept, _ = strip_running(wrapped_pages)
     kept_ids = {id(ln) for page in kept for ln in page}
+    removed = [
+        ln.text
+        for raw, wrappers in zip(raw_pages, wrapped_pages, strict=True)
+        for ln, w in zip(raw, wrappers, strict=True)
+        if id(w) not in kept_ids
+    ]
     placed: list[_Placed] = []
     for raw, wrappers in zip(raw_pages, wrapped_pages, strict=True):
         body = [ln for ln, w in zip(raw, wrappers, strict=True) if id(w) in kept_ids]

@@ -58,8 +58,9 @@ def _failure(error: Exception, config: OcrConfig, path: Path) -> DocumentError:
     )
 
 
-def page_lines(page: OcrPage) -> tuple[list[_PdfLine], list[dict]]:
-    """Visual lines of a recognised page, top to bottom (words corrected), and the corrections made."""
+def page_lines(page: OcrPage) -> tuple[list[_PdfLine], list[dict], list[str]]:
+    """Visual lines of a recognised page, top to bottom (words corrected), the corrections made, and the
+    words Tesseract was unsure of (as they read after correction, for highlighting)."""
     by_line: dict[tuple[int, int, int], list] = {}
     for w in page.words:
         by_line.setdefault(w.line, []).append(w)
@@ -88,11 +89,11 @@ def page_lines(page: OcrPage) -> tuple[list[_PdfLine], list[dict]]:
         k += len(ws)
         if words:
             lines.append(_PdfLine(words))
-    return lines, [{"before": c.before, "after": c.after} for c in changes]
+    low = [cleaned[i] for i in keep if flat[i].confidence < LOW_CONFIDENCE]
+    return lines, [{"before": c.before, "after": c.after} for c in changes], low
 
 
-def page_report(page: OcrPage, corrections: list[dict]) -> dict:
-    low = [w.text for w in page.words if w.confidence < LOW_CONFIDENCE]
+def page_report(page: OcrPage, corrections: list[dict], low: list[str]) -> dict:
     return {
         "page": page.number,
         "confidence": round(page.confidence, 1),
@@ -152,9 +153,9 @@ def ocr_pdf_pages(
     out: dict[int, list[_PdfLine]] = {}
     reports = []
     for i in blank:
-        lines, corrections = page_lines(pages[i + 1])
+        lines, corrections, low = page_lines(pages[i + 1])
         out[i] = lines
-        reports.append(page_report(pages[i + 1], corrections))
+        reports.append(page_report(pages[i + 1], corrections, low))
     return out, {"pages": reports, "page_count": page_count, "ran": reader.ran}
 
 
@@ -205,9 +206,9 @@ def read_image(data: bytes, path: Path, config: OcrConfig | None = None) -> Extr
         reader.close()
     raw_pages, reports = [], []
     for n in range(1, frames + 1):
-        lines, corrections = page_lines(pages[n])
+        lines, corrections, low = page_lines(pages[n])
         raw_pages.append(lines)
-        reports.append(page_report(pages[n], corrections))
+        reports.append(page_report(pages[n], corrections, low))
     if not any(raw_pages):
         raise DocumentError("không nhận dạng được chữ nào trong ảnh; hãy chụp lại rõ, thẳng và đủ sáng", path)
     extracted = lay_out(raw_pages)
