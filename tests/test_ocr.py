@@ -19,7 +19,9 @@ from bot.documents.readers import ReadOptions, read_document
 from bot.errors import DocumentError
 from tests.conftest import SEED_DOC, make_settings
 from tests.corpus import leaflet_pdf, photographed, scan_pages, scanned_pdf
+from tests import test_admin_telegram
 
+admin_bot = test_admin_telegram.admin_bot  # the fixture: a Telegram bot (fake API) whose admin is ADMIN
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
 
 
@@ -160,3 +162,33 @@ def test_marks_ocr_confuses_are_corrected_from_context_and_clean_text_is_left_al
     assert fixed[5] == "dung"
     clean = "Né tránh, đùn đẩy, không làm đúng, làm hết, làm đầy đủ chức trách, nhiệm vụ được giao.".split()
     assert correct_words(clean, [96.0] * len(clean)) == (clean, [])
+
+
+async def test_an_admin_sends_a_photo_of_a_page_in_the_chat_and_sees_the_ocr_preview(
+    fake, admin_bot, leaflet, tmp_path
+):
+    """A photo (no caption) from an admin in private is a page to add — as Telegram delivers it, at most
+    1280 pixels on its long side. The preview says it was OCR'd, with the page's confidence."""
+    import io
+    import uuid
+
+    from PIL import Image
+
+    from tests.test_admin_telegram import ADMIN
+
+    photo = Image.open(photographed(scan_pages(leaflet, dpi=200, max_angle=0, speckles=0)[0], tmp_path / "p.jpg"))
+    photo.thumbnail((1280, 1280))
+    data = io.BytesIO()
+    photo.save(data, format="JPEG", quality=87)
+    fid = uuid.uuid4().hex
+    fake.files[fid] = data.getvalue()
+    admin = fake.user(ADMIN, "Quản trị")
+    chat = fake.private_chat(admin)
+    sizes = [{"file_id": fid, "file_unique_id": fid[:8], "width": photo.width, "height": photo.height,
+              "file_size": len(fake.files[fid])}]  # fmt: skip
+    before = len(fake.calls)
+    await fake.deliver({"update_id": 990001, "message": fake._message(chat, admin, photo=sizes)})
+    preview = await fake.wait_for("sendMessage", lambda c: int(c.params["chat_id"]) == admin["id"], after=before)
+    text = preview.params["text"]
+    assert "nhận dạng chữ (OCR)" in text and "trang 1:" in text
+    assert "Câu hỏi 1" in text and "46-CT/TU" in text

@@ -293,7 +293,8 @@ class TelegramChannel:
         if message.document is not None:
             await self._on_document(actor, message)
             return
-        if message.photo and await asyncio.to_thread(self.conv.takes_photos, actor):
+        # A photo without a caption, from an admin in private, is a page to add; a caption is a question.
+        if message.photo and message.caption is None and await asyncio.to_thread(self.conv.takes_photos, actor):
             await self._on_photo(actor, message)
             return
         text = message.text if message.text is not None else message.caption
