@@ -17,9 +17,9 @@ from bot.documents.ocrfix import correct_words
 from bot.documents.parser import parse_file
 from bot.documents.readers import ReadOptions, read_document
 from bot.errors import DocumentError
+from tests import test_admin_telegram
 from tests.conftest import SEED_DOC, make_settings
 from tests.corpus import leaflet_pdf, photographed, scan_pages, scanned_pdf
-from tests import test_admin_telegram
 
 admin_bot = test_admin_telegram.admin_bot  # the fixture: a Telegram bot (fake API) whose admin is ADMIN
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
