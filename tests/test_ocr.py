@@ -221,3 +221,39 @@ async def test_an_admin_uploads_photos_of_two_pages_on_the_dashboard_as_one_docu
     link = page.text.split('href="data:text/plain;charset=utf-8,', 1)[1].split('"', 1)[0]
     recognised = urllib.parse.unquote(link)
     assert "Câu hỏi 1:" in recognised and "Câu hỏi 2:" in recognised  # page 2 follows page 1
+
+
+async def test_an_admin_sends_a_photo_of_a_page_on_zalo_and_sees_the_ocr_preview(
+    leaflet, tmp_path, seed_settings, embedder
+):
+    """Zalo gives the address of the image; the bot downloads it (within the upload limit) and reads it."""
+    import io
+
+    from PIL import Image
+
+    from bot.channels.zalo.app import ZaloChannel
+    from bot.service import Assistant
+    from tests.fakes.zalo_api import FakeZalo
+    from tests.test_zalo import ADMIN, zalo_settings
+
+    photo = Image.open(photographed(scan_pages(leaflet, dpi=200, max_angle=0, speckles=0)[0], tmp_path / "p.jpg"))
+    photo.thumbnail((1280, 1280))
+    data = io.BytesIO()
+    photo.save(data, format="JPEG", quality=87)
+    zalo = FakeZalo()
+    await zalo.start()
+    settings = zalo_settings(seed_settings, zalo, tmp_path)
+    core = Assistant(settings, embedder=embedder)
+    channel = ZaloChannel(settings, core)
+    await channel.start()
+    try:
+        before = len(zalo.calls)
+        await zalo.deliver(zalo.image_update(ADMIN, ADMIN, "Quản trị", data.getvalue()))
+        reply = await zalo.wait_for("sendMessage", lambda c: c.params["chat_id"] == ADMIN, after=before, timeout=120)
+        text = reply.params["text"]
+        assert "nhận dạng chữ (OCR)" in text and "Câu hỏi 1" in text
+    finally:
+        zalo.release_polls()
+        await channel.stop()
+        core.close()
+        await zalo.stop()
