@@ -257,3 +257,18 @@ async def test_an_admin_sends_a_photo_of_a_page_on_zalo_and_sees_the_ocr_preview
         await channel.stop()
         core.close()
         await zalo.stop()
+
+
+def test_the_settings_that_change_what_a_scan_reads_as_are_part_of_both_cache_keys(tmp_path):
+    """Another resolution or language re-reads the scan; the cache's place and the worker count do not."""
+    from bot.documents.cache import ParseCache
+    from bot.documents.ocr import page_key
+
+    def keys(**ocr):
+        config = OcrConfig(cache_path=tmp_path / "ocr.sqlite", **ocr)
+        return ParseCache(tmp_path, options=ReadOptions(config))._key("ab" * 32, ".pdf"), page_key("cd" * 32, 1, config)
+
+    base = keys()
+    assert keys(dpi=200)[0] != base[0] and keys(dpi=200)[1] != base[1]
+    assert keys(languages="vie+eng")[0] != base[0] and keys(languages="vie+eng")[1] != base[1]
+    assert keys(workers=1) == base and keys(page_seconds=5) == base
