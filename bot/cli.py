@@ -319,7 +319,11 @@ def docs_preview(files: tuple[Path, ...], no_self_test: bool, text_dir: Path | N
 
     assistant = _assistant()
     for f in files:
-        summary = assistant.preview_document(f, None)
+        reading = RichProgress()  # a scan or a photo: one step per page OCR'd
+        try:
+            summary = assistant.preview_document(f, None, reading)
+        finally:
+            reading.finish()
         _print_preview(summary)
         if summary.ocr:
             _print_ocr(summary, Path(f), text_dir)

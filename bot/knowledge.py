@@ -253,25 +253,25 @@ class KnowledgeBase:
     def summaries(self) -> list[DocumentSummary]:
         return [DocumentSummary.of(doc, path.name) for path, doc in self.documents()]
 
-    def _candidate(self, path: Path, original_name: str | None) -> tuple[Document, str]:
+    def _candidate(self, path: Path, original_name: str | None, progress=None) -> tuple[Document, str]:
         name = original_name or Path(path).name
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise unsupported(name)
         # The user's file name only labels messages and picks the reader; the bytes come from ``path``.
         data = read_regular_file(Path(path), self.max_bytes)
-        return self.cache.parse(Path(name), data=data, max_bytes=self.max_bytes), name
+        return self.cache.parse(Path(name), data=data, max_bytes=self.max_bytes, progress=progress), name
 
-    def preview(self, path: Path, original_name: str | None = None) -> DocumentSummary:
+    def preview(self, path: Path, original_name: str | None = None, progress=None) -> DocumentSummary:
         """Parse a candidate file (nothing is stored) and say what adding it would do.
 
         Raises :class:`DuplicateDocument` when the same content is already present.
         When it is a new version of a loaded document, ``replaces``/``replaces_name``
         name that document and ``changes`` says what differs.
         """
-        return self._preview(path, original_name)[0]
+        return self._preview(path, original_name, progress)[0]
 
-    def _preview(self, path: Path, original_name: str | None) -> tuple[DocumentSummary, Path | None]:
-        doc, name = self._candidate(path, original_name)
+    def _preview(self, path: Path, original_name: str | None, progress=None) -> tuple[DocumentSummary, Path | None]:
+        doc, name = self._candidate(path, original_name, progress)
         summary = DocumentSummary.of(doc, name)
         replaced = None
         for existing_path, existing in self.documents():

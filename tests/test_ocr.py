@@ -272,3 +272,19 @@ def test_the_settings_that_change_what_a_scan_reads_as_are_part_of_both_cache_ke
     assert keys(dpi=200)[0] != base[0] and keys(dpi=200)[1] != base[1]
     assert keys(languages="vie+eng")[0] != base[0] and keys(languages="vie+eng")[1] != base[1]
     assert keys(workers=1) == base and keys(page_seconds=5) == base
+
+
+def test_the_pages_ocrd_in_the_capped_child_are_reported_as_they_are_done(tmp_path, leaflet):
+    """The preview's progress: each page recognised in the parsing child is told to the parent."""
+    from bot.documents.cache import ParseCache
+    from bot.documents.sandbox import ParseLimits
+    from bot.progress import CallbackProgress
+
+    pages = scan_pages(leaflet)[:2]
+    scan = tmp_path / "hai-trang.pdf"
+    pages[0].save(scan, save_all=True, append_images=pages[1:], resolution=200)
+    seen = []
+    cache = ParseCache(tmp_path / "docs", ParseLimits(768 * 1024 * 1024, 60, 300), options(tmp_path))
+    doc = cache.parse(scan, progress=CallbackProgress(lambda stage, done, total: seen.append((stage, done, total))))
+    assert doc.meta.ocr and [p["page"] for p in doc.ocr["pages"]] == [1, 2]
+    assert [s[1:] for s in seen] == [(0, 2), (1, 2), (2, 2)] and seen[0][0].startswith("Nhận dạng chữ (OCR)")

@@ -104,8 +104,9 @@ class ParseCache:
             self.options = default_options()
         return self.options
 
-    def parse(self, path: Path, data: bytes | None = None, max_bytes: int | None = None) -> Document:
-        """Parse ``path`` (or ``data`` typed by ``path``), reusing an earlier parse of the same bytes."""
+    def parse(self, path: Path, data: bytes | None = None, max_bytes: int | None = None, progress=None) -> Document:
+        """Parse ``path`` (or ``data`` typed by ``path``), reusing an earlier parse of the same bytes.
+        ``progress`` hears of each page OCR'd (in a child process: through its pipe)."""
         path = Path(path)
         if data is None:
             from bot.documents.readers import SUPPORTED_SUFFIXES, unsupported
@@ -123,7 +124,7 @@ class ParseCache:
         if self.limits is not None:
             from bot.documents.sandbox import parse_in_child
 
-            doc = parse_in_child(path, data, max_bytes, self.limits, self._options())
+            doc = parse_in_child(path, data, max_bytes, self.limits, self._options(), progress)
         else:
             doc = parse_file(path, data=data, max_bytes=max_bytes, options=self._options())
         self.parsed += 1

@@ -30,6 +30,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -362,6 +363,17 @@ def recognise(image, number: int, dpi: int, config: OcrConfig) -> OcrPage:
 
 # The process-wide environment of tesseract children: one thread each (pages are the parallelism).
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+# Told (pages done, pages to recognise) after each page: the parsing child sends it to the parent, which
+# shows it (``hoidap docs preview``). One document is read per process at a time, so one hook suffices.
+progress_hook: Callable[[int, int], None] | None = None
+
+
+def report_progress(done: int, total: int) -> None:
+    if progress_hook is not None:
+        try:
+            progress_hook(done, total)
+        except Exception:  # progress is a courtesy: never the reason a document fails
+            log.debug("OCR progress not reported", exc_info=True)
 
 
 class PageReader:

@@ -110,8 +110,11 @@ def _child(conn, path: str, data: bytes, max_bytes: int | None, memory: int, sec
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         cpu = max(1, int(seconds))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU, then SIGKILL a second later
+        from bot.documents import ocr
         from bot.documents.cache import document_to_dict
         from bot.documents.parser import parse_file
+
+        ocr.progress_hook = lambda done, total: conn.send(("progress", done, total))
 
         doc = parse_file(Path(path), data=data, max_bytes=max_bytes, options=options)
         answer = ("ok", document_to_dict(doc))
@@ -128,8 +131,11 @@ def _child(conn, path: str, data: bytes, max_bytes: int | None, memory: int, sec
         conn.close()
 
 
-def parse_in_child(path: Path, data: bytes, max_bytes: int | None, limits: ParseLimits, options=None) -> Document:
-    """``parse_file(path, data)`` in a capped child process; its errors raised here as they were."""
+def parse_in_child(
+    path: Path, data: bytes, max_bytes: int | None, limits: ParseLimits, options=None, progress=None
+) -> Document:
+    """``parse_file(path, data)`` in a capped child process; its errors raised here as they were.
+    ``progress`` (:class:`bot.progress.Progress`) hears of each page OCR'd."""
     from bot.documents.cache import document_from_dict
     from bot.documents.parser import file_sha256
 
@@ -145,8 +151,21 @@ def parse_in_child(path: Path, data: bytes, max_bytes: int | None, limits: Parse
     began = time.monotonic()
     process.start()
     child.close()
+    answer = None
+    deadline = began + seconds + 2
+    started_stage = False
     try:
-        answer = parent.recv() if parent.poll(seconds + 2) else None
+        while parent.poll(max(0.0, deadline - time.monotonic())):
+            message = parent.recv()
+            if message and message[0] == "progress":  # ("progress", done, total); the answer starts with an int
+                if progress is not None:
+                    if not started_stage:
+                        progress.start("Nhận dạng chữ (OCR) các trang", message[2])
+                        started_stage = True
+                    progress.advance(1)
+                continue
+            answer = message
+            break
     except EOFError:  # the child died without a word: killed by its own limits
         answer = None
     finally:

@@ -22,6 +22,7 @@ from bot.documents.ocr import (
     PageReader,
     default_config,
     render_pdf_page,
+    report_progress,
     tesseract_available,
 )
 from bot.documents.ocrfix import correct_words, drop_specks, typographic_quotes
@@ -111,6 +112,7 @@ def _collect(reader: PageReader, numbers: list[int], pending: dict[int, OcrPage]
     for n in numbers:
         if n not in out:
             out[n] = reader.result(n)
+            report_progress(len(out), len(numbers))
     return out
 
 
