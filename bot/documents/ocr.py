@@ -384,6 +384,9 @@ class PageReader:
         self.config = config
         self.cache = OcrCache(config.cache_path)
         self.pool = ThreadPoolExecutor(max_workers=config.worker_count(), thread_name_prefix="ocr")
+        # Rendered pages waiting for a worker hold memory (an A4 page at 300 dpi: 9 MB of grey): at most two
+        # per worker are in flight, so a 300-page scan fits the parsing child's address space like a 3-page one.
+        self.in_flight = threading.BoundedSemaphore(2 * config.worker_count())
         self.futures: dict[int, Future] = {}
         self.ran = 0  # pages Tesseract actually read (the rest came from the cache)
 
@@ -391,12 +394,22 @@ class PageReader:
         return self.cache.get(page_key(self.sha, number, self.config), number)
 
     def submit(self, number: int, image, photo: bool = False) -> None:
-        """Queue page ``number`` (a PIL image at :attr:`OcrConfig.dpi`) for cleaning and recognition."""
-        self.futures[number] = self.pool.submit(self._read, number, image, photo)
+        """Queue page ``number`` (a PIL image at :attr:`OcrConfig.dpi`) for cleaning and recognition; waits
+        while enough pages are already queued."""
+        self.in_flight.acquire()
+        try:
+            self.futures[number] = self.pool.submit(self._read, number, image, photo)
+        except BaseException:
+            self.in_flight.release()
+            raise
 
     def _read(self, number: int, image, photo: bool) -> OcrPage:
-        cleaned = clean_page(to_gray(image), self.config.dpi, photo)
-        page = recognise(cleaned, number, self.config.dpi, self.config)
+        try:
+            cleaned = clean_page(to_gray(image), self.config.dpi, photo)
+            del image
+            page = recognise(cleaned, number, self.config.dpi, self.config)
+        finally:
+            self.in_flight.release()
         self.cache.put(page_key(self.sha, number, self.config), page)
         return page
 
