@@ -284,10 +284,31 @@ def _print_preview(summary) -> None:
         click.echo(line)
 
 
+def _print_ocr(summary, source: Path, text_dir: Path | None) -> None:
+    """Per page: confidence and the words Tesseract was unsure of (highlighted); the text to correct."""
+    click.echo("Nhận dạng chữ (OCR) — độ tin cậy từng trang:")
+    for p in summary.ocr_pages:
+        low = " ".join(click.style(w, fg="black", bg="yellow") for w in p["low"])
+        click.echo(f"  trang {p['page']}: {p['confidence']:.0f}%" + (f" — từ kém chắc chắn: {low}" if low else ""))
+    if text_dir is not None:
+        text_dir.mkdir(parents=True, exist_ok=True)
+        target = text_dir / f"{source.stem}-nhan-dang.txt"
+        target.write_text(summary.ocr_text + "\n", encoding="utf-8")
+        click.echo(f"Đã ghi văn bản nhận dạng vào {target}: sửa rồi thêm lại bằng hoidap docs add --replace {target}")
+    else:
+        click.echo("Để sửa văn bản nhận dạng: hoidap docs preview --text THƯ_MỤC " + str(source))
+
+
 @docs.command("preview")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--no-self-test", is_flag=True, help="Chỉ xem cấu trúc, không hỏi thử.")
-def docs_preview(files: tuple[Path, ...], no_self_test: bool) -> None:
+@click.option(
+    "--text",
+    "text_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Với bản scan/ảnh chụp: ghi văn bản nhận dạng (OCR) vào thư mục này để sửa rồi gửi lại.",
+)
+def docs_preview(files: tuple[Path, ...], no_self_test: bool, text_dir: Path | None) -> None:
     """Show what adding documents would do (parsed structure, warnings, what they replace), and how the
     bot would answer each official question asked the way members do, with the document loaded
     (questions answered from another document are flagged); change nothing.
@@ -298,8 +319,14 @@ def docs_preview(files: tuple[Path, ...], no_self_test: bool) -> None:
 
     assistant = _assistant()
     for f in files:
-        summary = assistant.preview_document(f, None)
+        reading = RichProgress()  # a scan or a photo: one step per page OCR'd
+        try:
+            summary = assistant.preview_document(f, None, reading)
+        finally:
+            reading.finish()
         _print_preview(summary)
+        if summary.ocr:
+            _print_ocr(summary, Path(f), text_dir)
         if summary.questions and not no_self_test:
             progress = RichProgress()
             try:

@@ -19,6 +19,7 @@ import datetime as dt
 import difflib
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,26 @@ class DocumentSummary:
     changes: list[str] = field(default_factory=list)  # when replacing: questions added/removed/changed
     replaces_name: str | None = None  # "Quy định số 31-QĐ/TU (qd-31.txt)": what "Sẽ thay thế …" names
     encoding: str | None = None  # legacy encoding the text was converted from ("TCVN3 (ABC)", "VNI-Windows")
+    # Read by OCR: each scanned page's confidence and doubtful words, and the recognised text, which the
+    # admin downloads, corrects and sends back (.txt/.docx) as a replacement of the same document.
+    ocr_pages: list[dict] = field(default_factory=list)
+    ocr_text: str | None = None
+
+    @property
+    def ocr(self) -> bool:
+        return self.ocr_text is not None
+
+    def ocr_marked(self) -> list[tuple[str, bool]]:
+        """The recognised text as (piece, doubtful) runs: words Tesseract was unsure of are highlighted."""
+        doubtful = {w for p in self.ocr_pages for w in p.get("low", [])}
+        out: list[tuple[str, bool]] = []
+        for piece in re.split(r"(\s+)", self.ocr_text or ""):
+            low = piece.strip() in doubtful
+            if out and out[-1][1] == low:
+                out[-1] = (out[-1][0] + piece, low)
+            else:
+                out.append((piece, low))
+        return out
 
     @classmethod
     def of(cls, doc: Document, file: str) -> DocumentSummary:
@@ -80,6 +101,8 @@ class DocumentSummary:
             issuer=doc.meta.issuer,
             items_per_question={p.number: len(p.items) for p in doc.pairs},
             encoding=ENCODING_NAMES.get(doc.encoding) if doc.encoding else None,
+            ocr_pages=list(doc.ocr["pages"]) if doc.ocr else [],
+            ocr_text=doc.ocr["text"] if doc.ocr else None,
         )
 
     def describe(self) -> list[str]:
@@ -230,25 +253,25 @@ class KnowledgeBase:
     def summaries(self) -> list[DocumentSummary]:
         return [DocumentSummary.of(doc, path.name) for path, doc in self.documents()]
 
-    def _candidate(self, path: Path, original_name: str | None) -> tuple[Document, str]:
+    def _candidate(self, path: Path, original_name: str | None, progress=None) -> tuple[Document, str]:
         name = original_name or Path(path).name
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise unsupported(name)
         # The user's file name only labels messages and picks the reader; the bytes come from ``path``.
         data = read_regular_file(Path(path), self.max_bytes)
-        return self.cache.parse(Path(name), data=data, max_bytes=self.max_bytes), name
+        return self.cache.parse(Path(name), data=data, max_bytes=self.max_bytes, progress=progress), name
 
-    def preview(self, path: Path, original_name: str | None = None) -> DocumentSummary:
+    def preview(self, path: Path, original_name: str | None = None, progress=None) -> DocumentSummary:
         """Parse a candidate file (nothing is stored) and say what adding it would do.
 
         Raises :class:`DuplicateDocument` when the same content is already present.
         When it is a new version of a loaded document, ``replaces``/``replaces_name``
         name that document and ``changes`` says what differs.
         """
-        return self._preview(path, original_name)[0]
+        return self._preview(path, original_name, progress)[0]
 
-    def _preview(self, path: Path, original_name: str | None) -> tuple[DocumentSummary, Path | None]:
-        doc, name = self._candidate(path, original_name)
+    def _preview(self, path: Path, original_name: str | None, progress=None) -> tuple[DocumentSummary, Path | None]:
+        doc, name = self._candidate(path, original_name, progress)
         summary = DocumentSummary.of(doc, name)
         replaced = None
         for existing_path, existing in self.documents():

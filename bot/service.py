@@ -292,14 +292,15 @@ class Assistant:
 
         return KnowledgeBase(self.settings.knowledge_dir, self.settings.max_upload_bytes, parse_cache(self.settings))
 
-    def preview_document(self, path: Path, name: str | None = None):
+    def preview_document(self, path: Path, name: str | None = None, progress: Progress | None = None):
         """What adding a file would do, without storing it: a :class:`bot.knowledge.DocumentSummary`
         (number, date, issuer, questions, items per question, warnings; ``replaces`` and ``changes``
         when it is a new version of a loaded document). Refusals raise DocumentError subclasses.
 
         ``path``: where the bytes are; ``name``: the name the user sent (labels messages, picks the reader).
+        ``progress`` hears of each page of a scan or photo OCR'd.
         """
-        return self.knowledge.preview(path, name)
+        return self.knowledge.preview(path, name, progress)
 
     def self_test_document(self, path: Path, name: str | None = None, progress: Progress | None = None):
         """How the bot would answer a candidate document's questions with it loaded (and the document it

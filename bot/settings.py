@@ -105,6 +105,24 @@ class Settings(BaseSettings):
     parse_seconds: int = Field(
         60, ge=5, description="CPU and wall-clock seconds one document's parsing may take before it is refused."
     )
+    ocr_enabled: bool = Field(
+        True, description="Read scanned PDF pages and photos of pages with Tesseract OCR (tesseract-ocr-vie)."
+    )
+    ocr_dpi: int = Field(
+        300, ge=100, le=600, description="Resolution scanned pages are rendered at for OCR (300 read best, measured)."
+    )
+    ocr_languages: str = Field("vie", description="Tesseract languages, '+'-joined (vie, vie+eng).")
+    ocr_seconds: int = Field(
+        900,
+        ge=10,
+        description="Wall-clock seconds reading one scanned/photographed document (or converting a .doc) may take.",
+    )
+    ocr_page_seconds: int = Field(120, ge=5, description="Seconds Tesseract may spend on one page.")
+    ocr_workers: int = Field(0, ge=0, description="Pages recognised at once (0 = one per core).")
+    ocr_tesseract_cmd: str = Field("tesseract", description="The Tesseract program (name on PATH, or a path).")
+    libreoffice_cmd: str = Field(
+        "soffice", description="LibreOffice, which converts old .doc files to .docx (name on PATH, or a path)."
+    )
 
     # --- Telegram ----------------------------------------------------------
     telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather.")

@@ -25,7 +25,10 @@ and the same cached synthetic vectors) and prints ours/theirs ratios: on a share
 noisy machine a ratio measured side by side is what counts.
 
 Usage: python scripts/bench.py [--sizes 1000,10000,100000] [--questions FILE] [--cache DIR]
-                               [--compare-to REV] [--sweep] [--repo PATH]
+                               [--compare-to REV] [--sweep] [--repo PATH] [--ocr]
+
+``--ocr`` adds OCR throughput (pages per second) on a 200 dpi scan of the seed leaflet. A quick run of
+that alone: ``python scripts/bench.py --sizes "" --skip-real --leaflets 0 --ocr``.
 """
 
 from __future__ import annotations
@@ -723,6 +726,43 @@ def bench_variants(root: Path, rounds: int = 2) -> dict:
     return out
 
 
+def bench_ocr(root: Path, workers: int = 0) -> dict:
+    """OCR throughput: the seed leaflet as a 200 dpi scan (tests/corpus.py), read from a cold OCR cache at
+    the default settings (300 dpi, ``workers`` pages at once: 0 = every core), then again from the warm
+    cache (what a rebuild costs). Pages per second of the whole reading (render, clean-up, Tesseract,
+    corrections, layout), in this process — the sandbox's own start-up is not counted."""
+    sys.path.insert(0, str(REPO))
+    from bot.documents.ocr import OcrConfig
+    from bot.documents.readers import ReadOptions, read_document
+    from tests.corpus import leaflet_pdf, scanned_pdf
+
+    seed = REPO / "knowledge" / "chi-thi-46-CT-TU-hoi-dap.txt"
+    scan = scanned_pdf(leaflet_pdf(seed, root / "ocr" / "seed.pdf"), root / "ocr" / "seed-scan.pdf")
+    config = OcrConfig(cache_path=root / "ocr" / "ocr.sqlite", workers=workers)
+    options = ReadOptions(config)
+    read_document(root / "ocr" / "warm-up.txt", data="Câu hỏi 1: Có không?\nTrả lời: Có.".encode(), options=options)
+    from bot.documents.ocrfix import lexicon
+
+    lexicon()  # built once per process: not part of a page's cost
+    t = time.perf_counter()
+    cold = read_document(scan, options=options)
+    cold_s = time.perf_counter() - t
+    t = time.perf_counter()
+    read_document(scan, options=options)
+    warm_s = time.perf_counter() - t
+    pages = len(cold.ocr["pages"])
+    return {
+        "pages": pages,
+        "dpi": config.dpi,
+        "workers": config.worker_count(),
+        "cold_s": round(cold_s, 2),
+        "pages_per_s": round(pages / cold_s, 3),
+        "tesseract_s_per_page": round(sum(p["seconds"] for p in cold.ocr["pages"]) / pages, 2),
+        "cached_s": round(warm_s, 2),
+        "cached_pages_per_s": round(pages / warm_s, 1),
+    }
+
+
 def main() -> None:
     global REPO
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -742,6 +782,7 @@ def main() -> None:
     parser.add_argument(
         "--variants", action="store_true", help="build cost of the build-time variants (with vs without)"
     )
+    parser.add_argument("--ocr", action="store_true", help="OCR pages per second (a scan of the seed leaflet)")
     args = parser.parse_args()
     REPO = (args.repo or HERE).resolve()
     sys.path.insert(0, str(REPO))
@@ -787,6 +828,9 @@ def main() -> None:
             report["search_latency_ms"] = search
             report["index_mb"] = size_mb
             report["hnsw_threshold_measured"] = measured_threshold(search)
+        if args.ocr:
+            log("OCR of a scanned leaflet …")
+            report["ocr"] = bench_ocr(root)
         if args.variants:
             log("build-time variants: with and without …")
             report["variants"] = bench_variants(root)

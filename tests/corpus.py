@@ -866,3 +866,75 @@ def pdf_bomb(path: Path, streams: int = 30, inflated_each: int = 100 * 1024 * 10
     out += f"trailer\n<< /Size {len(offsets) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     path.write_bytes(bytes(out))
     return path
+
+
+# --- what offices send instead of a file: scans and photos ---------------------------------
+def scan_pages(
+    pdf: Path, dpi: int = 200, max_angle: float = 0.6, speckles: float = 0.0003, seed: int = 46, sizes=(1,)
+) -> list:
+    """The pages of ``pdf`` as a scanner gives them: grey pixels at ``dpi``, each turned by up to
+    ``max_angle`` degrees, sprinkled with dust (a ``speckles`` share of pixels, in dark dots of ``sizes``
+    pixels — single pixels by default: salt-and-pepper noise, about 580 dots on an A5 page)."""
+    import random
+
+    import pypdfium2 as pdfium
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    document = pdfium.PdfDocument(str(pdf))
+    pages = []
+    for i in range(len(document)):
+        image = document[i].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        angle = rng.uniform(-max_angle, max_angle)
+        image = image.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=255)
+        draw = ImageDraw.Draw(image)
+        for _ in range(int(image.width * image.height * speckles)):
+            x, y, size = rng.randrange(image.width), rng.randrange(image.height), rng.choice(sizes)
+            draw.rectangle([x, y, x + size - 1, y + size - 1], fill=rng.randrange(0, 90))
+        pages.append(image)
+    document.close()
+    return pages
+
+
+def scanned_pdf(pdf: Path, target: Path, dpi: int = 200, **kwargs) -> Path:
+    """``pdf`` printed and scanned back: a PDF whose pages are only pixels (see :func:`scan_pages`)."""
+    pages = scan_pages(pdf, dpi, **kwargs)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pages[0].save(target, save_all=True, append_images=pages[1:], resolution=dpi)
+    return target
+
+
+def photographed(image, target: Path, tilt: float = 0.12, seed: int = 7) -> Path:
+    """A page as a phone photographs it from an angle: the page ``image`` (PIL) warped into a trapezium
+    on a darker desk, lit unevenly, saved as JPEG."""
+    import random
+
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    rng = random.Random(seed)
+    page = np.asarray(image.convert("L"))
+    h, w = page.shape
+    canvas_w, canvas_h = int(w * 1.35), int(h * 1.3)
+    mx, my = (canvas_w - w) / 2, (canvas_h - h) / 2
+    squeeze = tilt * w
+    corners = np.float32(
+        [
+            [mx + squeeze, my + rng.uniform(0, 0.03) * h],
+            [mx + w - squeeze * 0.6, my],
+            [mx + w + squeeze * 0.2, my + h],
+            [mx - squeeze * 0.3, my + h - rng.uniform(0, 0.03) * h],
+        ]
+    )
+    source = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
+    matrix = cv2.getPerspectiveTransform(source, corners)
+    desk = np.full((canvas_h, canvas_w), 70, dtype=np.uint8)
+    warped = cv2.warpPerspective(page, matrix, (canvas_w, canvas_h), flags=cv2.INTER_CUBIC, borderValue=0)
+    mask = cv2.warpPerspective(np.full_like(page, 255), matrix, (canvas_w, canvas_h), borderValue=0)
+    photo = np.where(mask > 0, warped, desk).astype(np.float32)
+    light = np.linspace(1.0, 0.8, canvas_w, dtype=np.float32)[None, :]  # a window on the left
+    photo = np.clip(photo * light, 0, 255).astype(np.uint8)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(photo).convert("RGB").save(target, quality=88)
+    return target

@@ -170,7 +170,7 @@ def blank_pdf() -> bytes:
         ("rong.txt", b"   \n", "tệp rỗng"),
         ("gia.docx", b"this is not a zip", "không hợp lệ"),
         ("bom.docx", zip_bomb(), "zip bomb"),
-        ("scan.pdf", blank_pdf(), "không có lớp chữ"),
+        ("scan.pdf", blank_pdf(), "PDF không có chữ"),  # nothing even OCR can read
         ("loi.txt", "Tiêu đề\nCâu hỏi 1: A?\nCâu hỏi 2: B?\nTrả lời: x\n".encode(), "loi.txt, dòng 2"),
         (
             "../../etc/passwd.txt",

@@ -113,14 +113,18 @@ def test_pdf_with_text_layer(tmp_path):
 
 
 def test_pdf_without_text_is_refused(tmp_path):
+    """No text layer and nothing OCR finds either (scans with text: tests/test_ocr.py)."""
     from pypdf import PdfWriter
+
+    from bot.documents.ocr import OcrConfig
+    from bot.documents.readers import ReadOptions
 
     w = PdfWriter()
     w.add_blank_page(width=200, height=200)
     with open(tmp_path / "scan.pdf", "wb") as f:
         w.write(f)
-    with pytest.raises(DocumentError, match="không có lớp chữ"):
-        parse_file(tmp_path / "scan.pdf")
+    with pytest.raises(DocumentError, match="PDF không có chữ"):
+        parse_file(tmp_path / "scan.pdf", options=ReadOptions(OcrConfig(cache_path=tmp_path / "ocr.sqlite")))
 
 
 def test_free_form_document_is_indexed_by_sections(tmp_path):

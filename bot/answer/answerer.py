@@ -321,7 +321,7 @@ class Answerer:
             found=True,
             answer=answer_meta(asked.intent, meta, n_questions),
             question=meta.title,
-            source=Source(meta.title, asked.doc_id, meta.number, meta.citation_name),
+            source=Source(meta.title, asked.doc_id, meta.number, meta.citation_name, ocr=meta.ocr),
             score=1.0,
             kind="meta",
         )
@@ -329,7 +329,14 @@ class Answerer:
     def _source(self, version: IndexVersion, group: Group, item: int | None = None) -> Source:
         meta = version.document(group.doc_id)
         return Source(
-            meta.title, group.doc_id, meta.number, meta.citation_name, group.question_number, item, group.heading
+            meta.title,
+            group.doc_id,
+            meta.number,
+            meta.citation_name,
+            group.question_number,
+            item,
+            group.heading,
+            ocr=meta.ocr,
         )
 
     def _whole(self, version: IndexVersion, group: Group, score: float) -> Answer:

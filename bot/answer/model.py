@@ -14,6 +14,8 @@ class Source:
     question_number: int | None = None
     item: int | None = None
     heading: str | None = None
+    # Read from a scan or photo by OCR: shown to admins (dashboard, preview), never in members' quotes.
+    ocr: bool = False
 
     @property
     def citation(self) -> str:

@@ -13,13 +13,14 @@ from bot.conversation import texts
 from bot.conversation.actions import UploadDecision
 from bot.conversation.actor import Actor, Incoming
 from bot.conversation.replies import Choice, DocumentPreview, Listing, Text, Toast, Turn, Work
+from bot.documents.readers import SUPPORTED_SUFFIXES
 from bot.errors import HoidapError, UserInputError
 from bot.storage import repository
 
 log = logging.getLogger(__name__)
 UPLOAD_TTL = 3600.0  # seconds an unconfirmed upload is kept
 MAX_DAYS = 3650
-SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+SUFFIXES = SUPPORTED_SUFFIXES  # documents, scans, photos of pages, old .doc: whatever the readers read
 
 
 # --- officers ------------------------------------------------------------------------------------

@@ -301,6 +301,10 @@ class Conversation:
         return Turn([Text(text=texts.NOT_TEXT)]) if actor.private else Turn()
 
     # --- documents ------------------------------------------------------------------------------------
+    def takes_photos(self, actor: Actor) -> bool:
+        """A photo is a page of a document to add when an admin sends it in private; otherwise it is media."""
+        return actor.private and self.roles.is_admin(actor)
+
     def check_upload(self, actor: Actor, filename: str, size: int | None) -> Turn | None:
         """Before downloading a file: a refusal, or None to go ahead."""
         from bot.conversation import admin

@@ -118,7 +118,8 @@ DOCS_TITLE = "📚 Văn bản trong chỉ mục"
 DOCS_ROW = "• {doc_id} — {name} ({questions} câu hỏi)"
 DOCS_INDEX = "Chỉ mục: {name} (xây dựng {built}), {count} phiên bản lưu để quay lại (/rollback)."
 UPLOAD_UNSUPPORTED = (
-    "Không nhận được tệp “{name}”: định dạng {suffix} không được hỗ trợ. Hãy gửi tệp .txt, .md, .docx hoặc .pdf."
+    "Không nhận được tệp “{name}”: định dạng {suffix} không được hỗ trợ. Hãy gửi tệp .txt, .md, .docx, .doc, "
+    ".pdf (cả bản scan) hoặc ảnh chụp trang .jpg/.png."
 )
 UPLOAD_TOO_LARGE = "Tệp “{name}” quá lớn ({size:.1f} MB); giới hạn là {limit:g} MB."
 UPLOAD_REFUSED = "Không thể thêm tài liệu — {error}"

@@ -56,6 +56,7 @@ def document_to_dict(doc: Document) -> dict:
         "sections": [[s.number, s.heading, s.text, s.line] for s in doc.sections],
         "warnings": doc.warnings,
         "encoding": doc.encoding,
+        "ocr": doc.ocr,
     }
 
 
@@ -75,6 +76,7 @@ def document_from_dict(data: dict, path: Path, sha256: str) -> Document:
         sections=sections,
         warnings=list(data["warnings"]),
         encoding=data.get("encoding"),
+        ocr=data.get("ocr"),
     )
 
 
@@ -82,18 +84,29 @@ class ParseCache:
     """``parse(path)`` = ``parse_file(path)``, done once per content. With ``limits``, each parse runs
     in a capped child process (:mod:`bot.documents.sandbox`): what the bot and the CLI use."""
 
-    def __init__(self, folder: Path | None = None, limits=None) -> None:
+    def __init__(self, folder: Path | None = None, limits=None, options=None) -> None:
         self.folder = Path(folder) if folder else None
         self.limits = limits
+        self.options = options  # ReadOptions; None: from the settings
         self._memory: OrderedDict[str, dict] = OrderedDict()
         self._lock = threading.Lock()
         self.parsed = 0  # documents actually parsed (for tests and logs)
 
     def _key(self, sha256: str, suffix: str) -> str:
-        return f"{sha256}{suffix.lower()}-{code_fingerprint()}"
+        # The reading options (OCR resolution, languages) change what a scan reads as: part of the key.
+        options = hashlib.sha256(self._options().key().encode()).hexdigest()[:8]
+        return f"{sha256}{suffix.lower()}-{code_fingerprint()}-{options}"
 
-    def parse(self, path: Path, data: bytes | None = None, max_bytes: int | None = None) -> Document:
-        """Parse ``path`` (or ``data`` typed by ``path``), reusing an earlier parse of the same bytes."""
+    def _options(self):
+        from bot.documents.readers import default_options
+
+        if self.options is None:
+            self.options = default_options()
+        return self.options
+
+    def parse(self, path: Path, data: bytes | None = None, max_bytes: int | None = None, progress=None) -> Document:
+        """Parse ``path`` (or ``data`` typed by ``path``), reusing an earlier parse of the same bytes.
+        ``progress`` hears of each page OCR'd (in a child process: through its pipe)."""
         path = Path(path)
         if data is None:
             from bot.documents.readers import SUPPORTED_SUFFIXES, unsupported
@@ -111,9 +124,9 @@ class ParseCache:
         if self.limits is not None:
             from bot.documents.sandbox import parse_in_child
 
-            doc = parse_in_child(path, data, max_bytes, self.limits)
+            doc = parse_in_child(path, data, max_bytes, self.limits, self._options(), progress)
         else:
-            doc = parse_file(path, data=data, max_bytes=max_bytes)
+            doc = parse_file(path, data=data, max_bytes=max_bytes, options=self._options())
         self.parsed += 1
         self._put(key, document_to_dict(doc))
         return doc

@@ -25,6 +25,7 @@ class DocumentMeta:
     issuer: str | None = None  # "Ban Thường vụ Tỉnh ủy"
     subject: str | None = None
     is_qa: bool = False
+    ocr: bool = False  # read from scanned pages or photos: shown to admins (dashboard, preview), never to members
 
     @property
     def short_name(self) -> str:
@@ -59,6 +60,7 @@ class DocumentMeta:
             "issuer": self.issuer,
             "subject": self.subject,
             "is_qa": self.is_qa,
+            "ocr": self.ocr,
         }
 
     @classmethod
@@ -160,6 +162,7 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # shown in previews: what an admin should check
     encoding: str | None = None  # legacy encoding the text was converted from ("tcvn3", "vni")
+    ocr: dict | None = None  # pages read by OCR and the recognised text (bot.documents.readers.scan)
 
     @property
     def is_qa(self) -> bool:

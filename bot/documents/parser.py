@@ -82,8 +82,9 @@ def make_doc_id(number: str | None, path: Path, sha256: str) -> str:
     return slug if number else f"{slug}-{sha256[:6]}"
 
 
-def parse_file(path: Path, data: bytes | None = None, max_bytes: int | None = None) -> Document:
-    """Read and parse one source file. Example: ``parse_file(Path("knowledge/ct46.txt"))``."""
+def parse_file(path: Path, data: bytes | None = None, max_bytes: int | None = None, options=None) -> Document:
+    """Read and parse one source file. Example: ``parse_file(Path("knowledge/ct46.txt"))``.
+    ``options``: :class:`~bot.documents.readers.ReadOptions` (OCR, LibreOffice); default from the settings."""
     path = Path(path)
     if data is None:
         from bot.documents.readers import SUPPORTED_SUFFIXES, unsupported
@@ -93,11 +94,35 @@ def parse_file(path: Path, data: bytes | None = None, max_bytes: int | None = No
         data = read_regular_file(path, max_bytes)
     elif max_bytes is not None and len(data) > max_bytes:
         raise DocumentTooLarge(too_large(len(data), max_bytes), path)
-    extracted = read_document(path, data=data, max_bytes=max_bytes)
+    extracted = read_document(path, data=data, max_bytes=max_bytes, options=options)
     doc = parse_blocks(extracted.blocks, path, file_sha256(data))
     doc.warnings[:0] = extracted.notes
     doc.encoding = extracted.encoding
+    if extracted.ocr is not None:
+        # Kept for the preview (confidence, doubtful words, the text to download and correct) and marked in
+        # the metadata citations carry, so the dashboard can tell an OCR'd document from a typed one.
+        doc.ocr = {**extracted.ocr, "text": extracted.text}
+        doc.meta = replace(doc.meta, ocr=True)
+        doc.warnings[:0] = ocr_notes(extracted.ocr)
     return doc
+
+
+def ocr_notes(ocr: dict) -> list[str]:
+    """What the preview says about a document read by OCR."""
+    pages = ocr["pages"]
+    corrected = sum(len(p["corrections"]) for p in pages)
+    low = sum(p["low_count"] for p in pages)
+    scanned = ", ".join(f"trang {p['page']}: {p['confidence']:.0f}%" for p in pages)
+    notes = [
+        f"Văn bản được nhận dạng chữ (OCR) từ {len(pages)}/{ocr['page_count']} trang ảnh scan/chụp "
+        f"(độ tin cậy {scanned}); đã sửa {corrected} lỗi dấu tiếng Việt — hãy đối chiếu với bản gốc."
+    ]
+    if low:
+        sample = ", ".join(f"“{w}”" for p in pages for w in p["low"][:3])[:200]
+        notes.append(
+            f"{low} từ nhận dạng kém chắc chắn (ví dụ {sample}): hãy tải văn bản nhận dạng về, sửa rồi gửi lại."
+        )
+    return notes
 
 
 def parse_lines(lines: list[str], path: Path, sha256: str) -> Document:

@@ -30,7 +30,13 @@ from bot.documents.model import Document
 log = logging.getLogger(__name__)
 # Imported once by the fork server, so a child starts with them (``bot.cli``: the ``hoidap`` script, which a
 # child imports again as its ``__main__``, costs nothing then).
-PRELOAD = ["bot.documents.parser", "bot.documents.readers.pdf", "bot.documents.readers.word", "bot.cli"]
+PRELOAD = [
+    "bot.documents.parser",
+    "bot.documents.readers.pdf",
+    "bot.documents.readers.word",
+    "bot.documents.readers.scan",
+    "bot.cli",
+]
 TOO_HEAVY = (
     "tệp cần quá nhiều bộ nhớ hoặc thời gian để đọc (giới hạn {memory} MB, {seconds} giây; có thể là tệp "
     "nén bất thường — “bom nén”); hãy kiểm tra lại tệp, hoặc lưu lại thành .docx/.pdf thông thường rồi gửi lại"
@@ -39,6 +45,7 @@ TOO_HEAVY = (
 # to have run out of memory: C code refused an allocation does not always raise MemoryError
 # ("SystemError: error return without exception set", "zlib.error: insufficient memory").
 NEAR_CAP = 128 * 1024 * 1024
+SLOW_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".doc")
 _context = None
 _context_lock = threading.Lock()
 # The last parse: wall-clock seconds and the child's peak resident memory (logs, scripts/measure_bomb.py).
@@ -51,10 +58,18 @@ class ParseLimits:
 
     memory_bytes: int
     seconds: float
+    # Files that may need OCR (scans, photos) or a LibreOffice conversion (.doc) may take this long in all.
+    slow_seconds: float = 0.0
 
     @classmethod
     def from_settings(cls, settings) -> ParseLimits:
-        return cls(settings.parse_memory_mb * 1024 * 1024, float(settings.parse_seconds))
+        return cls(settings.parse_memory_mb * 1024 * 1024, float(settings.parse_seconds), float(settings.ocr_seconds))
+
+    def seconds_for(self, path: Path) -> float:
+        """The time ``path`` may take: OCR of a 30-page scan takes minutes, reading a text file must not."""
+        if Path(path).suffix.lower() in SLOW_SUFFIXES:
+            return max(self.seconds, self.slow_seconds)
+        return self.seconds
 
 
 def _forkserver():
@@ -89,16 +104,19 @@ def _out_of_memory(error: BaseException | None) -> bool:
     return False
 
 
-def _child(conn, path: str, data: bytes, max_bytes: int | None, memory: int, seconds: float) -> None:
+def _child(conn, path: str, data: bytes, max_bytes: int | None, memory: int, seconds: float, options=None) -> None:
     """In the child: cap this process, parse, send back ("ok", document dict) or ("error", …)."""
     try:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         cpu = max(1, int(seconds))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU, then SIGKILL a second later
+        from bot.documents import ocr
         from bot.documents.cache import document_to_dict
         from bot.documents.parser import parse_file
 
-        doc = parse_file(Path(path), data=data, max_bytes=max_bytes)
+        ocr.progress_hook = lambda done, total: conn.send(("progress", done, total))
+
+        doc = parse_file(Path(path), data=data, max_bytes=max_bytes, options=options)
         answer = ("ok", document_to_dict(doc))
     except errors.DocumentError as e:  # readers wrap what the libraries raise, MemoryError included
         answer = ("heavy",) if _out_of_memory(e) else ("error", type(e).__name__, e.detail, e.path, e.line)
@@ -113,24 +131,41 @@ def _child(conn, path: str, data: bytes, max_bytes: int | None, memory: int, sec
         conn.close()
 
 
-def parse_in_child(path: Path, data: bytes, max_bytes: int | None, limits: ParseLimits) -> Document:
-    """``parse_file(path, data)`` in a capped child process; its errors raised here as they were."""
+def parse_in_child(
+    path: Path, data: bytes, max_bytes: int | None, limits: ParseLimits, options=None, progress=None
+) -> Document:
+    """``parse_file(path, data)`` in a capped child process; its errors raised here as they were.
+    ``progress`` (:class:`bot.progress.Progress`) hears of each page OCR'd."""
     from bot.documents.cache import document_from_dict
     from bot.documents.parser import file_sha256
 
     context = _forkserver()
+    seconds = limits.seconds_for(path)
     parent, child = context.Pipe(duplex=False)
     process = context.Process(
         target=_child,
-        args=(child, str(path), data, max_bytes, limits.memory_bytes, limits.seconds),
+        args=(child, str(path), data, max_bytes, limits.memory_bytes, seconds, options),
         name="hoidap-parse",
         daemon=True,
     )
     began = time.monotonic()
     process.start()
     child.close()
+    answer = None
+    deadline = began + seconds + 2
+    started_stage = False
     try:
-        answer = parent.recv() if parent.poll(limits.seconds + 2) else None
+        while parent.poll(max(0.0, deadline - time.monotonic())):
+            message = parent.recv()
+            if message and message[0] == "progress":  # ("progress", done, total); the answer starts with an int
+                if progress is not None:
+                    if not started_stage:
+                        progress.start("Nhận dạng chữ (OCR) các trang", message[2])
+                        started_stage = True
+                    progress.advance(1)
+                continue
+            answer = message
+            break
     except EOFError:  # the child died without a word: killed by its own limits
         answer = None
     finally:
@@ -145,7 +180,7 @@ def parse_in_child(path: Path, data: bytes, max_bytes: int | None, limits: Parse
     log.debug(
         "parsed %s in a child: %.1f s, peak %s bytes", Path(path).name, last_run["seconds"], last_run["peak_bytes"]
     )
-    mb, seconds = limits.memory_bytes // (1024 * 1024), round(limits.seconds)
+    mb, seconds = limits.memory_bytes // (1024 * 1024), round(seconds)
     stopped = process.exitcode is None or process.exitcode < 0  # killed: by us at the deadline, or by RLIMIT_CPU
     if (answer is None and stopped) or (answer is not None and answer[0] == "heavy"):
         log.warning("parsing %s stopped at its limits (exit %s)", Path(path).name, process.exitcode)

@@ -82,9 +82,14 @@ def parse_sources(
 
 def parse_cache(settings: Settings) -> ParseCache:
     """The parse cache every build and preview of this configuration shares."""
+    from bot.documents.readers import ReadOptions
     from bot.documents.sandbox import ParseLimits
 
-    return ParseCache(Path(settings.index_dir) / "cache" / "documents", ParseLimits.from_settings(settings))
+    return ParseCache(
+        Path(settings.index_dir) / "cache" / "documents",
+        ParseLimits.from_settings(settings),
+        ReadOptions.from_settings(settings),
+    )
 
 
 def make_groups(docs: list[Document]) -> tuple[list[Unit], list[Group]]:

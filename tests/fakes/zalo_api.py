@@ -38,12 +38,26 @@ class FakeZalo(FakeServer):
         super().__init__()
         self.token = token
         self.can_join_groups = can_join_groups
+        self.files: dict[str, bytes] = {}
         self.updates: list[dict] = []
         self.webhook: dict | None = None
         self._ids = itertools.count(1)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/files/{name}", self._file)
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """Where Zalo keeps the images users send (``photo`` of an image message is its address)."""
+        data = self.files.get(request.match_info["name"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
+
+    def image_update(self, chat_id: str, user_id: str, name: str, data: bytes) -> dict:
+        """A photo without a caption, stored here and sent by its address."""
+        key = f"{uuid.uuid4().hex}.jpg"
+        self.files[key] = data
+        content = {"photo": f"{self.base_url}/files/{key}"}
+        return {"event_name": "message.image.received", "message": self.message(chat_id, user_id, name, **content)}
 
     @property
     def base_url(self) -> str:

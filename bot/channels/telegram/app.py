@@ -293,6 +293,10 @@ class TelegramChannel:
         if message.document is not None:
             await self._on_document(actor, message)
             return
+        # A photo without a caption, from an admin in private, is a page to add; a caption is a question.
+        if message.photo and message.caption is None and await asyncio.to_thread(self.conv.takes_photos, actor):
+            await self._on_photo(actor, message)
+            return
         text = message.text if message.text is not None else message.caption
         if text is None:
             if not message.new_chat_members and not message.left_chat_member:
@@ -338,6 +342,17 @@ class TelegramChannel:
         refused = await asyncio.to_thread(self.conv.check_upload, actor, name, doc.file_size)
         if refused is None:
             telegram_file = await self.bot.get_file(doc.file_id)
+            data = bytes(await telegram_file.download_as_bytearray())
+            refused = await asyncio.to_thread(self.conv.upload, actor, name, data)
+        await self.send_turn(actor, refused, message)
+
+    async def _on_photo(self, actor: Actor, message: Message) -> None:
+        """A photo of a page sent by an admin: its largest size, read like a .jpg document (OCR)."""
+        photo = max(message.photo, key=lambda p: p.width * p.height)
+        name = f"anh-chup-{photo.file_unique_id}.jpg"
+        refused = await asyncio.to_thread(self.conv.check_upload, actor, name, photo.file_size)
+        if refused is None:
+            telegram_file = await self.bot.get_file(photo.file_id)
             data = bytes(await telegram_file.download_as_bytearray())
             refused = await asyncio.to_thread(self.conv.upload, actor, name, data)
         await self.send_turn(actor, refused, message)

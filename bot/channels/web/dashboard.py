@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import logging
 import secrets
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -193,16 +194,46 @@ class Dashboard:
         )
 
     async def upload(self, request: Request, actor: Actor, role: str, form) -> Response:
-        upload = form.get("file")
-        if upload is None or not getattr(upload, "filename", None):
-            request.session["flash"] = [{"text": "Hãy chọn một tệp .docx, .pdf, .txt hoặc .md.", "alert": True}]
+        uploads = [u for u in form.getlist("file") if getattr(u, "filename", None)]
+        if not uploads:
+            request.session["flash"] = [
+                {"text": "Hãy chọn một tệp .docx, .doc, .pdf, .txt, .md hoặc ảnh chụp trang .jpg/.png.", "alert": True}
+            ]
             return RedirectResponse("/admin/documents", status_code=303)
+        if len(uploads) > 1:
+            return await self._upload_pages(request, actor, role, uploads)
+        upload = uploads[0]
         refused = await asyncio.to_thread(self.conv.check_upload, actor, upload.filename, upload.size)
         if refused is None:
             data = await upload.read(self.settings.max_upload_bytes + 1)
             turn = await asyncio.to_thread(self.conv.upload, actor, upload.filename, data)
         else:
             turn = refused
+        return await self._preview(request, actor, role, turn)
+
+    async def _upload_pages(self, request: Request, actor: Actor, role: str, uploads) -> Response:
+        """Several photos of pages, in order: one document (a multi-page image), read page by page."""
+        from bot.documents.readers.scan import combine_pages
+
+        if not all(Path(u.filename).suffix.lower() in (".jpg", ".jpeg", ".png") for u in uploads):
+            request.session["flash"] = [
+                {"text": "Chỉ chọn nhiều tệp khi đó là ảnh chụp các trang (.jpg/.png) của một văn bản.", "alert": True}
+            ]
+            return RedirectResponse("/admin/documents", status_code=303)
+        name = f"{Path(uploads[0].filename).stem}-{len(uploads)}-trang.tif"
+        size = sum(u.size or 0 for u in uploads)
+        turn = await asyncio.to_thread(self.conv.check_upload, actor, name, size)
+        if turn is None:
+            pages = [await u.read(self.settings.max_upload_bytes + 1) for u in uploads]
+            try:
+                data = await asyncio.to_thread(combine_pages, pages)
+            except (OSError, ValueError):
+                request.session["flash"] = [{"text": "Có ảnh không mở được; hãy chụp lại và gửi lại.", "alert": True}]
+                return RedirectResponse("/admin/documents", status_code=303)
+            turn = await asyncio.to_thread(self.conv.upload, actor, name, data)
+        return await self._preview(request, actor, role, turn)
+
+    async def _preview(self, request: Request, actor: Actor, role: str, turn) -> Response:
         previews = [v for v in views(turn.replies) if v.kind == "preview"]
         turn.done(True)
         if not previews:

@@ -25,7 +25,7 @@ from bot.channels.typing import show_typing
 from bot.channels.webhook import Webhook, webhook
 from bot.channels.zalo.client import MESSAGE_LIMIT, ZaloApiError, ZaloClient
 from bot.conversation.actor import GROUP, PRIVATE, Actor, Incoming
-from bot.conversation.replies import QuizPoll, Reply, Turn, Work
+from bot.conversation.replies import QuizPoll, Reply, Text, Turn, Work
 from bot.errors import ConfigError
 from bot.progress import Progress
 from bot.settings import Settings
@@ -253,6 +253,12 @@ class ZaloChannel:
         name = str(sender.get("display_name") or sender.get("name") or user_id)
         actor = Actor(CHANNEL, user_id, chat_id, GROUP if group else PRIVATE, name)
         text = message.get("text") if event == TEXT_EVENT else message.get("caption") if event == IMAGE_EVENT else None
+        photo = message.get("photo") or message.get("photo_url")
+        # A photo without a caption, from an admin in private, is a page to add; a caption is a question.
+        page = event == IMAGE_EVENT and not text and isinstance(photo, str)
+        if page and await asyncio.to_thread(self.conv.takes_photos, actor):
+            await self._on_photo(actor, photo, str(message.get("message_id") or "anh"))
+            return
         if not isinstance(text, str) or not text.strip():
             await self.send_turn(actor, await asyncio.to_thread(self.conv.other, actor, str(event)))
             return
@@ -274,6 +280,25 @@ class ZaloChannel:
             turn = await asyncio.to_thread(self.conv.text, actor, incoming)
         finally:
             done.set()
+        await self.send_turn(actor, turn)
+
+    async def _on_photo(self, actor: Actor, url: str, message_id: str) -> None:
+        """A photo of a page sent by an admin (no caption): downloaded within the upload limit, read by OCR."""
+        name = f"anh-chup-{re.sub(r'[^A-Za-z0-9]', '', message_id)[:24] or 'zalo'}.jpg"
+        turn = await asyncio.to_thread(self.conv.check_upload, actor, name, None)
+        if turn is None:
+            limit = self.settings.max_upload_bytes
+            try:
+                data = await self.client.download(url, limit)
+            except ZaloApiError as e:
+                log.warning("zalo: photo from %s not downloaded: %s", actor.chat_id, e)
+                data = None
+            if data is None or len(data) > limit:
+                turn = Turn(
+                    [Text(text=f"Không nhận được ảnh “{name}” (ảnh quá lớn hoặc không tải được); hãy gửi lại.")]
+                )
+            else:
+                turn = await asyncio.to_thread(self.conv.upload, actor, name, data)
         await self.send_turn(actor, turn)
 
     # --- replies out -------------------------------------------------------------------------------------

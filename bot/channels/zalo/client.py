@@ -72,6 +72,23 @@ class ZaloClient:
             raise ZaloApiError(f"Zalo API {method} lỗi {code}: {self._mask(str(data.get('description', '')))}", code)
         return data.get("result")
 
+    async def download(self, url: str, max_bytes: int) -> bytes:
+        """The bytes at ``url`` (an image a user sent: Zalo gives its address), refused past ``max_bytes``."""
+        if not url.startswith(("https://", "http://")):
+            raise ZaloApiError("Địa chỉ ảnh không hợp lệ", 400)
+        data = bytearray()
+        try:
+            async with self._http.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise ZaloApiError(f"Không tải được ảnh (HTTP {response.status_code})", response.status_code)
+                async for chunk in response.aiter_bytes():
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise ZaloApiError("Ảnh quá lớn", 413)
+        except httpx.HTTPError as e:
+            raise ZaloApiError(f"Không tải được ảnh: {type(e).__name__}") from None
+        return bytes(data)
+
     async def get_me(self) -> dict:
         return await self.call("getMe") or {}
 

@@ -1,4 +1,5 @@
-"""Read a source file into paragraphs: .txt/.md, .docx (python-docx), .pdf (pdfplumber).
+"""Read a source file into paragraphs: .txt/.md, .docx (python-docx), .pdf (pdfplumber; scanned pages
+by OCR), photos of pages .jpg/.png (OCR), old .doc (converted by LibreOffice).
 
 Readers extract *what a reader of the document sees*, in reading order, as
 :class:`~bot.documents.layout.Block` paragraphs (and table rows); structure
@@ -24,9 +25,11 @@ from pathlib import Path
 
 from bot.documents.encoding import ENCODING_NAMES, is_vietnamese, looks_like_tcvn3, repair_legacy
 from bot.documents.layout import Block
+from bot.documents.ocr import OcrConfig
 from bot.errors import DocumentError, DocumentTooLarge, UnsupportedFileType
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")  # photos and scans of pages (.tif: several pages)
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".doc", *IMAGE_SUFFIXES)
 MAX_BLOCK_CHARS = 12_000  # one paragraph: about four pages of dense prose
 MAX_BLOCKS = 20_000  # paragraphs (and table rows) in one document
 MAX_DOCX_XML_BYTES = 40 * 1024 * 1024  # XML of a .docx once inflated (images do not count)
@@ -44,6 +47,8 @@ class Extracted:
     notes: list[str] = field(default_factory=list)  # said in the preview (encoding converted, footers dropped)
     encoding: str | None = None  # "tcvn3" / "vni" when the text was converted to Unicode
     removed: list[str] = field(default_factory=list)  # running headers/footers and page numbers dropped
+    # Pages read by OCR: confidence, doubtful words, corrections (bot.documents.readers.scan); None: no OCR.
+    ocr: dict | None = None
 
     @property
     def text(self) -> str:
@@ -53,7 +58,8 @@ class Extracted:
 def unsupported(name: str | Path) -> UnsupportedFileType:
     suffix = Path(name).suffix.lower()
     return UnsupportedFileType(
-        f"định dạng {suffix or '(không có đuôi)'} không được hỗ trợ; hãy gửi tệp .txt, .md, .docx hoặc .pdf",
+        f"định dạng {suffix or '(không có đuôi)'} không được hỗ trợ; hãy gửi tệp .txt, .md, .docx, .doc, .pdf "
+        "hoặc ảnh chụp trang .jpg/.png",
         name,
     )
 
@@ -79,8 +85,35 @@ def too_large(size: int, limit: int) -> str:
     return f"tệp quá lớn ({size / 1048576:.1f} MB); giới hạn là {limit / 1048576:.0f} MB"
 
 
-def read_document(path: Path, data: bytes | None = None, max_bytes: int | None = None) -> Extracted:
-    """Paragraphs of ``path`` (or of ``data``, typed by ``path``'s suffix), checked against the limits."""
+@dataclass(frozen=True)
+class ReadOptions:
+    """What readers need from the settings, passed explicitly: parsing runs in a child process forked
+    from a server started earlier, whose environment may not be this process's."""
+
+    ocr: OcrConfig = field(default_factory=OcrConfig)
+    soffice_cmd: str = "soffice"  # LibreOffice, which converts old .doc files
+
+    @classmethod
+    def from_settings(cls, settings) -> ReadOptions:
+        return cls(OcrConfig.from_settings(settings), settings.libreoffice_cmd)
+
+    def key(self) -> str:
+        """What a parsed document depends on besides its bytes and the code (the parse cache's key)."""
+        return self.ocr.key()
+
+
+def default_options() -> ReadOptions:
+    from bot.settings import get_settings
+
+    return ReadOptions.from_settings(get_settings())
+
+
+def read_document(
+    path: Path, data: bytes | None = None, max_bytes: int | None = None, options: ReadOptions | None = None
+) -> Extracted:
+    """Paragraphs of ``path`` (or of ``data``, typed by ``path``'s suffix), checked against the limits.
+    Scanned pages and photos are recognised, old .doc files converted, as ``options`` say (default: as
+    the settings say)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -91,6 +124,7 @@ def read_document(path: Path, data: bytes | None = None, max_bytes: int | None =
         raise DocumentTooLarge(too_large(len(data), max_bytes), path)
     if not data.strip():
         raise DocumentError("tệp rỗng, không có nội dung", path)
+    options = options or default_options()
     if suffix in (".txt", ".md"):
         from bot.documents.readers.txt import read_text
 
@@ -99,10 +133,18 @@ def read_document(path: Path, data: bytes | None = None, max_bytes: int | None =
         from bot.documents.readers.word import read_docx
 
         extracted = read_docx(data, path)
+    elif suffix == ".doc":
+        from bot.documents.readers.legacy import read_doc
+
+        extracted = read_doc(data, path, options.soffice_cmd)
+    elif suffix in IMAGE_SUFFIXES:
+        from bot.documents.readers.scan import read_image
+
+        extracted = read_image(data, path, options.ocr)
     else:
         from bot.documents.readers.pdf import read_pdf
 
-        extracted = read_pdf(data, path)
+        extracted = read_pdf(data, path, options.ocr)
     check_limits(extracted.blocks, path)
     check_vietnamese(extracted, path)
     return extracted

@@ -34,6 +34,7 @@ from bot.documents.readers import (
     fix_encoding,
 )
 from bot.errors import DocumentError, DocumentTooLarge
+from bot.text.normalize import fold
 
 PASSWORD_MESSAGE = "PDF có mật khẩu; hãy gửi bản không đặt mật khẩu (hoặc bản .docx)"
 _MIN_GUTTER = 10.0  # points of empty space between two columns
@@ -246,7 +247,8 @@ def _place(run: list[_PdfLine], number: int) -> list[_Placed]:
     return out
 
 
-def read_pdf(data: bytes, path: Path) -> Extracted:
+def read_pdf(data: bytes, path: Path, config=None) -> Extracted:
+    """Paragraphs of a PDF; pages with no text layer are OCR'd with ``config`` (:class:`~bot.documents.ocr.OcrConfig`)."""
     _check_password(data, path)
     try:
         import pdfplumber
@@ -268,14 +270,37 @@ def read_pdf(data: bytes, path: Path) -> Extracted:
         if "password" in message or "encrypt" in message:
             raise DocumentError(PASSWORD_MESSAGE, path) from e
         raise DocumentError(f"không đọc được tệp PDF ({type(e).__name__})", path) from e
-    if not any(raw_pages):
-        raise DocumentError("PDF không có lớp chữ (có thể là bản scan); hãy gửi bản có chữ hoặc .docx", path)
+    ocr = None
+    if not all(raw_pages):
+        # Pages without a text layer are scans: their words are recognised (page by page, so a PDF
+        # mixing typed and scanned pages is read whole) and laid out below like a text layer's.
+        from bot.documents.readers.scan import ocr_pdf_pages
 
+        blank = [i for i, page in enumerate(raw_pages) if not page]
+        recognised, ocr = ocr_pdf_pages(data, path, blank, len(raw_pages), config)
+        for i, lines in recognised.items():
+            raw_pages[i] = lines
+    if not any(raw_pages):
+        raise DocumentError("PDF không có chữ (kể cả khi nhận dạng bản scan); hãy gửi bản có chữ hoặc .docx", path)
+    extracted = lay_out(raw_pages)
+    extracted.ocr = ocr
+    return extracted
+
+
+def lay_out(raw_pages: list[list[_PdfLine]]) -> Extracted:
+    """Paragraphs of pages of visual lines (from a text layer or from OCR), in reading order."""
     # Running headers/footers are judged on whole visual lines, top to bottom, before columns are split
     # (a centred "- 3 -" would otherwise straddle the gutter).
-    wrapped_pages = [[Line(ln.text, 0) for ln in page] for page in raw_pages]
-    kept, removed = strip_running(wrapped_pages)
+    # Compared without diacritics: OCR may read a running header's marks differently on each page.
+    wrapped_pages = [[Line(fold(ln.text), 0) for ln in page] for page in raw_pages]
+    kept, _ = strip_running(wrapped_pages)
     kept_ids = {id(ln) for page in kept for ln in page}
+    removed = [
+        ln.text
+        for raw, wrappers in zip(raw_pages, wrapped_pages, strict=True)
+        for ln, w in zip(raw, wrappers, strict=True)
+        if id(w) not in kept_ids
+    ]
     placed: list[_Placed] = []
     for raw, wrappers in zip(raw_pages, wrapped_pages, strict=True):
         body = [ln for ln, w in zip(raw, wrappers, strict=True) if id(w) in kept_ids]
