@@ -509,6 +509,75 @@ def quiz_import(file: Path) -> None:
     click.echo(f"Đã nhập {added} câu hỏi từ {file.name}" + (f" ({dup} câu đã có, bỏ qua)." if dup else "."))
 
 
+@main.group("admin")
+def admin_group() -> None:
+    """The dashboard from the server's console: login links and the audit log."""
+
+
+def _console():
+    """The conversation core, and the person at the server's console (the terminal's admin)."""
+    from bot.conversation.actor import PRIVATE, Actor
+
+    return _assistant().conversation(), Actor("terminal", "local", "terminal", PRIVATE, "Máy chủ")
+
+
+@admin_group.command("link")
+@click.option("--role", type=click.Choice(["admin", "officer"]), default="admin", show_default=True)
+@click.option("--user", default="admin", show_default=True, help="Tên đăng nhập (chữ không dấu, số, . _ -).")
+def admin_link(role: str, user: str) -> None:
+    """Print a one-time link that logs USER into the dashboard (/admin) — no chat bot needed.
+
+    Example: hoidap admin link   |   hoidap admin link --role officer --user lan
+    """
+    from bot.conversation import weblogin
+
+    core, actor = _console()
+    url = weblogin.console_link(core, actor, role, user)
+    minutes = core.settings.web_login_minutes
+    click.echo(f"Liên kết đăng nhập cho {user} ({'quản trị viên' if role == 'admin' else 'cán bộ'}),")
+    click.echo(f"dùng được một lần trong {minutes} phút:")
+    click.echo(url)
+
+
+@admin_group.command("audit")
+@click.option("--since", default=None, help="Từ ngày (07/12/2026 hoặc 2026-12-07, giờ Việt Nam).")
+@click.option("--until", default=None, help="Đến hết ngày (giờ Việt Nam).")
+@click.option("--action", default=None, help="Chỉ một loại việc (upload, rollback, link…).")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+def admin_audit(since: str | None, until: str | None, action: str | None, limit: int) -> None:
+    """Print the audit log, newest first: who did what, when (Vietnam time), from which channel.
+
+    Example: hoidap admin audit --since 01/12/2026 --limit 20
+    """
+    import datetime as dt
+
+    from bot.conversation.audit import ACTIONS
+    from bot.localtime import day_start, parse_day, show
+    from bot.storage import audit
+
+    first, last = parse_day(since), parse_day(until)
+    if (since and first is None) or (until and last is None):
+        raise CliError("Ngày viết dạng 07/12/2026 hoặc 2026-12-07.")
+    if action and action not in ACTIONS:
+        raise CliError("Loại việc không có. Chọn một trong: " + ", ".join(ACTIONS) + ".")
+    filters = audit.Filters(
+        action=action,
+        since=day_start(first) if first else None,
+        until=day_start(last + dt.timedelta(days=1)) if last else None,
+    )
+    core, _ = _console()
+    rows, total = audit.entries(core.db, filters, limit=limit)
+    if not rows:
+        click.echo("Chưa có việc nào được ghi lại.")
+        return
+    click.echo(f"{len(rows)}/{total} việc gần nhất (giờ Việt Nam):")
+    for r in rows:
+        who = f"{r.actor_name or r.actor_id} ({r.channel}:{r.actor_id})"
+        what = ACTIONS.get(r.action, r.action)
+        tail = f" — {r.detail}" if r.detail else ""
+        click.echo(f"{show(r.at)}  {who}  {what}: {r.target}{tail}")
+
+
 def _start_logging(settings) -> None:
     from bot import observe
     from bot.channels.runner import protect_secrets
@@ -548,9 +617,34 @@ def serve(host: str | None, port: int | None) -> None:
     """
     from bot.channels.runner import run_channels
 
-    settings = get_settings()
+    configured = get_settings()
+    host, port = host or configured.web_host, configured.web_port if port is None else port
+    settings = configured.model_copy(update={"web_host": host, "web_port": port})  # links point here
+    moved = (host, port) != (configured.web_host, configured.web_port) and not settings.public_url
+    _first_run_hint(settings, f"HOIDAP_WEB_HOST={host} HOIDAP_WEB_PORT={port} " if moved else "")
     _start_logging(settings)
-    run_channels(settings, (host or settings.web_host, settings.web_port if port is None else port))
+    run_channels(settings, (host, port))
+
+
+def _first_run_hint(settings, env: str) -> None:
+    """Until someone has logged in once, say how to: the dashboard needs no chat bot."""
+    from sqlalchemy import func, select
+
+    from bot.storage.db import Database
+    from bot.storage.models import WebLogin
+
+    try:
+        db = Database(settings.database_url)
+        try:
+            with db.session() as s:
+                if s.scalar(select(func.count()).select_from(WebLogin).where(WebLogin.used_at.is_not(None))):
+                    return
+        finally:
+            db.engine.dispose()
+    except Exception:  # the hint is a courtesy: serving goes on, and reports the database itself
+        return
+    click.echo(f"Trang web: {settings.site_url}/ — trang quản trị: {settings.site_url}/admin/")
+    click.echo(f"Để đăng nhập trang quản trị, mở một cửa sổ lệnh khác và chạy: {env}hoidap admin link")
 
 
 @main.command()

@@ -8,7 +8,7 @@ skipped. Nothing a member did is applied without this step. Implemented once for
 
 from __future__ import annotations
 
-from bot.conversation import texts
+from bot.conversation import audit, texts
 from bot.conversation.actions import Review
 from bot.conversation.actor import Actor, Incoming
 from bot.conversation.replies import Choice, Listing, Text, Toast, Turn
@@ -66,12 +66,15 @@ def step(core, actor: Actor, action: Review) -> Turn:
     try:
         if action.op == "s":
             assistant.skip_review(action.pid, _by(actor))
+            audit.record(core, actor, "skip", f"#{action.pid}", mask(row.text))
             return Turn([Toast(text=""), Text(text=texts.SKIPPED)])
         if action.op == "o":
             done = assistant.decide_review(action.pid, _by(actor), out_of_scope=True)
+            audit.record(core, actor, "out_of_scope", f"#{done.id}", mask(done.text))
             return Turn([Toast(text=""), Text(text=texts.MARKED_OUT.format(text=mask(done.text)))])
         if action.op == "a":
             done = assistant.decide_review(action.pid, _by(actor))
+            audit.record(core, actor, "link", f"#{done.id}", f"{mask(done.text)} → {label(done)}")
             return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=label(done)))])
         if action.op == "q":
             return Turn([Toast(text=""), _questions(core, row)])
@@ -80,6 +83,7 @@ def step(core, actor: Actor, action: Review) -> Turn:
         if action.op == "l" and action.doc_id and action.number:
             doc_id = _doc(core, action.doc_id)
             done = assistant.decide_review(action.pid, _by(actor), Target(doc_id, action.number, action.item))
+            audit.record(core, actor, "link", f"#{done.id}", f"{mask(done.text)} → {label(done)}")
             return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=label(done)))])
     except UserInputError as e:
         return Turn([Toast(text=""), Text(text=str(e))])
@@ -137,4 +141,5 @@ def unlink(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     if len(args) != 1 or not args[0].lstrip("#").isdigit() or len(args[0]) > 12:
         return Turn([Text(text=texts.UNLINK_USAGE)])
     row = core.assistant.remove_phrasing(int(args[0].lstrip("#")), _by(actor))
+    audit.record(core, actor, "unlink", f"#{row.id}", mask(row.text))
     return Turn([Text(text=texts.UNLINKED.format(id=row.id, text=mask(row.text)))])

@@ -200,7 +200,10 @@ UNLINK_USAGE = "Cách dùng: /unlink <số> (xem /phrasings)."
 UNLINKED = "Đã gỡ liên kết #{id} “{text}”."
 # --- web -------------------------------------------------------------------------------------------
 WEB_LINK = "Mở trang quản trị bằng liên kết sau (dùng được một lần, trong {minutes} phút; đừng chuyển cho ai):\n{url}"
-WEB_NO_URL = "Chưa cấu hình địa chỉ trang web (HOIDAP_PUBLIC_URL): hãy nhờ người vận hành đặt giá trị này."
+CONSOLE_LINK_ROLE = "Vai trò phải là admin hoặc officer, ví dụ: hoidap admin link --role officer --user lan"
+CONSOLE_LINK_USER = (
+    "Tên đăng nhập gồm chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới (tối đa 32 ký tự), ví dụ: --user lan"
+)
 QUIZ_TODAY_TITLE = "❓ Câu đố hôm nay"
 QUIZ_CLOSED = "Câu đố này đã đóng. Hãy thử câu đố hôm nay!"
 QUIZ_NONE = "Hôm nay chưa có câu đố."
