@@ -74,6 +74,7 @@ def _issue(core, channel: str, user_id: str, name: str) -> str:
 def link(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     """The command: a login link for this person, valid for a few minutes, once."""
     url = _issue(core, actor.channel, actor.user_id, actor.name)
+    audit.record(core, actor, "login_link", f"{actor.channel}:{actor.user_id}")
     return Turn([Text(text=texts.WEB_LINK.format(url=url, minutes=core.settings.web_login_minutes))])
 
 
