@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.channels.web import exports, security
+from bot.channels.web import admin_audit, exports, security
 from bot.channels.web.render import views
 from bot.conversation.actor import PRIVATE, Actor
 from bot.conversation.core import ADMIN, MEMBER, OFFICER
@@ -374,5 +374,6 @@ def routes(settings, assistant, tpl) -> list[Route]:
         Route("/review", _page(board, board.review, ADMIN)),
         Route("/review", _page(board, board.review_step, ADMIN, post=True), methods=["POST"]),
         Route("/quiz", _page(board, board.quiz, OFFICER)),
+        Route("/audit", _page(board, functools.partial(admin_audit.page, board), ADMIN)),
         Route("/quiz/import", _page(board, board.quiz_import, OFFICER, post=True), methods=["POST"]),
     ]
