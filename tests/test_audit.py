@@ -87,7 +87,7 @@ def test_each_admin_and_officer_action_writes_one_record(core):
     assert row.target == core.index.current().name
     built = core.index.current().name
     row, _ = one_record(core, "remove", lambda: command(core, "remove", "99-qd-tu"))
-    assert row.target == "99-qd-tu" and row.detail.endswith(".txt")
+    assert row.target == "99-qd-tu" and row.detail == f"99-qd-tu.txt; phiên bản {core.index.current().name}"
     row, _ = one_record(core, "rollback", lambda: command(core, "rollback", built))
     assert row.target == built and row.detail.startswith("từ v")
 

@@ -48,3 +48,58 @@ async def test_the_audit_log_pages_keep_the_filters(web, admin):
     second = await admin.get(following)
     assert "26–30 / 30 việc" in second.text and second.text.count("Bỏ qua câu hỏi") == 5 + 1  # + the filter's option
     assert CSRF.search(second.text)  # the logout form: a whole dashboard page
+
+
+async def wait_for(client, location: str) -> dict:
+    import asyncio
+
+    for _ in range(900):
+        job = (await client.get(location + ".json")).json()
+        if job["finished"]:
+            return job
+        await asyncio.sleep(0.2)
+    raise AssertionError("the job did not finish")
+
+
+async def test_versions_say_what_they_hold_and_rollback_says_what_members_lose_first(web, admin):
+    from tests.conftest import DATA
+
+    qd99 = DATA / "docs" / "quy-dinh-99-kiem-thu.txt"
+    before = web.core.index.current().name
+    page = await admin.get("/admin/documents")
+    preview = await admin.post(
+        "/admin/documents",
+        data={"csrf": CSRF.search(page.text).group(1)},
+        files={"file": (qd99.name, qd99.read_bytes(), "text/plain")},
+    )
+    yes = re.search(r'name="a" value="([^"]+)" class="btn primary"', preview.text).group(1)
+    started = await admin.post("/admin/tap", data={"a": yes, "csrf": CSRF.search(preview.text).group(1)})
+    assert not (await wait_for(admin, started.headers["location"]))["failed"]
+    added = web.core.index.current().name
+    assert added != before
+
+    versions = await admin.get("/admin/versions")
+    newest = versions.text.split(f"<code>{added}</code>", 1)[1].split("</tr>", 1)[0]
+    assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", newest)  # Vietnam time, dd/mm/yyyy HH:mm
+    assert "Lê Văn Quản" in newest  # who built it (the upload's confirmation)
+    assert "Chỉ thị 46-CT/TU <small>(8)</small>" in newest and "Quy định 99-QĐ/TU" in newest
+    assert f"/admin/confirm/rollback?arg={before}" in versions.text
+
+    # Rolling back is a confirmation page first, saying what members will lose; nothing changes yet.
+    shown = await admin.get("/admin/confirm/rollback", params={"arg": before})
+    assert shown.status_code == 200 and f"Quay về phiên bản {before}?" in shown.text
+    lose = shown.text.split("Thành viên sẽ không còn được trả lời từ", 1)[1].split("</ul>", 1)[0]
+    assert "Quy định 99-QĐ/TU:" in lose and "câu trả lời" in lose
+    assert "Chỉ thị 46-CT/TU: 8 câu trả lời" in shown.text.split("Giữ nguyên", 1)[1]
+    assert web.core.index.current().name == added
+    back = await admin.post("/admin/run/rollback", data={"arg": before, "csrf": CSRF.search(shown.text).group(1)})
+    assert back.status_code == 303 and web.core.index.current().name == before
+
+    removing = await admin.get("/admin/confirm/remove", params={"arg": "46-ct-tu"})
+    assert "Xóa Chỉ thị 46-CT/TU khỏi kho văn bản?" in removing.text and "sau khi làm 0" in removing.text
+    assert "/admin/run/remove" in removing.text and web.core.documents()  # still there
+    unknown = await admin.get("/admin/confirm/unlink", params={"arg": "987654"})
+    assert "Không có liên kết nào mã 987654" in unknown.text and "/admin/run/unlink" not in unknown.text
+    assert (await admin.get("/admin/confirm/officer_add")).status_code == 404
+    audit = await admin.get("/admin/audit", params={"action": "rollback"})
+    assert "Quay về phiên bản" in audit.text and f"từ {added}" in audit.text

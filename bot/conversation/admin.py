@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 UPLOAD_TTL = 3600.0  # seconds an unconfirmed upload is kept
 MAX_DAYS = 3650
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+# In the audit record of what built a version: the versions list finds who built each one by it.
+VERSION_NOTE = "phiên bản {version}"
 
 
 # --- officers ------------------------------------------------------------------------------------
@@ -114,7 +116,7 @@ def _work(title: str, job) -> Work:
 def reindex(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     def job(progress) -> str:
         result = core.assistant.build(progress=progress)
-        audit.record(core, actor, "rebuild", result.version, f"{len(result.documents)} văn bản")
+        audit.record(core, actor, "rebuild", result.version, VERSION_NOTE.format(version=result.version))
         return build_summary(result)
 
     return Turn([_work(texts.REINDEXING, job)])
@@ -136,7 +138,7 @@ def remove(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
 
     def job(progress) -> str:
         path, result = core.assistant.remove_document(args[0], progress=progress)
-        audit.record(core, actor, "remove", args[0], path.name)
+        audit.record(core, actor, "remove", args[0], f"{path.name}; {VERSION_NOTE.format(version=result.version)}")
         return texts.REMOVED.format(file=path.name) + "\n" + build_summary(result)
 
     return Turn([_work(texts.REINDEXING, job)])
@@ -270,8 +272,8 @@ def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
     pending = repository.take_upload(core.db, token)  # one tap wins, in any process
     if pending is None:
         return Turn([Toast(text=texts.UPLOAD_EXPIRED, alert=True)])
-    audit.record(core, actor, "confirm" if accept else "cancel", pending.filename)
     if not accept:
+        audit.record(core, actor, "cancel", pending.filename)
         return Turn([Toast(text=texts.UPLOAD_CANCELLED), Text(text=texts.UPLOAD_CANCELLED)])
     filename, data = pending.filename, pending.data
 
@@ -279,8 +281,12 @@ def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
         staged = _staged(core, token, filename, data)
         try:
             summaries, result = core.assistant.add_documents([(staged, filename)], replace=True, progress=progress)
+        except HoidapError as e:  # confirmed, but not added: the log says so
+            audit.record(core, actor, "confirm", filename, texts.FAILED.format(error=e))
+            raise
         finally:
             staged.unlink(missing_ok=True)
+        audit.record(core, actor, "confirm", filename, VERSION_NOTE.format(version=result.version))
         added = ", ".join(s.name for s in summaries)
         return texts.ADDED.format(names=added) + "\n" + build_summary(result)
 

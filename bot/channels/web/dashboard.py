@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.channels.web import admin_audit, exports, security
+from bot.channels.web import admin_audit, admin_pages, exports, security
 from bot.channels.web.render import views
 from bot.conversation.actor import PRIVATE, Actor
 from bot.conversation.core import ADMIN, MEMBER, OFFICER
@@ -267,19 +267,6 @@ class Dashboard:
         self.flash(request, turn.replies)
         return RedirectResponse("/admin/review", status_code=303)
 
-    async def versions(self, request: Request, actor: Actor, role: str) -> Response:
-        versions = await asyncio.to_thread(self.assistant.index_versions)
-        rows = [
-            {
-                "name": v.name,
-                "active": v.active,
-                "built": v.built_at,
-                "documents": len(v.manifest.get("documents") or []),
-            }
-            for v in reversed(versions)
-        ]
-        return self.render(request, "admin_versions.html", staff=actor, role=role, page="versions", versions=rows)
-
     async def quiz(self, request: Request, actor: Actor, role: str) -> Response:
         subs = await asyncio.to_thread(self.assistant.quiz_subscriptions)
         stats = await asyncio.to_thread(self.assistant.quiz_chat_stats, DAYS)
@@ -370,7 +357,8 @@ def routes(settings, assistant, tpl) -> list[Route]:
         Route("/run/{name:str}", _page(board, board.command, ADMIN, post=True), methods=["POST"]),
         Route("/jobs/{job:str}.{fmt:str}", _page(board, board.job, ADMIN)),
         Route("/jobs/{job:str}", _page(board, board.job, ADMIN)),
-        Route("/versions", _page(board, board.versions, ADMIN)),
+        Route("/versions", _page(board, functools.partial(admin_pages.versions, board), ADMIN)),
+        Route("/confirm/{name:str}", _page(board, functools.partial(admin_pages.confirm, board), ADMIN)),
         Route("/review", _page(board, board.review, ADMIN)),
         Route("/review", _page(board, board.review_step, ADMIN, post=True), methods=["POST"]),
         Route("/quiz", _page(board, board.quiz, OFFICER)),
