@@ -381,17 +381,19 @@ def index_group() -> None:
 
 @index_group.command("versions")
 def index_versions() -> None:
-    """List complete index versions (the active one is marked).
+    """List complete index versions (the active one is marked; built at, in Vietnam time).
 
     Example: hoidap index versions
     """
+    from bot.localtime import show
+
     versions = _assistant().store.versions()
     if not versions:
         click.echo("Chưa có phiên bản chỉ mục nào (chạy hoidap build).")
     for v in versions:
         docs_ = ", ".join(d["meta"].get("number") or d["file"] for d in v.manifest.get("documents", []))
         mark = "*" if v.active else " "
-        click.echo(f"{mark} {v.name}  {v.built_at}  {v.manifest['counts']['units']} đơn vị  [{docs_}]")
+        click.echo(f"{mark} {v.name}  {show(v.built_at)}  {v.manifest['counts']['units']} đơn vị  [{docs_}]")
 
 
 @index_group.command("rollback")

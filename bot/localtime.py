@@ -27,6 +27,8 @@ def show(when: dt.datetime | str | None) -> str:
             when = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
         except ValueError:
             return when
+        if when.tzinfo is None:  # versions built before times carried their offset: the host's time
+            when = when.astimezone()
     return f"{local(when):%d/%m/%Y %H:%M}"
 
 
