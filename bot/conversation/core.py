@@ -327,6 +327,13 @@ class Conversation:
 
         return weblogin.redeem(self, token)
 
+    def review_rows(self, actor: Actor) -> list:
+        """The review queue as list rows (:class:`~bot.conversation.learning.ReviewRow`; admins only,
+        else empty): the dashboard searches, filters and pages them; each row's actions are taps."""
+        from bot.conversation import learning
+
+        return learning.review_rows(self, actor)
+
     def impact(self, actor: Actor, action: str, target: str) -> Turn:
         """What ``action`` ("rollback", "remove", "unlink") on ``target`` would change for members,
         shown before it is confirmed (admins only): see :mod:`bot.conversation.impact`."""

@@ -8,6 +8,9 @@ skipped. Nothing a member did is applied without this step. Implemented once for
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from bot.conversation import audit, texts
 from bot.conversation.actions import Review
 from bot.conversation.actor import Actor, Incoming
@@ -18,10 +21,77 @@ from bot.personal import mask
 
 SHOWN = 5
 MAX_SHOWN = 30
+LISTED = 500  # candidates a dashboard list filters and pages through
+# A guess the member pointed at (confirmed "Có phải…", or liked the suggested answer) is offered as
+# the answer; one the assistant made for a question it could not answer is only a hint.
+SURE_ORIGINS = ("confirmation", "suggestion")
 
 
 def _by(actor: Actor) -> str:
     return f"{actor.channel}:{actor.user_id}"
+
+
+def question_label(core, doc_id: str, number: int, question: str, documents=None) -> str:
+    """ "Câu hỏi 4 – Chỉ thị 46-CT/TU: …" once several documents are loaded (the answering code's
+    label, bot.conversation.ask), "Câu hỏi 4: …" while there is one."""
+    documents = documents if documents is not None else core.assistant.documents()
+    doc = next((d for d in documents if d.doc_id == doc_id), None)
+    if doc is not None and len(documents) > 1:
+        return texts.QUESTION_LABEL_OF.format(number=number, document=doc.label, question=question)
+    return texts.QUESTION_LABEL.format(number=number, question=question)
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One candidate as a list row (the dashboard): what was asked, why it is here, the guess and
+    how sure it is, the document it points to, and the row's actions as choices."""
+
+    pid: int
+    text: str
+    why: str
+    asked: int
+    origin: str
+    updated: dt.datetime | None
+    doc_id: str | None
+    guess: str | None  # the guessed official question, labelled with its document
+    sure: bool  # the guess may be offered as the answer; else it is shown as a hint
+    accept: Choice | None
+    actions: tuple[Choice, ...]  # choose another, out of scope, skip
+
+
+def review_rows(core, actor: Actor) -> list[ReviewRow]:
+    """The whole review queue (up to LISTED) as rows, for lists that search, filter and page."""
+    if not core.roles.is_admin(actor):
+        return []
+    documents = core.assistant.documents()
+    out = []
+    for it in core.assistant.review_queue(limit=LISTED):
+        why = texts.REVIEW_WHY.get(it.origin, texts.REVIEW_WHY["unanswered"]).format(count=it.asked)
+        guess = accept = None
+        if it.guess is not None:
+            number = it.guess.question_number
+            guess = question_label(core, it.guess.doc_id, number, it.guess_question or "", documents)
+            accept = Choice(texts.REVIEW_ACCEPT.format(number=number), Review(it.phrasing_id, "a"))
+        out.append(
+            ReviewRow(
+                pid=it.phrasing_id,
+                text=mask(it.text),
+                why=why,
+                asked=it.asked,
+                origin=it.origin,
+                updated=it.updated,
+                doc_id=it.guess.doc_id if it.guess else None,
+                guess=guess,
+                sure=it.guess is not None and it.origin in SURE_ORIGINS,
+                accept=accept,
+                actions=(
+                    Choice(texts.REVIEW_OTHER, Review(it.phrasing_id, "q")),
+                    Choice(texts.REVIEW_OUT, Review(it.phrasing_id, "o")),
+                    Choice(texts.REVIEW_SKIP, Review(it.phrasing_id, "s")),
+                ),
+            )
+        )
+    return out
 
 
 def review(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
@@ -40,7 +110,8 @@ def review(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
         lines = [texts.REVIEW_ITEM.format(text=mask(it.text), why=why)]
         choices: list[Choice] = []
         if it.guess is not None:
-            lines.append(texts.REVIEW_GUESS.format(number=it.guess.question_number, question=it.guess_question))
+            guess = question_label(core, it.guess.doc_id, it.guess.question_number, it.guess_question or "")
+            lines.append(texts.REVIEW_GUESS.format(guess=guess))
             choices.append(
                 Choice(texts.REVIEW_ACCEPT.format(number=it.guess.question_number), Review(it.phrasing_id, "a"))
             )
@@ -106,8 +177,8 @@ def _questions(core, row) -> Text:
         for number, question, items in core.assistant.official_questions(doc.doc_id):
             op = "i" if items else "l"
             label_ = texts.REVIEW_QUESTION_LABEL.format(number=number, question=question)
-            if len(documents) > 1:  # "Câu 4" alone is ambiguous
-                label_ = f"{doc.label} · {label_}"
+            if len(documents) > 1:  # "Câu 4" alone is ambiguous: the answering code's label
+                label_ = texts.QUESTION_LABEL_OF.format(number=number, document=doc.label, question=question)
             choices.append(Choice(label_, Review(row.id, op, doc.doc_id, number)))
     return Text(text=texts.REVIEW_CHOOSE_QUESTION.format(text=mask(row.text)), choices=tuple(choices))
 

@@ -173,7 +173,7 @@ REVIEW_WHY = {
     "suggestion": "Thành viên chọn câu gợi ý và bấm 👍 — {count} lần.",
     "thumbs_down": "Thành viên bấm 👎 cho câu trả lời — {count} lần.",
 }
-REVIEW_GUESS = "Gợi ý của trợ lý: Câu hỏi {number} — {question}"
+REVIEW_GUESS = "Gợi ý của trợ lý: {guess}"
 REVIEW_NO_GUESS = "Trợ lý chưa có gợi ý."
 REVIEW_ACCEPT = "✅ Gắn vào Câu hỏi {number}"
 REVIEW_OTHER = "✏️ Chọn câu khác"

@@ -148,7 +148,13 @@ class UnansweredRow:
     channels: str
 
 
-def unanswered(db: Database, since: dt.datetime | None = None, limit: int = 50) -> list[UnansweredRow]:
+def unanswered(
+    db: Database,
+    since: dt.datetime | None = None,
+    limit: int = 50,
+    until: dt.datetime | None = None,
+    channel: str | None = None,
+) -> list[UnansweredRow]:
     """Most frequent questions that found no official answer (greetings and empty messages excluded).
 
     Variants of one question (case, diacritics, punctuation) count together; the
@@ -157,6 +163,10 @@ def unanswered(db: Database, since: dt.datetime | None = None, limit: int = 50) 
     missed = [QuestionLog.found.is_(False), QuestionLog.kind == "none"]
     if since is not None:
         missed.append(QuestionLog.created_at >= since)
+    if until is not None:
+        missed.append(QuestionLog.created_at < until)
+    if channel:
+        missed.append(QuestionLog.channel == channel)
     with db.session() as s:
         groups = s.execute(
             select(
