@@ -103,3 +103,60 @@ async def test_versions_say_what_they_hold_and_rollback_says_what_members_lose_f
     assert (await admin.get("/admin/confirm/officer_add")).status_code == 404
     audit = await admin.get("/admin/audit", params={"action": "rollback"})
     assert "Quay về phiên bản" in audit.text and f"từ {added}" in audit.text
+
+
+async def test_unanswered_and_review_lists_search_filter_page_and_act_from_a_row(web, admin):
+    import datetime as dt
+
+    from bot.localtime import ZONE
+    from tests.test_web import ask
+
+    question = "Cán bộ cứ đá bóng việc qua lại cho nhau thì sao?"
+    async with httpx.AsyncClient(base_url=web.url, timeout=60) as member:
+        csrf = CSRF.search((await member.get("/")).text).group(1)
+        for text in (question, "Giá xăng tuần này bao nhiêu?"):
+            await ask(member, text, csrf)
+    web.core.flush_records(10)
+    today = dt.datetime.now(ZONE).date()
+    yesterday = today - dt.timedelta(days=1)
+
+    # Search without diacritics, today's date, the web channel: found; another day or channel: not.
+    found = await admin.get("/admin/unanswered", params={"q": "da bong", "from": today.isoformat(), "channel": "web"})
+    assert question in found.text and "Giá xăng" not in found.text and "1–1 / 1 nhóm câu hỏi" in found.text
+    assert f"{today:%d/%m/%Y}" in found.text  # last asked, Vietnam time
+    gone = await admin.get("/admin/unanswered", params={"q": "da bong", "to": yesterday.isoformat()})
+    assert question not in gone.text.split("</form>", 2)[-1] and "0 nhóm câu hỏi" in gone.text
+    other = await admin.get("/admin/unanswered", params={"q": "da bong", "channel": "zalo"})
+    assert "Không có câu hỏi nào thiếu câu trả lời khớp bộ lọc." in other.text
+    exported = await admin.get("/admin/unanswered.csv", params={"q": "da bong"})
+    assert question in exported.content.decode("utf-8-sig") and "Giá xăng" not in exported.content.decode("utf-8-sig")
+    to_review = re.search(r'href="(/admin/review\?q=[^"]+)"', found.text).group(1).replace("&amp;", "&")
+
+    # The review list: a compact row, the guess shown as a hint (not the primary button).
+    listed = await admin.get(to_review)
+    assert "1–1 / 1 câu chờ duyệt" in listed.text
+    row = listed.text.split(f"“{question}”", 1)[1].split("</tr>", 1)[0]
+    assert "Chưa chắc: Câu hỏi" in row and "btn small primary" not in row
+    assert all(label in row for label in ("Gắn theo gợi ý", "✏️ Chọn câu khác", "🚫 Không thuộc văn bản", "⏭ Bỏ qua"))
+    dated = await admin.get(
+        "/admin/review", params={"q": "da bong", "from": (today + dt.timedelta(days=1)).isoformat()}
+    )
+    assert "Không có câu nào chờ duyệt khớp bộ lọc." in dated.text
+
+    # "Chọn câu khác" from the row, then the question and the whole answer: linked, back to the list as it was filtered.
+    back = re.search(r'name="back" value="([^"]+)"', listed.text).group(1).replace("&amp;", "&")
+    other_data = re.search(r'name="a" value="([^"]+)" class="btn small">✏️ Chọn câu khác', row).group(1)
+    step = await admin.post(
+        "/admin/review", data={"a": other_data, "back": back, "csrf": CSRF.search(listed.text).group(1)}
+    )
+    four = re.search(r'name="a" value="([^"]+)"[^>]*>Câu 4:', step.text).group(1)
+    step = await admin.post("/admin/review", data={"a": four, "back": back, "csrf": CSRF.search(step.text).group(1)})
+    whole = re.search(r'name="a" value="([^"]+)"[^>]*>Cả câu trả lời', step.text).group(1)
+    done = await admin.post("/admin/review", data={"a": whole, "back": back, "csrf": CSRF.search(step.text).group(1)})
+    assert done.status_code == 303 and done.headers["location"] == back
+    after = await admin.get(back)
+    assert "Đã liên kết" in after.text and "0 câu chờ duyệt" in after.text
+    link_id = re.search(r'href="/admin/confirm/unlink\?arg=(\d+)"', after.text).group(1)
+    confirm = await admin.get(f"/admin/confirm/unlink?arg={link_id}")
+    assert f"Bỏ liên kết #{link_id}" in confirm.text and "sẽ không còn được trả lời ngay bằng Câu hỏi 4" in confirm.text
+    assert web.core.ask(question).found
