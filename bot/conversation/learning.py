@@ -41,6 +41,13 @@ def question_label(core, doc_id: str, number: int, question: str, documents=None
     return texts.QUESTION_LABEL.format(number=number, question=question)
 
 
+def _accept(doc_id: str, number: int, documents) -> str:
+    doc = next((d for d in documents if d.doc_id == doc_id), None)
+    if doc is not None and len(documents) > 1:
+        return texts.REVIEW_ACCEPT_OF.format(number=number, document=doc.label)
+    return texts.REVIEW_ACCEPT.format(number=number)
+
+
 @dataclass(frozen=True)
 class ReviewRow:
     """One candidate as a list row (the dashboard): what was asked, why it is here, the guess and
@@ -71,7 +78,7 @@ def review_rows(core, actor: Actor) -> list[ReviewRow]:
         if it.guess is not None:
             number = it.guess.question_number
             guess = question_label(core, it.guess.doc_id, number, it.guess_question or "", documents)
-            accept = Choice(texts.REVIEW_ACCEPT.format(number=number), Review(it.phrasing_id, "a"))
+            accept = Choice(_accept(it.guess.doc_id, number, documents), Review(it.phrasing_id, "a"))
         out.append(
             ReviewRow(
                 pid=it.phrasing_id,
@@ -104,16 +111,17 @@ def review(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     items = core.assistant.review_queue(limit=shown)
     if not items:
         return Turn([Text(text=texts.REVIEW_NONE)])
+    documents = core.assistant.documents()
     out = [Text(text=texts.REVIEW_TITLE.format(count=len(items)))]
     for it in items:
         why = texts.REVIEW_WHY.get(it.origin, texts.REVIEW_WHY["unanswered"]).format(count=it.asked)
         lines = [texts.REVIEW_ITEM.format(text=mask(it.text), why=why)]
         choices: list[Choice] = []
         if it.guess is not None:
-            guess = question_label(core, it.guess.doc_id, it.guess.question_number, it.guess_question or "")
+            guess = question_label(core, it.guess.doc_id, it.guess.question_number, it.guess_question or "", documents)
             lines.append(texts.REVIEW_GUESS.format(guess=guess))
             choices.append(
-                Choice(texts.REVIEW_ACCEPT.format(number=it.guess.question_number), Review(it.phrasing_id, "a"))
+                Choice(_accept(it.guess.doc_id, it.guess.question_number, documents), Review(it.phrasing_id, "a"))
             )
         else:
             lines.append(texts.REVIEW_NO_GUESS)

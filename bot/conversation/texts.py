@@ -176,6 +176,7 @@ REVIEW_WHY = {
 REVIEW_GUESS = "Gợi ý của trợ lý: {guess}"
 REVIEW_NO_GUESS = "Trợ lý chưa có gợi ý."
 REVIEW_ACCEPT = "✅ Gắn vào Câu hỏi {number}"
+REVIEW_ACCEPT_OF = "✅ Gắn vào Câu hỏi {number} – {document}"
 REVIEW_OTHER = "✏️ Chọn câu khác"
 REVIEW_OUT = "🚫 Không thuộc văn bản"
 REVIEW_SKIP = "⏭ Bỏ qua"
