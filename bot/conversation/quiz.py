@@ -289,9 +289,12 @@ def today(core, actor: Actor) -> Turn:
         if found is None:
             return Turn([Text(text=texts.QUIZ_NONE)])
     delivery_id, question = found
+    # The site has room for whole options (a poll's are cut at 100 characters, with "…").
+    options = (question.source or {}).get("options_full") or question.options
+    if len(options) != len(question.options):
+        options = question.options
     choices = tuple(
-        Choice(f"{LETTERS[i]}. {option}", QuizVote(delivery_id, i), key=LETTERS[i])
-        for i, option in enumerate(question.options)
+        Choice(f"{LETTERS[i]}. {option}", QuizVote(delivery_id, i), key=LETTERS[i]) for i, option in enumerate(options)
     )
     return Turn([QuizPoll(question=question, delivery_id=delivery_id, choices=choices)])
 
