@@ -34,8 +34,14 @@ from bot.storage import repository
 
 log = logging.getLogger(__name__)
 DAYS = 30
-LOGIN_FAILED = "Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn. Hãy gõ /web trong tin nhắn riêng với trợ lý để nhận liên kết mới."
-NOT_LOGGED_IN = "Trang này dành cho cán bộ và quản trị viên. Hãy gõ /web trong tin nhắn riêng với trợ lý để nhận liên kết đăng nhập."
+LOGIN_FAILED = (
+    "Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn. Hãy gõ /web trong tin nhắn riêng với trợ lý, "
+    "hoặc chạy hoidap admin link trên máy chủ, để nhận liên kết mới."
+)
+NOT_LOGGED_IN = (
+    "Trang này dành cho cán bộ và quản trị viên. Hãy gõ /web trong tin nhắn riêng với trợ lý, "
+    "hoặc chạy hoidap admin link trên máy chủ, để nhận liên kết đăng nhập."
+)
 NOT_ALLOWED = "Tài khoản của bạn không có quyền xem trang này."
 COMMANDS = ("remove", "reindex", "rollback", "unlink")  # what the dashboard's buttons run
 UPLOADS = ("/admin/documents", "/admin/quiz/import")  # the only paths whose bodies may be large
