@@ -84,6 +84,15 @@ def _assistant(settings: Settings | None = None):
     return Assistant(settings or get_settings())
 
 
+def _audited(assistant, action: str, target: str, detail: str = "") -> None:
+    """The console's changes go in the audit log too, as the person at the server's console."""
+    from bot.conversation import audit
+    from bot.conversation.actor import PRIVATE, Actor
+
+    actor = Actor("terminal", "local", "terminal", PRIVATE, "Máy chủ")
+    audit.record(assistant.conversation(), actor, action, target, detail)
+
+
 @click.group(cls=HoidapGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Ghi log chi tiết (DEBUG).")
 def main(verbose: bool) -> None:
@@ -134,6 +143,7 @@ def build(paths: tuple[Path, ...]) -> None:
         result = assistant.build(list(paths) or None, progress=progress)
     finally:
         progress.finish()
+    _audited(assistant, "rebuild", result.version, f"phiên bản {result.version}")
     _print_build(result)
 
 
@@ -329,6 +339,7 @@ def docs_add(files: tuple[Path, ...], replace: bool, no_build: bool) -> None:
         click.echo()
     if no_build:
         summaries, _ = assistant.add_documents([(f, None) for f in files], replace=replace, build=False)
+        _audited(assistant, "confirm", ", ".join(f.name for f in files), "chưa xây dựng chỉ mục")
         for summary in summaries:
             click.echo(f"Đã thêm {summary.name} → {summary.file} (chưa xây dựng chỉ mục).")
         return
@@ -337,6 +348,7 @@ def docs_add(files: tuple[Path, ...], replace: bool, no_build: bool) -> None:
         summaries, result = assistant.add_documents([(f, None) for f in files], replace=replace, progress=progress)
     finally:
         progress.finish()
+    _audited(assistant, "confirm", ", ".join(f.name for f in files), f"phiên bản {result.version}")
     for s in summaries:
         click.echo(f"Đã thêm {s.name} ({s.file})" + (f", thay thế {s.replaces}" if s.replaces else "") + ".")
     _print_build(result)
@@ -363,6 +375,7 @@ def docs_remove(doc_id: str, yes: bool, no_build: bool) -> None:
         click.confirm(f"Xóa {doc.meta.short_name} ({path.name}) khỏi kho văn bản?", abort=True)
     if no_build:
         path, _ = assistant.remove_document(doc_id, build=False)
+        _audited(assistant, "remove", doc_id, f"{path.name}; chưa xây dựng chỉ mục")
         click.echo(f"Đã xóa {path.name} (chưa xây dựng chỉ mục).")
         return
     progress = RichProgress()
@@ -370,6 +383,7 @@ def docs_remove(doc_id: str, yes: bool, no_build: bool) -> None:
         path, result = assistant.remove_document(doc_id, progress=progress)
     finally:
         progress.finish()
+    _audited(assistant, "remove", doc_id, f"{path.name}; phiên bản {result.version}")
     click.echo(f"Đã xóa {path.name} (bản lưu trong {assistant.knowledge.history.name}/).")
     _print_build(result)
 
@@ -404,7 +418,9 @@ def index_rollback(version: str | None) -> None:
     Example: hoidap index rollback   |   hoidap index rollback v0003-20261128-101500
     """
     assistant = _assistant()
+    before = next((v.name for v in assistant.index_versions() if v.active), "")
     name = assistant.rollback(version)
+    _audited(assistant, "rollback", name, f"từ {before}" if before else "")
     docs_ = ", ".join(d.name for d in assistant.documents())
     click.echo(f"Đã chuyển chỉ mục về phiên bản {name}.")
     click.echo(f"Kho văn bản và chỉ mục gồm: {docs_}.")
@@ -507,7 +523,9 @@ def quiz_import(file: Path) -> None:
 
     Example: hoidap quiz import cau-hoi-thang-12.csv
     """
-    added, dup = _assistant().import_quiz_file(file)
+    assistant = _assistant()
+    added, dup = assistant.import_quiz_file(file)
+    _audited(assistant, "quiz_import", file.name, f"{added} câu mới, {dup} câu trùng")
     click.echo(f"Đã nhập {added} câu hỏi từ {file.name}" + (f" ({dup} câu đã có, bỏ qua)." if dup else "."))
 
 
@@ -805,7 +823,9 @@ def phrasings_add(question: str, number: int, item: int | None, document: str | 
 
     Example: hoidap phrasings add "sếp cứ đẩy việc lên trên thì sao" --question 4 --item 6
     """
-    row = _assistant().link_phrasing(question, number, item, document, by="cli")
+    assistant = _assistant()
+    row = assistant.link_phrasing(question, number, item, document, by="cli")
+    _audited(assistant, "link", f"#{row.id}", _phrasing_line(row))
     click.echo(f"Đã liên kết: {_phrasing_line(row)}")
 
 
@@ -816,7 +836,9 @@ def phrasings_out_of_scope(question: str) -> None:
 
     Example: hoidap phrasings out-of-scope "lương hưu của tôi bao nhiêu"
     """
-    row = _assistant().mark_out_of_scope(question, by="cli")
+    assistant = _assistant()
+    row = assistant.mark_out_of_scope(question, by="cli")
+    _audited(assistant, "out_of_scope", f"#{row.id}", _phrasing_line(row))
     click.echo(f"Đã đánh dấu: {_phrasing_line(row)}")
 
 
@@ -841,7 +863,9 @@ def phrasings_remove(phrasing_id: int) -> None:
 
     Example: hoidap phrasings remove 12
     """
-    row = _assistant().remove_phrasing(phrasing_id, by="cli")
+    assistant = _assistant()
+    row = assistant.remove_phrasing(phrasing_id, by="cli")
+    _audited(assistant, "unlink", f"#{row.id}", _phrasing_line(row))
     click.echo(f"Đã gỡ: {_phrasing_line(row)}")
 
 

@@ -154,3 +154,23 @@ def test_the_console_makes_dashboard_staff_and_the_cli_prints_the_log(core, monk
     tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).strftime("%d/%m/%Y")
     later = runner.invoke(cli.main, ["admin", "audit", "--since", tomorrow])
     assert "Chưa có việc nào được ghi lại." in later.output
+
+
+def test_the_consoles_own_changes_are_in_the_log_as_the_server(core, monkeypatch):
+    monkeypatch.setattr(cli, "_assistant", lambda settings=None: core)
+    runner = CliRunner()
+    first = core.index.current().name
+
+    def run(*args):
+        out = runner.invoke(cli.main, list(args))
+        assert out.exit_code == 0, out.output
+
+    row, _ = one_record(core, "confirm", lambda: run("docs", "add", str(QD99)))
+    assert (row.channel, row.actor_id, row.target) == ("terminal", "local", QD99.name)
+    one_record(core, "rollback", lambda: run("index", "rollback", first))
+    one_record(core, "rebuild", lambda: run("build"))
+    row, _ = one_record(
+        core, "link", lambda: run("phrasings", "add", "sếp cứ đẩy việc lên trên thì sao", "--question", "4")
+    )
+    one_record(core, "unlink", lambda: run("phrasings", "remove", row.target.lstrip("#")))
+    one_record(core, "out_of_scope", lambda: run("phrasings", "out-of-scope", "lương hưu của tôi bao nhiêu"))
