@@ -185,3 +185,24 @@ async def test_every_admin_page_fits_a_phone(open_page, web):
     for link in await page.locator(".admin-top nav a").all():
         assert await link.evaluate("e => e.scrollWidth <= e.clientWidth"), await link.inner_text()
     assert not any(small.values()), small
+
+
+async def test_the_member_chat_on_a_phone_keeps_the_quiz_folded_below_the_welcome(open_page, web):
+    page = await open_page(PHONE)
+    await page.goto("/")
+    welcome = page.locator("#log .msg.text").first
+    fold = page.locator("details.quiz-fold")
+    await expect(welcome).to_be_in_viewport()
+    await expect(fold.locator("summary")).to_be_in_viewport()
+    await expect(fold.locator(".question")).to_be_hidden()  # the first screen is for asking
+    await no_sideways_scroll(page)
+    await page.screenshot(path=shot("chat-first-screen-phone.png"))
+    await fold.locator("summary").click()
+    letters = fold.locator("button.letter")
+    await expect(letters).to_have_count(4)
+    for text in await letters.all_inner_texts():  # whole options, wrapped, never cut with "…"
+        assert not text.rstrip().endswith("…"), text
+    for box in [await b.bounding_box() for b in await letters.all()]:
+        assert box["height"] >= 44 and box["x"] + box["width"] <= PHONE["width"]
+    await fold.locator("summary").scroll_into_view_if_needed()
+    await page.screenshot(path=shot("chat-quiz-open-phone.png"))
