@@ -138,6 +138,10 @@ async def test_unanswered_and_review_lists_search_filter_page_and_act_from_a_row
     row = listed.text.split(f"“{question}”", 1)[1].split("</tr>", 1)[0]
     assert "Chưa chắc: Câu hỏi" in row and "btn small primary" not in row
     assert all(label in row for label in ("Gắn theo gợi ý", "✏️ Chọn câu khác", "🚫 Không thuộc văn bản", "⏭ Bỏ qua"))
+    assert "Web" in row  # where members asked it
+    by_channel = await admin.get("/admin/review", params={"q": "da bong", "channel": "zalo"})
+    assert "Không có câu nào chờ duyệt khớp bộ lọc." in by_channel.text
+    assert "1–1 / 1" in (await admin.get("/admin/review", params={"q": "da bong", "channel": "web"})).text
     dated = await admin.get(
         "/admin/review", params={"q": "da bong", "from": (today + dt.timedelta(days=1)).isoformat()}
     )

@@ -64,15 +64,20 @@ class ReviewRow:
     sure: bool  # the guess may be offered as the answer; else it is shown as a hint
     accept: Choice | None
     actions: tuple[Choice, ...]  # choose another, out of scope, skip
+    channels: frozenset[str] = frozenset()  # where members asked it
 
 
 def review_rows(core, actor: Actor) -> list[ReviewRow]:
     """The whole review queue (up to LISTED) as rows, for lists that search, filter and page."""
     if not core.roles.is_admin(actor):
         return []
+    from bot.storage.repository import channels_asked, question_key
+
     documents = core.assistant.documents()
+    queue = core.assistant.review_queue(limit=LISTED)
+    asked = channels_asked(core.db, sorted({question_key(it.text) for it in queue}))
     out = []
-    for it in core.assistant.review_queue(limit=LISTED):
+    for it in queue:
         why = texts.REVIEW_WHY.get(it.origin, texts.REVIEW_WHY["unanswered"]).format(count=it.asked)
         guess = accept = None
         if it.guess is not None:
@@ -96,6 +101,7 @@ def review_rows(core, actor: Actor) -> list[ReviewRow]:
                     Choice(texts.REVIEW_OUT, Review(it.phrasing_id, "o")),
                     Choice(texts.REVIEW_SKIP, Review(it.phrasing_id, "s")),
                 ),
+                channels=frozenset(asked.get(question_key(it.text), ())),
             )
         )
     return out

@@ -194,6 +194,21 @@ def unanswered(
     return rows
 
 
+def channels_asked(db: Database, keys: list[str]) -> dict[str, set[str]]:
+    """The channels each question (by :func:`question_key`) was asked on: what filters a list by channel."""
+    out: dict[str, set[str]] = {}
+    with db.session() as s:
+        for start in range(0, len(keys), 500):  # bounded IN lists
+            rows = s.execute(
+                select(QuestionLog.normalized, QuestionLog.channel)
+                .where(QuestionLog.normalized.in_(keys[start : start + 500]))
+                .group_by(QuestionLog.normalized, QuestionLog.channel)
+            ).all()
+            for key, channel in rows:
+                out.setdefault(key, set()).add(channel)
+    return out
+
+
 def feedback_counts(db: Database, question_id: int) -> tuple[int, int]:
     with db.session() as s:
         rows = dict(

@@ -94,6 +94,8 @@ async def review(board, request: Request, actor: Actor, role: str, steps=None) -
     days = listing.date_range(request)
     query = listing.text(request, "q")
     doc = listing.text(request, "doc", 64)
+    channel = listing.text(request, "channel", 16)
+    channel = channel if channel in CHANNELS else ""
     rows = await asyncio.to_thread(board.conv.review_rows, actor)
     documents = await asyncio.to_thread(board.assistant.documents)
     if query:
@@ -102,6 +104,8 @@ async def review(board, request: Request, actor: Actor, role: str, steps=None) -
         rows = [r for r in rows if r.updated is not None and days.holds(r.updated)]
     if doc:
         rows = [r for r in rows if r.doc_id == doc]
+    if channel:
+        rows = [r for r in rows if channel in r.channels]
     pages = listing.pager(request, len(rows))
     links = await asyncio.to_thread(board.assistant.phrasings)
     links = [p for p in links if not query or _matches(query, p.text, label(p))][-LINKS_SHOWN:]
@@ -117,6 +121,7 @@ async def review(board, request: Request, actor: Actor, role: str, steps=None) -
                 "text": r.text,
                 "why": r.why,
                 "last": show(r.updated),
+                "channels": sorted(r.channels),
                 "guess": r.guess,
                 "sure": r.sure,
                 "accept": (r.accept.label, encode(r.accept.action)) if r.accept else None,
@@ -135,7 +140,8 @@ async def review(board, request: Request, actor: Actor, role: str, steps=None) -
             for p in reversed(links)
         ],
         documents=documents,
-        chosen={"q": query, "from": days.first, "to": days.last, "doc": doc},
+        chosen={"q": query, "from": days.first, "to": days.last, "doc": doc, "channel": channel},
+        channels=CHANNELS,
         back=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     )
 
