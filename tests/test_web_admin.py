@@ -126,6 +126,9 @@ async def test_unanswered_and_review_lists_search_filter_page_and_act_from_a_row
     assert f"{today:%d/%m/%Y}" in found.text  # last asked, Vietnam time
     gone = await admin.get("/admin/unanswered", params={"q": "da bong", "to": yesterday.isoformat()})
     assert question not in gone.text.split("</form>", 2)[-1] and "0 nhóm câu hỏi" in gone.text
+    by_doc = await admin.get("/admin/unanswered", params={"q": "da bong", "doc": "46-ct-tu"})
+    assert "1–1 / 1 nhóm câu hỏi" in by_doc.text
+    assert "0 nhóm câu hỏi" in (await admin.get("/admin/unanswered", params={"doc": "99-qd-tu"})).text
     other = await admin.get("/admin/unanswered", params={"q": "da bong", "channel": "zalo"})
     assert "Không có câu hỏi nào thiếu câu trả lời khớp bộ lọc." in other.text
     exported = await admin.get("/admin/unanswered.csv", params={"q": "da bong"})

@@ -17,6 +17,7 @@ from bot.conversation.actor import Actor
 from bot.learning.store import OUT_OF_SCOPE, label
 from bot.localtime import show
 from bot.personal import mask
+from bot.storage.repository import question_key
 from bot.text.normalize import fold
 
 DAYS = 30  # the default range of "Chưa trả lời" when no date is chosen
@@ -42,6 +43,11 @@ async def unanswered(board, request: Request, actor: Actor, role: str) -> Respon
     )
     if query:
         groups = [g for g in groups if _matches(query, g.question, *(q for q, _ in g.variants))]
+    doc = listing.text(request, "doc", 64)
+    if doc:  # the document the assistant's guess points to (the review queue's, same questions)
+        guessed = {question_key(r.text): r.doc_id for r in await asyncio.to_thread(board.conv.review_rows, actor)}
+        groups = [g for g in groups if any(guessed.get(question_key(q)) == doc for q, _ in g.variants)]
+    documents = await asyncio.to_thread(board.assistant.documents)
     fmt = request.path_params.get("fmt")
     if fmt in ("csv", "xlsx"):
         stamp = dt.date.today().isoformat()
@@ -75,8 +81,9 @@ async def unanswered(board, request: Request, actor: Actor, role: str) -> Respon
         rows=rows,
         pager=pages,
         days=recent,
-        chosen={"q": query, "from": days.first, "to": days.last, "channel": channel},
+        chosen={"q": query, "from": days.first, "to": days.last, "channel": channel, "doc": doc},
         channels=CHANNELS,
+        documents=documents,
         export_query=request.url.query,
     )
 
