@@ -83,6 +83,12 @@ def test_each_admin_and_officer_action_writes_one_record(core):
     one_record(core, "confirm", lambda: done(conv.tap(admin(), UploadDecision(token, True))))
     assert "99-qd-tu" in {d.doc_id for d in core.documents()}
 
+    again = conv.upload(admin(), QD99.name, QD99.read_bytes())
+    again.done(True)
+    preview = next(r for r in again.replies if getattr(r, "choices", None))
+    token = next(c.action.token for c in preview.choices if isinstance(c.action, UploadDecision))
+    one_record(core, "cancel", lambda: done(conv.tap(admin(), UploadDecision(token, False))))
+
     row, _ = one_record(core, "rebuild", lambda: command(core, "reindex"))
     assert row.target == core.index.current().name
     built = core.index.current().name

@@ -1,6 +1,7 @@
 """The dashboard (``/admin``) for officers and admins.
 
-Login: ``/web`` in a private chat sends a one-time link (:mod:`bot.conversation.weblogin`); opening it
+Login: ``/web`` in a private chat, or ``hoidap admin link`` on the server, gives a one-time link
+(:mod:`bot.conversation.weblogin`); opening it
 shows a button that logs in (a POST: link previewers that fetch URLs cannot use the link up). The
 session is kept on the server (a ``web_sessions`` row: who logged in, until when) and the signed
 cookie only carries its random token, so logging out ends it in every process, and a copied cookie
