@@ -75,6 +75,15 @@ def test_each_admin_and_officer_action_writes_one_record(core):
     )
     assert dt.datetime.now(dt.UTC) - row.at.replace(tzinfo=dt.UTC) < dt.timedelta(minutes=1)
 
+    def preview_token() -> str:
+        upload = conv.upload(admin(), QD99.name, QD99.read_bytes())
+        upload.done(True)
+        preview = next(r for r in upload.replies if getattr(r, "choices", None))
+        return next(c.action.token for c in preview.choices if isinstance(c.action, UploadDecision))
+
+    row, token = one_record(core, "upload", preview_token)
+    assert row.target == QD99.name
+    one_record(core, "cancel", lambda: done(conv.tap(admin(), UploadDecision(token, False))))
     upload = conv.upload(admin(), QD99.name, QD99.read_bytes())
     upload.done(True)
     preview = next(r for r in upload.replies if getattr(r, "choices", None))
@@ -82,12 +91,6 @@ def test_each_admin_and_officer_action_writes_one_record(core):
     assert log(core)[0].action == "upload" and log(core)[0].target == QD99.name
     one_record(core, "confirm", lambda: done(conv.tap(admin(), UploadDecision(token, True))))
     assert "99-qd-tu" in {d.doc_id for d in core.documents()}
-
-    again = conv.upload(admin(), QD99.name, QD99.read_bytes())
-    again.done(True)
-    preview = next(r for r in again.replies if getattr(r, "choices", None))
-    token = next(c.action.token for c in preview.choices if isinstance(c.action, UploadDecision))
-    one_record(core, "cancel", lambda: done(conv.tap(admin(), UploadDecision(token, False))))
 
     row, _ = one_record(core, "rebuild", lambda: command(core, "reindex"))
     assert row.target == core.index.current().name
