@@ -16,7 +16,6 @@ from bot.conversation import texts
 from bot.conversation.actor import Actor
 from bot.conversation.replies import Listing, Text, Turn
 from bot.documents.model import DocumentMeta
-from bot.errors import HoidapError
 from bot.learning.store import OUT_OF_SCOPE, label
 
 
@@ -125,10 +124,7 @@ def unlink(core, actor: Actor, phrasing_id: int) -> Turn:
 
     if (refused := _refused(core, actor)) is not None:
         return refused
-    try:
-        row = get(core.db, phrasing_id)
-    except HoidapError as e:
-        return Turn([Text(text=str(e))])
+    row = get(core.db, phrasing_id)
     if row is None or row.status not in DECIDED:
         return Turn([Text(text=texts.IMPACT_NO_LINK.format(id=phrasing_id))])
     what = texts.IMPACT_UNLINK_OUT if row.kind == OUT_OF_SCOPE else texts.IMPACT_UNLINK_LINK.format(target=label(row))
