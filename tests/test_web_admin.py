@@ -163,6 +163,7 @@ async def test_unanswered_and_review_lists_search_filter_page_and_act_from_a_row
     assert done.status_code == 303 and done.headers["location"] == back
     after = await admin.get(back)
     assert "Đã liên kết" in after.text and "0 câu chờ duyệt" in after.text
+    assert "Câu hỏi 4 – Chỉ thị 46-CT/TU: Ban Thường vụ" in after.text  # the link names its document
     link_id = re.search(r'href="/admin/confirm/unlink\?arg=(\d+)"', after.text).group(1)
     confirm = await admin.get(f"/admin/confirm/unlink?arg={link_id}")
     assert f"Bỏ liên kết #{link_id}" in confirm.text and "sẽ không còn được trả lời ngay bằng Câu hỏi 4" in confirm.text

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from bot.conversation import texts
 from bot.conversation.actor import Actor
+from bot.conversation.learning import target_label
 from bot.conversation.replies import Listing, Text, Turn
 from bot.documents.model import DocumentMeta
-from bot.learning.store import OUT_OF_SCOPE, label
+from bot.learning.store import OUT_OF_SCOPE
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,11 @@ def unlink(core, actor: Actor, phrasing_id: int) -> Turn:
     row = get(core.db, phrasing_id)
     if row is None or row.status not in DECIDED:
         return Turn([Text(text=texts.IMPACT_NO_LINK.format(id=phrasing_id))])
-    what = texts.IMPACT_UNLINK_OUT if row.kind == OUT_OF_SCOPE else texts.IMPACT_UNLINK_LINK.format(target=label(row))
+    what = (
+        texts.IMPACT_UNLINK_OUT
+        if row.kind == OUT_OF_SCOPE
+        else texts.IMPACT_UNLINK_LINK.format(target=target_label(core, row))
+    )
     return Turn(
         [
             Listing(

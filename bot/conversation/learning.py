@@ -41,6 +41,19 @@ def question_label(core, doc_id: str, number: int, question: str, documents=None
     return texts.QUESTION_LABEL.format(number=number, question=question)
 
 
+def target_label(core, row, documents=None) -> str:
+    """What a link answers with, named as the answering code names it: "Câu hỏi 4, mục (6) – Chỉ thị
+    46-CT/TU: …" (a mark: "không thuộc văn bản")."""
+    if row.kind == OUT_OF_SCOPE or row.question_number is None:
+        return label(row)
+    documents = documents if documents is not None else core.assistant.documents()
+    doc = next((d.label for d in documents if d.doc_id == row.doc_id), None) or row.doc_number or row.doc_id
+    number = f"{row.question_number}, mục ({row.item})" if row.item else str(row.question_number)
+    question = row.official_question or ""
+    question = question if len(question) <= 120 else question[:119] + "…"
+    return texts.QUESTION_LABEL_OF.format(number=number, document=doc, question=question).rstrip(": ")
+
+
 def _accept(doc_id: str, number: int, documents) -> str:
     doc = next((d for d in documents if d.doc_id == doc_id), None)
     if doc is not None and len(documents) > 1:
@@ -159,8 +172,9 @@ def step(core, actor: Actor, action: Review) -> Turn:
             return Turn([Toast(text=""), Text(text=texts.MARKED_OUT.format(text=mask(done.text)))])
         if action.op == "a":
             done = assistant.decide_review(action.pid, _by(actor))
-            audit.record(core, actor, "link", f"#{done.id}", f"{mask(done.text)} → {label(done)}")
-            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=label(done)))])
+            target = target_label(core, done)
+            audit.record(core, actor, "link", f"#{done.id}", f"{mask(done.text)} → {target}")
+            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=target))])
         if action.op == "q":
             return Turn([Toast(text=""), _questions(core, row)])
         if action.op == "i" and action.doc_id and action.number:
@@ -168,8 +182,9 @@ def step(core, actor: Actor, action: Review) -> Turn:
         if action.op == "l" and action.doc_id and action.number:
             doc_id = _doc(core, action.doc_id)
             done = assistant.decide_review(action.pid, _by(actor), Target(doc_id, action.number, action.item))
-            audit.record(core, actor, "link", f"#{done.id}", f"{mask(done.text)} → {label(done)}")
-            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=label(done)))])
+            target = target_label(core, done)
+            audit.record(core, actor, "link", f"#{done.id}", f"{mask(done.text)} → {target}")
+            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=target))])
     except UserInputError as e:
         return Turn([Toast(text=""), Text(text=str(e))])
     return Turn([Toast(text=texts.STALE_BUTTON, alert=True)])
@@ -209,11 +224,12 @@ def phrasings(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     rows = core.assistant.phrasings()
     if not rows:
         return Turn([Text(text=texts.PHRASINGS_NONE)])
+    documents = core.assistant.documents()
     lines = [
         texts.PHRASING_ROW.format(
             id=r.id,
             text=mask(r.text)[:120],
-            target=label(r) if r.kind != OUT_OF_SCOPE else "không thuộc văn bản",
+            target=target_label(core, r, documents),
             status=texts.PHRASING_STATUS.get(r.status, ""),
         )
         for r in rows[-50:]

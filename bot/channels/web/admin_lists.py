@@ -14,7 +14,7 @@ from bot.channels.web import exports, listing
 from bot.channels.web.render import views
 from bot.conversation.actions import encode
 from bot.conversation.actor import Actor
-from bot.learning.store import OUT_OF_SCOPE, label
+from bot.conversation.learning import target_label
 from bot.localtime import show
 from bot.personal import mask
 from bot.storage.repository import question_key
@@ -115,7 +115,8 @@ async def review(board, request: Request, actor: Actor, role: str, steps=None) -
         rows = [r for r in rows if channel in r.channels]
     pages = listing.pager(request, len(rows))
     links = await asyncio.to_thread(board.assistant.phrasings)
-    links = [p for p in links if not query or _matches(query, p.text, label(p))][-LINKS_SHOWN:]
+    named = {p.id: target_label(board.conv, p, documents) for p in links}
+    links = [p for p in links if not query or _matches(query, p.text, named[p.id])][-LINKS_SHOWN:]
     return board.render(
         request,
         "admin_review.html",
@@ -142,7 +143,7 @@ async def review(board, request: Request, actor: Actor, role: str, steps=None) -
             {
                 "id": p.id,
                 "text": mask(p.text),
-                "target": label(p) if p.kind != OUT_OF_SCOPE else "không thuộc văn bản",
+                "target": named[p.id],
             }
             for p in reversed(links)
         ],
