@@ -1,5 +1,6 @@
 """The dashboard officers would choose, in Debian's Chromium (Playwright) at 390 px and 1366 px, on a
-fresh installation of its own (this module's site): log in through ``hoidap admin link``, roll back
+fresh installation of its own (this module's site): log in through ``hoidap admin link`` (and, as
+that admin, add a document and remove it through its confirmation page), roll back
 through the confirmation page, find an unanswered question by search and date and link it from its
 row, and every admin page on a phone with nothing wider than the screen. Screenshots go to
 docs/screenshots/admin-*.png."""
@@ -18,6 +19,7 @@ from tests.test_web_browser import ARGS, PHONE, WAIT, ask, browser, log_in, shot
 
 DESKTOP = {"width": 1366, "height": 900}
 QD99 = DATA / "docs" / "quy-dinh-99-kiem-thu.txt"
+KH77 = DATA / "docs" / "ke-hoach-77-kiem-thu.md"
 
 
 @pytest.fixture
@@ -91,10 +93,30 @@ async def test_a_fresh_install_logs_in_through_admin_link_at_both_widths(open_pa
             await expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
         await no_sideways_scroll(page)
         await page.screenshot(path=shot(f"admin-login-{name}.png"))
+        if name == "desktop":  # the console's admin runs the documents: add one, then remove it
+            await add_then_remove_a_document(page)
     again = await open_page(PHONE)  # the link works once
     await log_in(again, url)
     await expect(again.locator("main")).to_contain_text("hoidap admin link")
     await expect(again.locator("main")).to_contain_text("đã dùng hoặc đã hết hạn")
+
+
+async def add_then_remove_a_document(page) -> None:
+    await page.get_by_role("link", name="Văn bản", exact=True).click()
+    await page.set_input_files("input[type=file][name=file]", str(KH77))
+    await page.get_by_role("button", name="Tải lên và xem trước").click()
+    await expect(page.locator("#preview")).to_contain_text("77-KH/TU")
+    await page.locator("#preview").get_by_role("button", name="✅ Cập nhật chỉ mục").click()
+    await expect(page.locator("#job-stage")).to_have_text("Xong.", timeout=180_000)
+    await page.get_by_role("link", name="Văn bản", exact=True).click()
+    row = page.locator("tbody tr", has_text="77-kh-tu")
+    await row.get_by_role("link", name="Xóa…").click()
+    lose = page.locator("h3:text-is('Thành viên sẽ không còn được trả lời từ') + ul")
+    await expect(lose).to_contain_text("Kế hoạch 77-KH/TU")
+    await page.screenshot(path=shot("admin-remove-confirm-desktop.png"))
+    await page.get_by_role("button", name="Xóa văn bản").click()
+    await expect(page.locator("#job-stage")).to_have_text("Xong.", timeout=180_000)
+    await expect(page.locator("#job-results")).to_contain_text("Đã xóa")
 
 
 async def test_a_rollback_goes_through_the_confirmation_page(open_page, web):
