@@ -84,6 +84,15 @@ def _assistant(settings: Settings | None = None):
     return Assistant(settings or get_settings())
 
 
+def _audited(assistant, action: str, target: str, detail: str = "") -> None:
+    """The console's changes go in the audit log too, as the person at the server's console."""
+    from bot.conversation import audit
+    from bot.conversation.actor import PRIVATE, Actor
+
+    actor = Actor("terminal", "local", "terminal", PRIVATE, "Máy chủ")
+    audit.record(assistant.conversation(), actor, action, target, detail)
+
+
 @click.group(cls=HoidapGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Ghi log chi tiết (DEBUG).")
 def main(verbose: bool) -> None:
@@ -134,6 +143,7 @@ def build(paths: tuple[Path, ...]) -> None:
         result = assistant.build(list(paths) or None, progress=progress)
     finally:
         progress.finish()
+    _audited(assistant, "rebuild", result.version, f"phiên bản {result.version}")
     _print_build(result)
 
 
@@ -356,6 +366,7 @@ def docs_add(files: tuple[Path, ...], replace: bool, no_build: bool) -> None:
         click.echo()
     if no_build:
         summaries, _ = assistant.add_documents([(f, None) for f in files], replace=replace, build=False)
+        _audited(assistant, "confirm", ", ".join(f.name for f in files), "chưa xây dựng chỉ mục")
         for summary in summaries:
             click.echo(f"Đã thêm {summary.name} → {summary.file} (chưa xây dựng chỉ mục).")
         return
@@ -364,6 +375,7 @@ def docs_add(files: tuple[Path, ...], replace: bool, no_build: bool) -> None:
         summaries, result = assistant.add_documents([(f, None) for f in files], replace=replace, progress=progress)
     finally:
         progress.finish()
+    _audited(assistant, "confirm", ", ".join(f.name for f in files), f"phiên bản {result.version}")
     for s in summaries:
         click.echo(f"Đã thêm {s.name} ({s.file})" + (f", thay thế {s.replaces}" if s.replaces else "") + ".")
     _print_build(result)
@@ -390,6 +402,7 @@ def docs_remove(doc_id: str, yes: bool, no_build: bool) -> None:
         click.confirm(f"Xóa {doc.meta.short_name} ({path.name}) khỏi kho văn bản?", abort=True)
     if no_build:
         path, _ = assistant.remove_document(doc_id, build=False)
+        _audited(assistant, "remove", doc_id, f"{path.name}; chưa xây dựng chỉ mục")
         click.echo(f"Đã xóa {path.name} (chưa xây dựng chỉ mục).")
         return
     progress = RichProgress()
@@ -397,6 +410,7 @@ def docs_remove(doc_id: str, yes: bool, no_build: bool) -> None:
         path, result = assistant.remove_document(doc_id, progress=progress)
     finally:
         progress.finish()
+    _audited(assistant, "remove", doc_id, f"{path.name}; phiên bản {result.version}")
     click.echo(f"Đã xóa {path.name} (bản lưu trong {assistant.knowledge.history.name}/).")
     _print_build(result)
 
@@ -408,17 +422,19 @@ def index_group() -> None:
 
 @index_group.command("versions")
 def index_versions() -> None:
-    """List complete index versions (the active one is marked).
+    """List complete index versions (the active one is marked; built at, in Vietnam time).
 
     Example: hoidap index versions
     """
+    from bot.localtime import show
+
     versions = _assistant().store.versions()
     if not versions:
         click.echo("Chưa có phiên bản chỉ mục nào (chạy hoidap build).")
     for v in versions:
         docs_ = ", ".join(d["meta"].get("number") or d["file"] for d in v.manifest.get("documents", []))
         mark = "*" if v.active else " "
-        click.echo(f"{mark} {v.name}  {v.built_at}  {v.manifest['counts']['units']} đơn vị  [{docs_}]")
+        click.echo(f"{mark} {v.name}  {show(v.built_at)}  {v.manifest['counts']['units']} đơn vị  [{docs_}]")
 
 
 @index_group.command("rollback")
@@ -429,7 +445,9 @@ def index_rollback(version: str | None) -> None:
     Example: hoidap index rollback   |   hoidap index rollback v0003-20261128-101500
     """
     assistant = _assistant()
+    before = next((v.name for v in assistant.index_versions() if v.active), "")
     name = assistant.rollback(version)
+    _audited(assistant, "rollback", name, f"từ {before}" if before else "")
     docs_ = ", ".join(d.name for d in assistant.documents())
     click.echo(f"Đã chuyển chỉ mục về phiên bản {name}.")
     click.echo(f"Kho văn bản và chỉ mục gồm: {docs_}.")
@@ -532,8 +550,79 @@ def quiz_import(file: Path) -> None:
 
     Example: hoidap quiz import cau-hoi-thang-12.csv
     """
-    added, dup = _assistant().import_quiz_file(file)
+    assistant = _assistant()
+    added, dup = assistant.import_quiz_file(file)
+    _audited(assistant, "quiz_import", file.name, f"{added} câu mới, {dup} câu trùng")
     click.echo(f"Đã nhập {added} câu hỏi từ {file.name}" + (f" ({dup} câu đã có, bỏ qua)." if dup else "."))
+
+
+@main.group("admin")
+def admin_group() -> None:
+    """The dashboard from the server's console: login links and the audit log."""
+
+
+def _console():
+    """The conversation core, and the person at the server's console (the terminal's admin)."""
+    from bot.conversation.actor import PRIVATE, Actor
+
+    return _assistant().conversation(), Actor("terminal", "local", "terminal", PRIVATE, "Máy chủ")
+
+
+@admin_group.command("link")
+@click.option("--role", type=click.Choice(["admin", "officer"]), default="admin", show_default=True)
+@click.option("--user", default="admin", show_default=True, help="Tên đăng nhập (chữ không dấu, số, . _ -).")
+def admin_link(role: str, user: str) -> None:
+    """Print a one-time link that logs USER into the dashboard (/admin) — no chat bot needed.
+
+    Example: hoidap admin link   |   hoidap admin link --role officer --user lan
+    """
+    from bot.conversation import weblogin
+
+    core, actor = _console()
+    url = weblogin.console_link(core, actor, role, user)
+    minutes = core.settings.web_login_minutes
+    click.echo(f"Liên kết đăng nhập cho {user} ({'quản trị viên' if role == 'admin' else 'cán bộ'}),")
+    click.echo(f"dùng được một lần trong {minutes} phút:")
+    click.echo(url)
+
+
+@admin_group.command("audit")
+@click.option("--since", default=None, help="Từ ngày (07/12/2026 hoặc 2026-12-07, giờ Việt Nam).")
+@click.option("--until", default=None, help="Đến hết ngày (giờ Việt Nam).")
+@click.option("--action", default=None, help="Chỉ một loại việc (upload, rollback, link…).")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+def admin_audit(since: str | None, until: str | None, action: str | None, limit: int) -> None:
+    """Print the audit log, newest first: who did what, when (Vietnam time), from which channel.
+
+    Example: hoidap admin audit --since 01/12/2026 --limit 20
+    """
+    import datetime as dt
+
+    from bot.conversation.audit import ACTIONS
+    from bot.localtime import day_start, parse_day, show
+    from bot.storage import audit
+
+    first, last = parse_day(since), parse_day(until)
+    if (since and first is None) or (until and last is None):
+        raise CliError("Ngày viết dạng 07/12/2026 hoặc 2026-12-07.")
+    if action and action not in ACTIONS:
+        raise CliError("Loại việc không có. Chọn một trong: " + ", ".join(ACTIONS) + ".")
+    filters = audit.Filters(
+        action=action,
+        since=day_start(first) if first else None,
+        until=day_start(last + dt.timedelta(days=1)) if last else None,
+    )
+    core, _ = _console()
+    rows, total = audit.entries(core.db, filters, limit=limit)
+    if not rows:
+        click.echo("Chưa có việc nào được ghi lại.")
+        return
+    click.echo(f"{len(rows)}/{total} việc gần nhất (giờ Việt Nam):")
+    for r in rows:
+        who = f"{r.actor_name or r.actor_id} ({r.channel}:{r.actor_id})"
+        what = ACTIONS.get(r.action, r.action)
+        tail = f" — {r.detail}" if r.detail else ""
+        click.echo(f"{show(r.at)}  {who}  {what}: {r.target}{tail}")
 
 
 def _start_logging(settings) -> None:
@@ -575,9 +664,34 @@ def serve(host: str | None, port: int | None) -> None:
     """
     from bot.channels.runner import run_channels
 
-    settings = get_settings()
+    configured = get_settings()
+    host, port = host or configured.web_host, configured.web_port if port is None else port
+    settings = configured.model_copy(update={"web_host": host, "web_port": port})  # links point here
+    moved = (host, port) != (configured.web_host, configured.web_port) and not settings.public_url
+    _first_run_hint(settings, f"HOIDAP_WEB_HOST={host} HOIDAP_WEB_PORT={port} " if moved else "")
     _start_logging(settings)
-    run_channels(settings, (host or settings.web_host, settings.web_port if port is None else port))
+    run_channels(settings, (host, port))
+
+
+def _first_run_hint(settings, env: str) -> None:
+    """Until someone has logged in once, say how to: the dashboard needs no chat bot."""
+    from sqlalchemy import func, select
+
+    from bot.storage.db import Database
+    from bot.storage.models import WebLogin
+
+    try:
+        db = Database(settings.database_url)
+        try:
+            with db.session() as s:
+                if s.scalar(select(func.count()).select_from(WebLogin).where(WebLogin.used_at.is_not(None))):
+                    return
+        finally:
+            db.engine.dispose()
+    except Exception:  # the hint is a courtesy: serving goes on, and reports the database itself
+        return
+    click.echo(f"Trang web: {settings.site_url}/ — trang quản trị: {settings.site_url}/admin/")
+    click.echo(f"Để đăng nhập trang quản trị, mở một cửa sổ lệnh khác và chạy: {env}hoidap admin link")
 
 
 @main.command()
@@ -736,7 +850,9 @@ def phrasings_add(question: str, number: int, item: int | None, document: str | 
 
     Example: hoidap phrasings add "sếp cứ đẩy việc lên trên thì sao" --question 4 --item 6
     """
-    row = _assistant().link_phrasing(question, number, item, document, by="cli")
+    assistant = _assistant()
+    row = assistant.link_phrasing(question, number, item, document, by="cli")
+    _audited(assistant, "link", f"#{row.id}", _phrasing_line(row))
     click.echo(f"Đã liên kết: {_phrasing_line(row)}")
 
 
@@ -747,7 +863,9 @@ def phrasings_out_of_scope(question: str) -> None:
 
     Example: hoidap phrasings out-of-scope "lương hưu của tôi bao nhiêu"
     """
-    row = _assistant().mark_out_of_scope(question, by="cli")
+    assistant = _assistant()
+    row = assistant.mark_out_of_scope(question, by="cli")
+    _audited(assistant, "out_of_scope", f"#{row.id}", _phrasing_line(row))
     click.echo(f"Đã đánh dấu: {_phrasing_line(row)}")
 
 
@@ -772,7 +890,9 @@ def phrasings_remove(phrasing_id: int) -> None:
 
     Example: hoidap phrasings remove 12
     """
-    row = _assistant().remove_phrasing(phrasing_id, by="cli")
+    assistant = _assistant()
+    row = assistant.remove_phrasing(phrasing_id, by="cli")
+    _audited(assistant, "unlink", f"#{row.id}", _phrasing_line(row))
     click.echo(f"Đã gỡ: {_phrasing_line(row)}")
 
 

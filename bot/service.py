@@ -495,11 +495,14 @@ class Assistant:
 
         return [dataclasses.replace(r, question=mask(r.question)) for r in self._unanswered(days, limit)]
 
-    def _unanswered(self, days: int | None, limit: int) -> list[repository.UnansweredRow]:
+    def _unanswered(self, days: int | None, limit: int, **between) -> list[repository.UnansweredRow]:
         from bot.storage import repository
 
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
-        return repository.unanswered(self._db, since, limit)
+        if between.get("since") is not None:
+            since = max(since, between.pop("since")) if since else between.pop("since")
+        between.pop("since", None)
+        return repository.unanswered(self._db, since, limit, **between)
 
     def official_questions(self, doc_id: str) -> list[tuple[int, str, list[int]]]:
         """(number, official question, item numbers) of a document's Q&A pairs, in order."""
@@ -647,13 +650,14 @@ class Assistant:
                 out.append(TopAnswer(doc_id, name, number, questions.get((doc_id, number), ""), times))
         return out
 
-    def unanswered_groups(self, days: int | None = 30, limit: int = 50) -> list[UnansweredGroup]:
+    def unanswered_groups(self, days: int | None = 30, limit: int = 50, **between) -> list[UnansweredGroup]:
         """Unanswered questions grouped by meaning: variants of wording (already counted together by
-        :meth:`unanswered`) and questions whose embeddings are close (the model of the index)."""
+        :meth:`unanswered`) and questions whose embeddings are close (the model of the index).
+        ``between``: ``since``/``until`` (UTC instants) and ``channel`` narrow what is counted."""
         from bot.personal import mask
         from bot.storage import repository
 
-        rows = self._unanswered(days, 400)  # grouped by what members wrote; shown masked
+        rows = self._unanswered(days, 400, **between)  # grouped by what members wrote; shown masked
         if not rows:
             return []
         vectors = self.embedder.embed_queries([r.question for r in rows])

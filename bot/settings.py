@@ -189,7 +189,9 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address `hoidap serve` listens on (behind a reverse proxy).")
     web_port: int = Field(8080, ge=1, le=65535, description="Port `hoidap serve` listens on.")
     public_url: str | None = Field(
-        None, description="Public base URL of the web app (https://hoidap.example.vn): /web login links start with it."
+        None,
+        description="Public base URL of the web app (https://hoidap.example.vn): login links start with it. "
+        "Default: the address `hoidap serve` listens on (http://HOIDAP_WEB_HOST:HOIDAP_WEB_PORT).",
     )
     web_secret: SecretStr | None = Field(
         None,
@@ -238,6 +240,16 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def site_url(self) -> str:
+        """Where people open the web app: ``public_url``, else the address the server listens on (a
+        fresh install without a proxy or a domain can still log in from the machine it runs on)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.web_host in ("0.0.0.0", "::", "") else self.web_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.web_port}"
 
 
 @lru_cache(maxsize=1)

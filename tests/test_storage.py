@@ -22,7 +22,7 @@ MISSED = Answer(found=False, score=0.1)
 
 def test_migrations_create_the_schema(database):
     """One linear chain of revisions, up to its one head: the web sessions (issue 20) and then the
-    intake and the stored documents and versions (issue 22)."""
+    intake and the stored documents and versions (issue 22), then the audit log (issue 21)."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
@@ -31,14 +31,23 @@ def test_migrations_create_the_schema(database):
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     script = ScriptDirectory.from_config(config)
-    assert script.get_heads() == ["0008_intake_storage"]
+    assert script.get_heads() == ["0009_audit"]
+    assert script.get_revision("0009_audit").down_revision == "0008_intake_storage"
     assert script.get_revision("0008_intake_storage").down_revision == "0007_web_sessions"
 
     tables = set(inspect(database.engine).get_table_names())
     assert {"questions", "feedback", "roles", "chat_state", "alembic_version"} <= tables
-    assert {"web_sessions", "intake", "blobs", "blob_chunks", "index_versions", "knowledge_files"} <= tables
+    assert {
+        "web_sessions",
+        "intake",
+        "blobs",
+        "blob_chunks",
+        "index_versions",
+        "knowledge_files",
+        "audit_log",
+    } <= tables
     with database.engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008_intake_storage"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0009_audit"
     database.upgrade()  # idempotent
 
 

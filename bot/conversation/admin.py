@@ -9,7 +9,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from bot.conversation import texts
+from bot.conversation import audit, texts
 from bot.conversation.actions import UploadDecision
 from bot.conversation.actor import Actor, Incoming
 from bot.conversation.replies import Choice, DocumentPreview, Listing, Text, Toast, Turn, Work
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 UPLOAD_TTL = 3600.0  # seconds an unconfirmed upload is kept
 MAX_DAYS = 3650
 SUFFIXES = SUPPORTED_SUFFIXES  # documents, scans, photos of pages, old .doc: whatever the readers read
+# In the audit record of what built a version: the versions list finds who built each one by it.
+VERSION_NOTE = "phiên bản {version}"
 
 
 # --- officers ------------------------------------------------------------------------------------
@@ -35,12 +37,16 @@ def _officer_target(actor: Actor, message: Incoming, args: list[str], verb: str)
 def officer_add(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     user = _officer_target(actor, message, args, "add")
     done = core.roles.grant(actor, user)
+    if done:
+        audit.record(core, actor, "role_grant", f"{actor.channel}:{user}", "cán bộ")
     return Turn([Text(text=(texts.OFFICER_ADDED if done else texts.OFFICER_ALREADY).format(user=user))])
 
 
 def officer_remove(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     user = _officer_target(actor, message, args, "remove")
     done = core.roles.revoke(actor, user)
+    if done:
+        audit.record(core, actor, "role_revoke", f"{actor.channel}:{user}", "cán bộ")
     return Turn([Text(text=(texts.OFFICER_REMOVED if done else texts.OFFICER_NOT).format(user=user))])
 
 
@@ -109,14 +115,21 @@ def _work(title: str, job) -> Work:
 
 
 def reindex(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
-    return Turn([_work(texts.REINDEXING, lambda progress: build_summary(core.assistant.build(progress=progress)))])
+    def job(progress) -> str:
+        result = core.assistant.build(progress=progress)
+        audit.record(core, actor, "rebuild", result.version, VERSION_NOTE.format(version=result.version))
+        return build_summary(result)
+
+    return Turn([_work(texts.REINDEXING, job)])
 
 
 def rollback(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    before = next((v.name for v in core.assistant.index_versions() if v.active), "")
     try:
         name = core.assistant.rollback(args[0] if args else None)
     except HoidapError as e:
         return Turn([Text(text=texts.ROLLBACK_FAILED.format(error=e))])
+    audit.record(core, actor, "rollback", name, f"từ {before}" if before else "")
     return Turn([Text(text=texts.ROLLED_BACK.format(name=name))])
 
 
@@ -126,6 +139,7 @@ def remove(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
 
     def job(progress) -> str:
         path, result = core.assistant.remove_document(args[0], progress=progress)
+        audit.record(core, actor, "remove", args[0], f"{path.name}; {VERSION_NOTE.format(version=result.version)}")
         return texts.REMOVED.format(file=path.name) + "\n" + build_summary(result)
 
     return Turn([_work(texts.REINDEXING, job)])
@@ -206,6 +220,7 @@ def upload(core, actor: Actor, filename: str, data: bytes) -> Turn:
         staged.unlink(missing_ok=True)
     # Kept in the database, not in this process: any process may receive the confirmation tap.
     repository.store_upload(core.db, token, actor.channel, actor.user_id, filename, data, UPLOAD_TTL)
+    audit.record(core, actor, "upload", filename, f"{len(data)} byte")
     title, lines = preview_lines(summary)
     choices = (
         Choice(texts.UPLOAD_CONFIRM, UploadDecision(token, True), key="1"),
@@ -238,6 +253,7 @@ def import_quiz(core, actor: Actor, filename: str, data: bytes) -> Turn:
             added, duplicates = core.assistant.import_quiz_file(path)
         except HoidapError as e:
             return Turn([Text(text=str(e))])
+    audit.record(core, actor, "quiz_import", name, f"{added} câu mới, {duplicates} câu trùng")
     done = texts.IMPORTED_DUPLICATES if duplicates else texts.IMPORTED
     return Turn([Text(text=done.format(added=added, file=name, duplicates=duplicates))])
 
@@ -258,6 +274,7 @@ def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
     if pending is None:
         return Turn([Toast(text=texts.UPLOAD_EXPIRED, alert=True)])
     if not accept:
+        audit.record(core, actor, "cancel", pending.filename)
         return Turn([Toast(text=texts.UPLOAD_CANCELLED), Text(text=texts.UPLOAD_CANCELLED)])
     filename, data = pending.filename, pending.data
 
@@ -265,8 +282,12 @@ def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
         staged = _staged(core, token, filename, data)
         try:
             summaries, result = core.assistant.add_documents([(staged, filename)], replace=True, progress=progress)
+        except HoidapError as e:  # confirmed, but not added: the log says so
+            audit.record(core, actor, "confirm", filename, texts.FAILED.format(error=e))
+            raise
         finally:
             staged.unlink(missing_ok=True)
+        audit.record(core, actor, "confirm", filename, VERSION_NOTE.format(version=result.version))
         added = ", ".join(s.name for s in summaries)
         return texts.ADDED.format(names=added) + "\n" + build_summary(result)
 

@@ -11,7 +11,7 @@ Public calls: :meth:`Conversation.text`, :meth:`~Conversation.tap`, :meth:`~Conv
 :meth:`~Conversation.quiz_failed`, :meth:`~Conversation.chat_migrated`, :meth:`~Conversation.chat_lost`,
 :meth:`~Conversation.due_quizzes` and :meth:`~Conversation.will_answer`; for the web:
 :meth:`~Conversation.role`, :meth:`~Conversation.command`, :meth:`~Conversation.quiz_today`,
-:meth:`~Conversation.import_quiz` and :meth:`~Conversation.redeem_web_link`.
+:meth:`~Conversation.import_quiz`, :meth:`~Conversation.impact` and :meth:`~Conversation.redeem_web_link`.
 """
 
 from __future__ import annotations
@@ -330,6 +330,26 @@ class Conversation:
         from bot.conversation import weblogin
 
         return weblogin.redeem(self, token)
+
+    def review_rows(self, actor: Actor) -> list:
+        """The review queue as list rows (:class:`~bot.conversation.learning.ReviewRow`; admins only,
+        else empty): the dashboard searches, filters and pages them; each row's actions are taps."""
+        from bot.conversation import learning
+
+        return learning.review_rows(self, actor)
+
+    def impact(self, actor: Actor, action: str, target: str) -> Turn:
+        """What ``action`` ("rollback", "remove", "unlink") on ``target`` would change for members,
+        shown before it is confirmed (admins only): see :mod:`bot.conversation.impact`."""
+        from bot.conversation import impact
+
+        if action == "rollback":
+            return impact.rollback(self, actor, target)
+        if action == "remove":
+            return impact.remove(self, actor, target)
+        if action == "unlink" and target.lstrip("#").isdigit() and len(target) <= 12:
+            return impact.unlink(self, actor, int(target.lstrip("#")))
+        return Turn([Text(text=texts.UNLINK_USAGE if action == "unlink" else texts.STALE_BUTTON)])
 
     def quiz_today(self, actor: Actor) -> Turn:
         """The site's quiz of the day, answered by tapping a letter (channels without polls or chats)."""

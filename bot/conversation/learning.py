@@ -8,7 +8,10 @@ skipped. Nothing a member did is applied without this step. Implemented once for
 
 from __future__ import annotations
 
-from bot.conversation import texts
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.conversation import audit, texts
 from bot.conversation.actions import Review
 from bot.conversation.actor import Actor, Incoming
 from bot.conversation.replies import Choice, Listing, Text, Toast, Turn
@@ -18,10 +21,103 @@ from bot.personal import mask
 
 SHOWN = 5
 MAX_SHOWN = 30
+LISTED = 500  # candidates a dashboard list filters and pages through
+# A guess the member pointed at (confirmed "Có phải…", or liked the suggested answer) is offered as
+# the answer; one the assistant made for a question it could not answer is only a hint.
+SURE_ORIGINS = ("confirmation", "suggestion")
 
 
 def _by(actor: Actor) -> str:
     return f"{actor.channel}:{actor.user_id}"
+
+
+def question_label(core, doc_id: str, number: int, question: str, documents=None) -> str:
+    """ "Câu hỏi 4 – Chỉ thị 46-CT/TU: …" once several documents are loaded (the answering code's
+    label, bot.conversation.ask), "Câu hỏi 4: …" while there is one."""
+    documents = documents if documents is not None else core.assistant.documents()
+    doc = next((d for d in documents if d.doc_id == doc_id), None)
+    if doc is not None and len(documents) > 1:
+        return texts.QUESTION_LABEL_OF.format(number=number, document=doc.label, question=question)
+    return texts.QUESTION_LABEL.format(number=number, question=question)
+
+
+def target_label(core, row, documents=None) -> str:
+    """What a link answers with, named as the answering code names it: "Câu hỏi 4, mục (6) – Chỉ thị
+    46-CT/TU: …" (a mark: "không thuộc văn bản")."""
+    if row.kind == OUT_OF_SCOPE or row.question_number is None:
+        return label(row)
+    documents = documents if documents is not None else core.assistant.documents()
+    doc = next((d.label for d in documents if d.doc_id == row.doc_id), None) or row.doc_number or row.doc_id
+    number = f"{row.question_number}, mục ({row.item})" if row.item else str(row.question_number)
+    question = row.official_question or ""
+    question = question if len(question) <= 120 else question[:119] + "…"
+    return texts.QUESTION_LABEL_OF.format(number=number, document=doc, question=question).rstrip(": ")
+
+
+def _accept(doc_id: str, number: int, documents) -> str:
+    doc = next((d for d in documents if d.doc_id == doc_id), None)
+    if doc is not None and len(documents) > 1:
+        return texts.REVIEW_ACCEPT_OF.format(number=number, document=doc.label)
+    return texts.REVIEW_ACCEPT.format(number=number)
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One candidate as a list row (the dashboard): what was asked, why it is here, the guess and
+    how sure it is, the document it points to, and the row's actions as choices."""
+
+    pid: int
+    text: str
+    why: str
+    asked: int
+    origin: str
+    updated: dt.datetime | None
+    doc_id: str | None
+    guess: str | None  # the guessed official question, labelled with its document
+    sure: bool  # the guess may be offered as the answer; else it is shown as a hint
+    accept: Choice | None
+    actions: tuple[Choice, ...]  # choose another, out of scope, skip
+    channels: frozenset[str] = frozenset()  # where members asked it
+
+
+def review_rows(core, actor: Actor) -> list[ReviewRow]:
+    """The whole review queue (up to LISTED) as rows, for lists that search, filter and page."""
+    if not core.roles.is_admin(actor):
+        return []
+    from bot.storage.repository import channels_asked, question_key
+
+    documents = core.assistant.documents()
+    queue = core.assistant.review_queue(limit=LISTED)
+    asked = channels_asked(core.db, sorted({question_key(it.text) for it in queue}))
+    out = []
+    for it in queue:
+        why = texts.REVIEW_WHY.get(it.origin, texts.REVIEW_WHY["unanswered"]).format(count=it.asked)
+        guess = accept = None
+        if it.guess is not None:
+            number = it.guess.question_number
+            guess = question_label(core, it.guess.doc_id, number, it.guess_question or "", documents)
+            accept = Choice(_accept(it.guess.doc_id, number, documents), Review(it.phrasing_id, "a"))
+        out.append(
+            ReviewRow(
+                pid=it.phrasing_id,
+                text=mask(it.text),
+                why=why,
+                asked=it.asked,
+                origin=it.origin,
+                updated=it.updated,
+                doc_id=it.guess.doc_id if it.guess else None,
+                guess=guess,
+                sure=it.guess is not None and it.origin in SURE_ORIGINS,
+                accept=accept,
+                actions=(
+                    Choice(texts.REVIEW_OTHER, Review(it.phrasing_id, "q")),
+                    Choice(texts.REVIEW_OUT, Review(it.phrasing_id, "o")),
+                    Choice(texts.REVIEW_SKIP, Review(it.phrasing_id, "s")),
+                ),
+                channels=frozenset(asked.get(question_key(it.text), ())),
+            )
+        )
+    return out
 
 
 def review(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
@@ -34,15 +130,17 @@ def review(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     items = core.assistant.review_queue(limit=shown)
     if not items:
         return Turn([Text(text=texts.REVIEW_NONE)])
+    documents = core.assistant.documents()
     out = [Text(text=texts.REVIEW_TITLE.format(count=len(items)))]
     for it in items:
         why = texts.REVIEW_WHY.get(it.origin, texts.REVIEW_WHY["unanswered"]).format(count=it.asked)
         lines = [texts.REVIEW_ITEM.format(text=mask(it.text), why=why)]
         choices: list[Choice] = []
         if it.guess is not None:
-            lines.append(texts.REVIEW_GUESS.format(number=it.guess.question_number, question=it.guess_question))
+            guess = question_label(core, it.guess.doc_id, it.guess.question_number, it.guess_question or "", documents)
+            lines.append(texts.REVIEW_GUESS.format(guess=guess))
             choices.append(
-                Choice(texts.REVIEW_ACCEPT.format(number=it.guess.question_number), Review(it.phrasing_id, "a"))
+                Choice(_accept(it.guess.doc_id, it.guess.question_number, documents), Review(it.phrasing_id, "a"))
             )
         else:
             lines.append(texts.REVIEW_NO_GUESS)
@@ -66,13 +164,17 @@ def step(core, actor: Actor, action: Review) -> Turn:
     try:
         if action.op == "s":
             assistant.skip_review(action.pid, _by(actor))
+            audit.record(core, actor, "skip", f"#{action.pid}", mask(row.text))
             return Turn([Toast(text=""), Text(text=texts.SKIPPED)])
         if action.op == "o":
             done = assistant.decide_review(action.pid, _by(actor), out_of_scope=True)
+            audit.record(core, actor, "out_of_scope", f"#{done.id}", mask(done.text))
             return Turn([Toast(text=""), Text(text=texts.MARKED_OUT.format(text=mask(done.text)))])
         if action.op == "a":
             done = assistant.decide_review(action.pid, _by(actor))
-            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=label(done)))])
+            target = target_label(core, done)
+            audit.record(core, actor, "link", f"#{done.id}", f"{mask(done.text)} → {target}")
+            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=target))])
         if action.op == "q":
             return Turn([Toast(text=""), _questions(core, row)])
         if action.op == "i" and action.doc_id and action.number:
@@ -80,7 +182,9 @@ def step(core, actor: Actor, action: Review) -> Turn:
         if action.op == "l" and action.doc_id and action.number:
             doc_id = _doc(core, action.doc_id)
             done = assistant.decide_review(action.pid, _by(actor), Target(doc_id, action.number, action.item))
-            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=label(done)))])
+            target = target_label(core, done)
+            audit.record(core, actor, "link", f"#{done.id}", f"{mask(done.text)} → {target}")
+            return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=target))])
     except UserInputError as e:
         return Turn([Toast(text=""), Text(text=str(e))])
     return Turn([Toast(text=texts.STALE_BUTTON, alert=True)])
@@ -102,8 +206,8 @@ def _questions(core, row) -> Text:
         for number, question, items in core.assistant.official_questions(doc.doc_id):
             op = "i" if items else "l"
             label_ = texts.REVIEW_QUESTION_LABEL.format(number=number, question=question)
-            if len(documents) > 1:  # "Câu 4" alone is ambiguous
-                label_ = f"{doc.label} · {label_}"
+            if len(documents) > 1:  # "Câu 4" alone is ambiguous: the answering code's label
+                label_ = texts.QUESTION_LABEL_OF.format(number=number, document=doc.label, question=question)
             choices.append(Choice(label_, Review(row.id, op, doc.doc_id, number)))
     return Text(text=texts.REVIEW_CHOOSE_QUESTION.format(text=mask(row.text)), choices=tuple(choices))
 
@@ -120,11 +224,12 @@ def phrasings(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     rows = core.assistant.phrasings()
     if not rows:
         return Turn([Text(text=texts.PHRASINGS_NONE)])
+    documents = core.assistant.documents()
     lines = [
         texts.PHRASING_ROW.format(
             id=r.id,
             text=mask(r.text)[:120],
-            target=label(r) if r.kind != OUT_OF_SCOPE else "không thuộc văn bản",
+            target=target_label(core, r, documents),
             status=texts.PHRASING_STATUS.get(r.status, ""),
         )
         for r in rows[-50:]
@@ -137,4 +242,5 @@ def unlink(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     if len(args) != 1 or not args[0].lstrip("#").isdigit() or len(args[0]) > 12:
         return Turn([Text(text=texts.UNLINK_USAGE)])
     row = core.assistant.remove_phrasing(int(args[0].lstrip("#")), _by(actor))
+    audit.record(core, actor, "unlink", f"#{row.id}", mask(row.text))
     return Turn([Text(text=texts.UNLINKED.format(id=row.id, text=mask(row.text)))])

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 
 from bot import metrics
-from bot.conversation import texts
+from bot.conversation import audit, texts
 from bot.conversation.actions import QuizVote
 from bot.conversation.actor import GROUP, PRIVATE, Actor, Incoming
 from bot.conversation.replies import Choice, Listing, QuizPoll, Text, Toast, Turn
@@ -52,6 +52,8 @@ def quiz_on(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     time, days = parse_schedule(args)
     sub = core.quiz.subscribe(actor.channel, chat.chat_id, chat.kind, chat.title, time, days, actor.user_id)
     where = _where(chat, named)
+    when = f"{sub.time} {describe_days(sub.days)}"
+    audit.record(core, actor, "quiz_schedule", f"{actor.channel}:{chat.title or chat.chat_id}", f"bật: {when}")
     return Turn([Text(text=texts.QUIZ_ON.format(where=where, time=sub.time, days=describe_days(sub.days)))])
 
 
@@ -59,6 +61,7 @@ def quiz_off(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     _, chat, named = _target(core, actor, args)
     where = _where(chat, named)
     if core.quiz.unsubscribe(actor.channel, chat.chat_id):
+        audit.record(core, actor, "quiz_schedule", f"{actor.channel}:{chat.title or chat.chat_id}", "tắt")
         return Turn([Text(text=texts.QUIZ_OFF.format(where=where))])
     return Turn([Text(text=_capital(texts.QUIZ_NOT_ON.format(where=where)))])
 
@@ -286,9 +289,12 @@ def today(core, actor: Actor) -> Turn:
         if found is None:
             return Turn([Text(text=texts.QUIZ_NONE)])
     delivery_id, question = found
+    # The site has room for whole options (a poll's are cut at 100 characters, with "…").
+    options = (question.source or {}).get("options_full") or question.options
+    if len(options) != len(question.options):
+        options = question.options
     choices = tuple(
-        Choice(f"{LETTERS[i]}. {option}", QuizVote(delivery_id, i), key=LETTERS[i])
-        for i, option in enumerate(question.options)
+        Choice(f"{LETTERS[i]}. {option}", QuizVote(delivery_id, i), key=LETTERS[i]) for i, option in enumerate(options)
     )
     return Turn([QuizPoll(question=question, delivery_id=delivery_id, choices=choices)])
 

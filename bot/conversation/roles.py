@@ -1,7 +1,9 @@
 """Who may do what, checked in the core for every privileged action.
 
 Admins come from configuration (per channel); officers are granted by admins and stored in the
-database. On the terminal, the person at the keyboard runs the installation and is admin.
+database. On the terminal, the person at the keyboard runs the installation and is admin; from the
+server's console (``hoidap admin link``) they may also make dashboard-only admins and officers
+(channel "web"), stored in the database like officers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from bot.storage import repository
 from bot.storage.db import Database
 
 OFFICER = "officer"
+ADMIN = "admin"
 
 
 class Roles:
@@ -24,7 +27,10 @@ class Roles:
         }
 
     def is_admin(self, actor: Actor) -> bool:
-        return self.admin_id(actor.channel, actor.user_id)
+        if self.admin_id(actor.channel, actor.user_id):
+            return True
+        # Only the console grants "admin" in the database, and only to dashboard logins.
+        return actor.channel == "web" and repository.has_role(self._db, actor.channel, actor.user_id, ADMIN)
 
     def admin_id(self, channel: str, user_id: str) -> bool:
         return str(user_id) in self._admins.get(channel, set())

@@ -174,9 +174,10 @@ REVIEW_WHY = {
     "suggestion": "Thành viên chọn câu gợi ý và bấm 👍 — {count} lần.",
     "thumbs_down": "Thành viên bấm 👎 cho câu trả lời — {count} lần.",
 }
-REVIEW_GUESS = "Gợi ý của trợ lý: Câu hỏi {number} — {question}"
+REVIEW_GUESS = "Gợi ý của trợ lý: {guess}"
 REVIEW_NO_GUESS = "Trợ lý chưa có gợi ý."
 REVIEW_ACCEPT = "✅ Gắn vào Câu hỏi {number}"
+REVIEW_ACCEPT_OF = "✅ Gắn vào Câu hỏi {number} – {document}"
 REVIEW_OTHER = "✏️ Chọn câu khác"
 REVIEW_OUT = "🚫 Không thuộc văn bản"
 REVIEW_SKIP = "⏭ Bỏ qua"
@@ -201,7 +202,10 @@ UNLINK_USAGE = "Cách dùng: /unlink <số> (xem /phrasings)."
 UNLINKED = "Đã gỡ liên kết #{id} “{text}”."
 # --- web -------------------------------------------------------------------------------------------
 WEB_LINK = "Mở trang quản trị bằng liên kết sau (dùng được một lần, trong {minutes} phút; đừng chuyển cho ai):\n{url}"
-WEB_NO_URL = "Chưa cấu hình địa chỉ trang web (HOIDAP_PUBLIC_URL): hãy nhờ người vận hành đặt giá trị này."
+CONSOLE_LINK_ROLE = "Vai trò phải là admin hoặc officer, ví dụ: hoidap admin link --role officer --user lan"
+CONSOLE_LINK_USER = (
+    "Tên đăng nhập gồm chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới (tối đa 32 ký tự), ví dụ: --user lan"
+)
 QUIZ_TODAY_TITLE = "❓ Câu đố hôm nay"
 QUIZ_CLOSED = "Câu đố này đã đóng. Hãy thử câu đố hôm nay!"
 QUIZ_NONE = "Hôm nay chưa có câu đố."
@@ -209,3 +213,26 @@ WEB_QUIZ_CHAT = "Trang web"
 IMPORTED = "Đã nhập {added} câu hỏi từ {file}."
 IMPORTED_DUPLICATES = "Đã nhập {added} câu hỏi từ {file} ({duplicates} câu đã có, bỏ qua)."
 IMPORT_UNSUPPORTED = "Tệp câu hỏi phải là .csv, .yaml hoặc .yml."
+
+# --- before a destructive action: what members will lose or gain (bot.conversation.impact) ---
+IMPACT_DOC = "{document}: {answers} câu trả lời"
+IMPACT_CHANGED = "{document}: {before} → {after} câu trả lời"
+IMPACT_LOSE = "Thành viên sẽ không còn được trả lời từ"
+IMPACT_GAIN = "Thành viên sẽ được trả lời thêm từ"
+IMPACT_CHANGE = "Thay đổi"
+IMPACT_KEEP = "Giữ nguyên"
+IMPACT_NOTHING = "(không có)"
+IMPACT_TOTAL = "Tổng số câu trả lời: hiện nay {before}, sau khi xác nhận {after}."
+IMPACT_ROLLBACK = "Quay về phiên bản {version}? (đang dùng: {active})"
+IMPACT_REMOVE = "Xóa {document} khỏi kho văn bản?"
+IMPACT_REMOVE_KEPT = "Tệp được giữ trong lịch sử kho; quay về phiên bản trước để lấy lại."
+IMPACT_UNLINK = "Bỏ liên kết #{id}: “{text}”?"
+IMPACT_UNLINK_LINK = "Câu hỏi này sẽ không còn được trả lời ngay bằng {target}."
+IMPACT_UNLINK_OUT = "Câu hỏi này sẽ không còn bị từ chối ngay (đã đánh dấu không thuộc văn bản)."
+IMPACT_UNLINK_AFTER = (
+    "Sau đó trợ lý tìm câu trả lời như với mọi câu hỏi khác; có thể liên kết lại ở trang Duyệt câu hỏi."
+)
+IMPACT_NO_VERSION = "Không có phiên bản {version}. Xem danh sách ở trang Phiên bản."
+IMPACT_ALREADY = "Phiên bản {version} đang được dùng."
+IMPACT_NO_DOCUMENT = "Không có văn bản mã {doc_id} trong kho. Xem danh sách ở trang Văn bản."
+IMPACT_NO_LINK = "Không có liên kết nào mã {id}. Xem danh sách ở trang Duyệt câu hỏi."

@@ -347,7 +347,7 @@ def _build_into(
     manifest = {
         "format_version": FORMAT_VERSION,
         "version": name,
-        "built_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "built_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),  # with its offset
         "model": settings.model,
         "model_id": embedder.model_id,
         "dim": dim,

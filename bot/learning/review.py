@@ -30,6 +30,7 @@ class ReviewItem:
     guess: store.Target | None
     guess_question: str | None  # the official question of the guess
     note: str | None
+    updated: dt.datetime | None = None  # when it last came up (asked again, tapped, voted)
 
 
 def _groups(vectors: np.ndarray, counts: list[int]) -> list[list[int]]:
@@ -84,6 +85,7 @@ def queue(assistant, db, limit: int = 10) -> list[ReviewItem]:
                 guess if found else None,
                 found[0].question if found else None,
                 row.note,
+                repository._utc(row.updated_at) if row.updated_at else None,
             )
         )
     return out

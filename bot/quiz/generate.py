@@ -103,10 +103,14 @@ def _source(meta: DocumentMeta, group: Group | None, doc_id: str, item: int | No
     }
 
 
+def _unlabelled(text: str) -> str:
+    # A list label would give the right option away among unlabelled ones: (1) 1. 1) a) - • and "1 | " table rows.
+    return re.sub(r"^\s*(\(\d+\)|\d{1,3}[.)]|[a-zđ]\)|[-–•+*◦▪]|\d{1,3}\s+\|)\s*", "", text).strip()
+
+
 def _excerpt(text: str, limit: int) -> str:
     """The start of ``text`` cut at a clause or word boundary, with "…" when cut."""
-    # A list label would give the right option away among unlabelled ones: (1) 1. 1) a) - • and "1 | " table rows.
-    text = re.sub(r"^\s*(\(\d+\)|\d{1,3}[.)]|[a-zđ]\)|[-–•+*◦▪]|\d{1,3}\s+\|)\s*", "", text).strip()
+    text = _unlabelled(text)
     if len(text) <= limit:
         return text.rstrip(".;")
     cut = max(text.rfind(", ", 0, limit - 1), text.rfind("; ", 0, limit - 1))
@@ -258,9 +262,11 @@ class BankGenerator:
             if len(items) < 3:
                 continue
             meta = self.version.document(group.doc_id)
-            others = self._other_excerpts(group, items)
+            full: dict[str, str] = {}  # excerpt -> the whole clause (shown where there is room: the web)
+            others = self._other_excerpts(group, items, full)
             for unit in items:
                 correct = _excerpt(unit.text, 90)
+                full[correct] = _unlabelled(unit.text).rstrip(".;")
                 rng = _seed("item", unit.uid)
                 pool = [e for e in others if abs(len(e) - len(correct)) < 60]
                 pool = pool if len(pool) >= 3 else others
@@ -271,15 +277,17 @@ class BankGenerator:
                 head = f"Theo Câu hỏi {group.question_number} – {meta.short_name}: “{_fit(group.question, 150)}”"
                 question = f"{head}\nNội dung nào sau đây được nêu trong câu trả lời?"
                 explanation = _fit(f"{_cite(meta, group, unit.item)}: “{_excerpt(unit.text, 120)}”", 200)
-                q = QuizQuestion(
-                    "item", question, options, idx, explanation, _source(meta, group, unit.doc_id, unit.item)
-                )
+                source = _source(meta, group, unit.doc_id, unit.item)
+                if any(full.get(o, o) != o for o in options):  # a poll's 100 characters cut some
+                    source["options_full"] = [full.get(o, o) for o in options]
+                q = QuizQuestion("item", question, options, idx, explanation, source)
                 if not verify(q, self.version, self.corpus):
                     out.append(q)
         return out
 
-    def _other_excerpts(self, group: Group, items) -> list[str]:
-        """Clauses from the same document's other answers that do not resemble this list."""
+    def _other_excerpts(self, group: Group, items, full: dict[str, str]) -> list[str]:
+        """Clauses from the same document's other answers that do not resemble this list (``full``
+        gets each excerpt's whole clause)."""
         item_sets = [set(normalize(u.text).split()) for u in items]
         answer_norm = normalize(group.answer)
         out = []
@@ -294,6 +302,7 @@ class BankGenerator:
                 if any(len(toks & s) / max(len(toks | s), 1) > 0.35 for s in item_sets):
                     continue
                 out.append(ex)
+                full.setdefault(ex, _unlabelled(clause).rstrip(".;"))
         return sorted(set(out))
 
     # --- facts ---------------------------------------------------------------------

@@ -148,7 +148,13 @@ class UnansweredRow:
     channels: str
 
 
-def unanswered(db: Database, since: dt.datetime | None = None, limit: int = 50) -> list[UnansweredRow]:
+def unanswered(
+    db: Database,
+    since: dt.datetime | None = None,
+    limit: int = 50,
+    until: dt.datetime | None = None,
+    channel: str | None = None,
+) -> list[UnansweredRow]:
     """Most frequent questions that found no official answer (greetings and empty messages excluded).
 
     Variants of one question (case, diacritics, punctuation) count together; the
@@ -157,6 +163,10 @@ def unanswered(db: Database, since: dt.datetime | None = None, limit: int = 50) 
     missed = [QuestionLog.found.is_(False), QuestionLog.kind == "none"]
     if since is not None:
         missed.append(QuestionLog.created_at >= since)
+    if until is not None:
+        missed.append(QuestionLog.created_at < until)
+    if channel:
+        missed.append(QuestionLog.channel == channel)
     with db.session() as s:
         groups = s.execute(
             select(
@@ -182,6 +192,21 @@ def unanswered(db: Database, since: dt.datetime | None = None, limit: int = 50) 
             ).scalar_one()
             rows.append(UnansweredRow(wording, count, last, channel if n_channels == 1 else "nhiều kênh"))
     return rows
+
+
+def channels_asked(db: Database, keys: list[str]) -> dict[str, set[str]]:
+    """The channels each question (by :func:`question_key`) was asked on: what filters a list by channel."""
+    out: dict[str, set[str]] = {}
+    with db.session() as s:
+        for start in range(0, len(keys), 500):  # bounded IN lists
+            rows = s.execute(
+                select(QuestionLog.normalized, QuestionLog.channel)
+                .where(QuestionLog.normalized.in_(keys[start : start + 500]))
+                .group_by(QuestionLog.normalized, QuestionLog.channel)
+            ).all()
+            for key, channel in rows:
+                out.setdefault(key, set()).add(channel)
+    return out
 
 
 def feedback_counts(db: Database, question_id: int) -> tuple[int, int]:

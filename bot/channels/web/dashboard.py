@@ -1,6 +1,7 @@
 """The dashboard (``/admin``) for officers and admins.
 
-Login: ``/web`` in a private chat sends a one-time link (:mod:`bot.conversation.weblogin`); opening it
+Login: ``/web`` in a private chat, or ``hoidap admin link`` on the server, gives a one-time link
+(:mod:`bot.conversation.weblogin`); opening it
 shows a button that logs in (a POST: link previewers that fetch URLs cannot use the link up). The
 session is kept on the server (a ``web_sessions`` row: who logged in, until when) and the signed
 cookie only carries its random token, so logging out ends it in every process, and a copied cookie
@@ -15,7 +16,6 @@ conversation core (upload → preview → confirm, remove, rollback, quiz import
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import logging
 import secrets
@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.channels.web import exports, security
+from bot.channels.web import admin_audit, admin_lists, admin_pages, security
 from bot.channels.web.render import views
 from bot.conversation.actor import PRIVATE, Actor
 from bot.conversation.core import ADMIN, MEMBER, OFFICER
@@ -36,10 +36,15 @@ from bot.storage import repository
 
 log = logging.getLogger(__name__)
 DAYS = 30
-LOGIN_FAILED = "Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn. Hãy gõ /web trong tin nhắn riêng với trợ lý để nhận liên kết mới."
-NOT_LOGGED_IN = "Trang này dành cho cán bộ và quản trị viên. Hãy gõ /web trong tin nhắn riêng với trợ lý để nhận liên kết đăng nhập."
+LOGIN_FAILED = (
+    "Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn. Hãy gõ /web trong tin nhắn riêng với trợ lý, "
+    "hoặc chạy hoidap admin link trên máy chủ, để nhận liên kết mới."
+)
+NOT_LOGGED_IN = (
+    "Trang này dành cho cán bộ và quản trị viên. Hãy gõ /web trong tin nhắn riêng với trợ lý, "
+    "hoặc chạy hoidap admin link trên máy chủ, để nhận liên kết đăng nhập."
+)
 NOT_ALLOWED = "Tài khoản của bạn không có quyền xem trang này."
-REVIEW_SHOWN = 30  # candidates on the review page (the chat shows 5 at a time)
 COMMANDS = ("remove", "reindex", "rollback", "unlink")  # what the dashboard's buttons run
 UPLOADS = ("/admin/documents", "/admin/quiz/import")  # the only paths whose bodies may be large
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "web": "Web", "terminal": "Máy chủ"}
@@ -159,27 +164,6 @@ class Dashboard:
             leaders=leaders,
         )
 
-    async def unanswered(self, request: Request, actor: Actor, role: str) -> Response:
-        days = _days(request)
-        groups = await asyncio.to_thread(self.assistant.unanswered_groups, days, 100)
-        fmt = request.path_params.get("fmt")
-        stamp = dt.date.today().isoformat()
-        if fmt == "csv":
-            return Response(
-                exports.unanswered_csv(groups),
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="cau-hoi-chua-tra-loi-{stamp}.csv"'},
-            )
-        if fmt == "xlsx":
-            return Response(
-                exports.unanswered_xlsx(groups),
-                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                headers={"Content-Disposition": f'attachment; filename="cau-hoi-chua-tra-loi-{stamp}.xlsx"'},
-            )
-        return self.render(
-            request, "admin_unanswered.html", staff=actor, role=role, page="unanswered", groups=groups, days=days
-        )
-
     async def documents(self, request: Request, actor: Actor, role: str, preview=None) -> Response:
         docs = await asyncio.to_thread(self.assistant.documents)
         return self.render(
@@ -275,42 +259,6 @@ class Dashboard:
             return JSONResponse(job.as_json())
         return self.render(request, "admin_job.html", staff=actor, role=role, page="documents", job=job)
 
-    async def review(self, request: Request, actor: Actor, role: str, steps=None) -> Response:
-        """The review queue: the chat's /review cards (same core flow), and the links in service."""
-        if steps is None:
-            turn = await asyncio.to_thread(self.conv.command, actor, "review", [str(REVIEW_SHOWN)])
-            steps = views(turn.replies)
-            turn.done(True)
-        links = await asyncio.to_thread(self.conv.command, actor, "phrasings", [])
-        links.done(True)
-        return self.render(
-            request, "admin_review.html", staff=actor, role=role, page="review", items=steps, links=views(links.replies)
-        )
-
-    async def review_step(self, request: Request, actor: Actor, role: str, form) -> Response:
-        """A button of a review card: the core's tap; a next step (choose the question, the item)
-        is shown in place, a decision goes back to the queue."""
-        turn = await asyncio.to_thread(self.conv.tap, actor, str(form.get("a") or ""))
-        shown = views(turn.replies)
-        turn.done(True)
-        if any(v.buttons for v in shown):
-            return await self.review(request, actor, role, steps=[v for v in shown if v.kind != "note"])
-        self.flash(request, turn.replies)
-        return RedirectResponse("/admin/review", status_code=303)
-
-    async def versions(self, request: Request, actor: Actor, role: str) -> Response:
-        versions = await asyncio.to_thread(self.assistant.index_versions)
-        rows = [
-            {
-                "name": v.name,
-                "active": v.active,
-                "built": v.built_at,
-                "documents": len(v.manifest.get("documents") or []),
-            }
-            for v in reversed(versions)
-        ]
-        return self.render(request, "admin_versions.html", staff=actor, role=role, page="versions", versions=rows)
-
     async def quiz(self, request: Request, actor: Actor, role: str) -> Response:
         subs = await asyncio.to_thread(self.assistant.quiz_subscriptions)
         stats = await asyncio.to_thread(self.assistant.quiz_chat_stats, DAYS)
@@ -393,17 +341,23 @@ def routes(settings, assistant, tpl) -> list[Route]:
         Route("/login", board.login, methods=["POST"]),
         Route("/logout", board.logout, methods=["POST"]),
         Route("/", _page(board, board.overview, OFFICER)),
-        Route("/unanswered", _page(board, board.unanswered, ADMIN)),
-        Route("/unanswered.{fmt:str}", _page(board, board.unanswered, ADMIN)),
+        Route("/unanswered", _page(board, functools.partial(admin_lists.unanswered, board), ADMIN)),
+        Route("/unanswered.{fmt:str}", _page(board, functools.partial(admin_lists.unanswered, board), ADMIN)),
         Route("/documents", _page(board, board.documents, ADMIN)),
         Route("/documents", _page(board, board.upload, ADMIN, post=True), methods=["POST"]),
         Route("/tap", _page(board, board.act, ADMIN, post=True), methods=["POST"]),
         Route("/run/{name:str}", _page(board, board.command, ADMIN, post=True), methods=["POST"]),
         Route("/jobs/{job:str}.{fmt:str}", _page(board, board.job, ADMIN)),
         Route("/jobs/{job:str}", _page(board, board.job, ADMIN)),
-        Route("/versions", _page(board, board.versions, ADMIN)),
-        Route("/review", _page(board, board.review, ADMIN)),
-        Route("/review", _page(board, board.review_step, ADMIN, post=True), methods=["POST"]),
+        Route("/versions", _page(board, functools.partial(admin_pages.versions, board), ADMIN)),
+        Route("/confirm/{name:str}", _page(board, functools.partial(admin_pages.confirm, board), ADMIN)),
+        Route("/review", _page(board, functools.partial(admin_lists.review, board), ADMIN)),
+        Route(
+            "/review",
+            _page(board, functools.partial(admin_lists.review_step, board), ADMIN, post=True),
+            methods=["POST"],
+        ),
         Route("/quiz", _page(board, board.quiz, OFFICER)),
+        Route("/audit", _page(board, functools.partial(admin_audit.page, board), ADMIN)),
         Route("/quiz/import", _page(board, board.quiz_import, OFFICER, post=True), methods=["POST"]),
     ]

@@ -1,4 +1,5 @@
-"""The unanswered report as files Excel opens correctly: CSV in UTF-8 with a BOM, and XLSX (openpyxl)."""
+"""The unanswered report as files Excel opens correctly: CSV in UTF-8 with a BOM, and XLSX (openpyxl).
+Times are Vietnam time, and the column says so (the database keeps UTC)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-HEADER = ["Số lần", "Câu hỏi", "Các cách hỏi khác", "Lần cuối (UTC)", "Kênh"]
+from bot.localtime import ZONE_LABEL, show
+
+HEADER = ["Số lần", "Câu hỏi", "Các cách hỏi khác", f"Lần cuối ({ZONE_LABEL})", "Kênh"]
 
 
 def _rows(groups) -> list[list]:
     out = []
     for g in groups:
         others = "; ".join(f"{q} ({n})" for q, n in g.variants if q != g.question)
-        out.append([g.count, g.question, others, g.last_asked.strftime("%Y-%m-%d %H:%M"), g.channels])
+        out.append([g.count, g.question, others, show(g.last_asked), g.channels])
     return out
 
 
