@@ -109,7 +109,7 @@ async def test_a_member_asks_and_sees_the_quote_and_citation(open_page):
 async def test_a_member_taps_a_suggestion_and_a_confirmation(open_page, web, monkeypatch):
     page = await open_page(DESKTOP)
     await page.goto("/")
-    refused = await ask(page, "văn hóa công sở")
+    refused = await ask(page, "tuổi nghỉ hưu của cán bộ nữ là bao nhiêu")
     await expect(refused).to_contain_text("chưa tìm thấy câu trả lời chính thức")
     await expect(refused.locator(".header")).to_have_text("Có phải bạn muốn hỏi…")
     suggestion = refused.locator("button.choice").first
