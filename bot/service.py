@@ -517,6 +517,11 @@ class Assistant:
             log.warning("quiz bank not synced: %s", e)
         return self._quiz.managed_questions()
 
+    def citable_documents(self) -> list[tuple[str, str]]:
+        """(number, short name) of the indexed documents a written question may cite."""
+        version = self.index.current()
+        return [(m.number, m.short_name) for m in version.documents.values() if m.number]
+
     def quiz_entry(self, question_id: str):
         return self._quiz.entry(question_id)
 

@@ -24,13 +24,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.channels.web import exports, security
+from bot.channels.web import admin_quiz_pages, exports, security
 from bot.channels.web.render import views
 from bot.conversation.actor import PRIVATE, Actor
 from bot.conversation.core import ADMIN, MEMBER, OFFICER
 from bot.conversation.replies import Work
-from bot.quiz.model import LETTERS
-from bot.quiz.schedule import describe_days
 from bot.storage import repository
 
 log = logging.getLogger(__name__)
@@ -280,37 +278,6 @@ class Dashboard:
         ]
         return self.render(request, "admin_versions.html", staff=actor, role=role, page="versions", versions=rows)
 
-    async def quiz(self, request: Request, actor: Actor, role: str) -> Response:
-        subs = await asyncio.to_thread(self.assistant.quiz_subscriptions)
-        stats = await asyncio.to_thread(self.assistant.quiz_chat_stats, DAYS)
-        leaders = await asyncio.to_thread(self.assistant.streak_leaders, 10)
-        bank = await asyncio.to_thread(self.assistant.quiz_questions)
-        return self.render(
-            request,
-            "admin_quiz.html",
-            staff=actor,
-            role=role,
-            page="quiz",
-            subs=[(s, describe_days(s.days)) for s in subs],
-            stats=stats,
-            leaders=leaders,
-            bank=bank,
-            letters=LETTERS,
-            days=DAYS,
-            charts={"quiz": _quiz_chart(stats)},
-        )
-
-    async def quiz_import(self, request: Request, actor: Actor, role: str, form) -> Response:
-        upload = form.get("file")
-        if upload is None or not getattr(upload, "filename", None):
-            request.session["flash"] = [{"text": "Hãy chọn một tệp .csv hoặc .yaml.", "alert": True}]
-            return RedirectResponse("/admin/quiz", status_code=303)
-        data = await upload.read(self.settings.max_upload_bytes + 1)
-        turn = await asyncio.to_thread(self.conv.import_quiz, actor, upload.filename, data)
-        turn.done(True)
-        self.flash(request, turn.replies)
-        return RedirectResponse("/admin/quiz", status_code=303)
-
 
 def _owner(actor: Actor) -> str:
     return f"{actor.channel}:{actor.user_id}"
@@ -373,6 +340,5 @@ def routes(settings, assistant, tpl) -> list[Route]:
         Route("/versions", _page(board, board.versions, ADMIN)),
         Route("/review", _page(board, board.review, ADMIN)),
         Route("/review", _page(board, board.review_step, ADMIN, post=True), methods=["POST"]),
-        Route("/quiz", _page(board, board.quiz, OFFICER)),
-        Route("/quiz/import", _page(board, board.quiz_import, OFFICER, post=True), methods=["POST"]),
+        *admin_quiz_pages.routes(board, _page),
     ]
