@@ -68,7 +68,14 @@ def test_every_unit_is_quotable_text(samples, maker):
             assert all(w in words for w in re.findall(r"\w+", unit.text.lower())), (unit.text, question)
             continue
         assert unit.text == unit.text.strip()
-        if unit.kind != "answer":
+        row = next((t for t in doc.tables_all() if unit.kind == "item_head" and _is_row_head(t, unit.text)), None)
+        if row is not None:
+            # Matched, never quoted: a table row's cells under their column names, all the document's.
+            continue
+        if unit.kind in ("item", "section") and unit.text.count("\n") == 1 and " | " in unit.text:
+            header, line = unit.text.split("\n")
+            assert any(t.header_line == header for t in doc.tables_all()), unit.text  # a row under its header
+        elif unit.kind != "answer":
             assert "\n" not in unit.text, f"line break inside a {unit.kind}: {unit.text!r}"
         for line in unit.text.split("\n"):
             assert norm(line) in visible, f"{unit.uid} is not in the document: {line!r}"
@@ -80,6 +87,10 @@ def test_every_unit_is_quotable_text(samples, maker):
         assert furniture not in doc.meta.title
 
 
+def _is_row_head(table, text: str) -> bool:
+    return any(table.labelled(i) == text for i in range(len(table.rows)))
+
+
 def test_a_table_stays_in_the_answer_that_holds_it(samples):
     doc = parse_file(samples["docx_with_tables"].path)
     first = doc.pair(1).answer.split("\n")
@@ -88,9 +99,13 @@ def test_a_table_stays_in_the_answer_that_holds_it(samples):
     assert first[-1].startswith("Các cấp ủy chủ động bổ sung")  # the paragraph after the table, same answer
     assert "Kỷ niệm" not in doc.pair(3).answer  # not pushed into the last answer any more
     only_table = doc.pair(2)
-    assert [i.text for i in only_table.items][
-        0
-    ] == "Tuyên truyền trên báo chí | Báo Yên Bái, Đài Phát thanh và Truyền hình tỉnh"
+    # A row is quoted under its header; its table keeps rows and cells.
+    assert only_table.items[0].text == (
+        "Hình thức | Cơ quan chủ trì\nTuyên truyền trên báo chí | Báo Yên Bái, Đài Phát thanh và Truyền hình tỉnh"
+    )
+    (kept,) = only_table.tables
+    assert kept.header == ("Hình thức", "Cơ quan chủ trì") and len(kept.rows) == 3
+    assert kept.rows[2] == ("Tuyên truyền trên mạng xã hội", "Ban Tuyên giáo Tỉnh ủy")
     assert any("Câu hỏi 2: câu trả lời chỉ là một bảng" in w for w in doc.warnings)
 
 

@@ -72,13 +72,53 @@ def format_date(date: dt.date) -> str:
     return f"{date.day:02d}/{date.month}/{date.year}"
 
 
+CELL_SEP = " | "  # how a table row reads in the official text (the readers join cells with it)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the document: its header row (None: the table has none) and rows of cells."""
+
+    header: tuple[str, ...] | None
+    rows: tuple[tuple[str, ...], ...]
+    line: int
+
+    @property
+    def header_line(self) -> str | None:
+        return CELL_SEP.join(self.header) if self.header else None
+
+    def row_line(self, i: int) -> str:
+        return CELL_SEP.join(self.rows[i])
+
+    def quoted(self, i: int) -> str:
+        """Row ``i`` as it is quoted: under its header, both lines word for word."""
+        return "\n".join(t for t in (self.header_line, self.row_line(i)) if t)
+
+    def labelled(self, i: int) -> str:
+        """ "Nguồn vốn: Ngân sách tỉnh; Tỷ lệ (%): 45": each cell under its column's name (what a
+        question about one figure matches; what text channels show for a row)."""
+        return labelled(self.header, self.rows[i])
+
+
+def labelled(header, cells) -> str:
+    if not header:
+        return CELL_SEP.join(cells)
+    parts = [f"{h}: {c}" if h else c for h, c in zip(header, cells, strict=False)]
+    parts += list(cells[len(header) :])
+    return "; ".join(parts)
+
+
 @dataclass(frozen=True)
 class Item:
-    """One enumerated point of an answer: ``(5) Tham mưu …`` or ``- Lơ là …``."""
+    """One enumerated point of an answer: ``(5) Tham mưu …`` or ``- Lơ là …`` or a table's row.
+
+    ``head``: what matching reads for it instead of its first clause (a row: its cells under their
+    column names)."""
 
     number: int
     text: str
     line: int
+    head: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +130,7 @@ class QAPair:
     answer: str
     items: tuple[Item, ...]
     line: int
+    tables: tuple[Table, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,10 +201,15 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # shown in previews: what an admin should check
     encoding: str | None = None  # legacy encoding the text was converted from ("tcvn3", "vni")
+    tables: list[Table] = field(default_factory=list)  # of a free-form document (Q&A: on each pair)
 
     @property
     def is_qa(self) -> bool:
         return bool(self.pairs)
+
+    def tables_all(self) -> list[Table]:
+        """Every table of the document, in order (a Q&A document's are in its answers)."""
+        return [t for p in self.pairs for t in p.tables] + list(self.tables)
 
     def pair(self, number: int) -> QAPair | None:
         return next((p for p in self.pairs if p.number == number), None)
@@ -183,7 +229,7 @@ class Document:
             out.append(Unit(f"{base}:answer", d, "answer", p.answer, p.number))
             for it in p.items:
                 out.append(Unit(f"{base}:i{it.number}", d, "item", it.text, p.number, it.number))
-                head = item_head(it.text)
+                head = it.head or item_head(it.text)
                 if head:
                     out.append(Unit(f"{base}:h{it.number}", d, "item_head", head, p.number, it.number))
             if not p.items:

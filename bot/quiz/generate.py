@@ -260,7 +260,8 @@ class BankGenerator:
             meta = self.version.document(group.doc_id)
             others = self._other_excerpts(group, items)
             for unit in items:
-                correct = _excerpt(unit.text, 90)
+                # A table row is quoted under its header line: the option is the row itself.
+                correct = _excerpt(unit.text.rsplit("\n", 1)[-1], 90)
                 rng = _seed("item", unit.uid)
                 pool = [e for e in others if abs(len(e) - len(correct)) < 60]
                 pool = pool if len(pool) >= 3 else others
