@@ -112,3 +112,33 @@ def test_a_question_about_one_cell_quotes_its_row_with_the_header(core, question
     row = {"ngân sách tỉnh": 2, "xã hội hóa": 4, "trung ương": 1}
     expected = next(FUNDS[n] for k, n in row.items() if k in question.lower())
     assert lines[1] == " | ".join(expected)
+
+
+def test_renderers_show_the_row_as_a_table_on_the_web_and_as_labelled_lines_elsewhere(core):
+    from bot.channels import plain
+    from bot.channels.telegram import render as telegram
+    from bot.channels.web.render import view
+    from bot.conversation.replies import Quote
+
+    answer = core.ask("ngân sách tỉnh chiếm bao nhiêu phần trăm")
+    reply = Quote(answer=answer)
+    (part,) = [p for p in view(reply).parts if p.is_table]
+    assert part.header == tuple(FUNDS[0]) and part.rows == (tuple(FUNDS[2]),)
+    text = "Nguồn vốn: Ngân sách tỉnh; Tỷ lệ (%): 45; Số tiền (tỷ đồng): 1.800"
+    (message,) = telegram.messages(reply)
+    assert text in message.html and " | " not in message.html and "<blockquote>" in message.html
+    assert text in plain.render(reply, plain.Numbering())
+
+
+def test_telegram_keeps_a_long_table_under_its_limit(core):
+    from bot.answer.model import Answer
+    from bot.channels.telegram import render as telegram
+    from bot.conversation.replies import Quote
+
+    answer = core.ask("ngân sách tỉnh chiếm bao nhiêu phần trăm")
+    rows = "\n".join(f"Hạng mục <{i}> & chi tiết | {i * 7} | {i * 70}" for i in range(300))
+    long = Answer(**{**answer.__dict__, "answer": "Nguồn vốn | Tỷ lệ (%) | Số tiền\n" + rows})
+    parts = telegram.messages(Quote(answer=long))
+    assert len(parts) > 1
+    assert all(telegram.shown_len(m.html) <= telegram.MESSAGE_LIMIT for m in parts)
+    assert any("Số tiền: 2093" in m.html and "Hạng mục &lt;299&gt; &amp; chi tiết" in m.html for m in parts)  # escaped
