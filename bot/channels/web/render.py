@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.answer import tables
 from bot.answer import format as wording
+from bot.answer import tables
 from bot.conversation import texts
 from bot.conversation.actions import Feedback, QuizVote, encode
 from bot.conversation.replies import (
