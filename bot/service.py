@@ -57,7 +57,8 @@ class DayCounts:
     answered: int = 0
     confirm: int = 0  # "Có phải bạn muốn hỏi…" offered
     refused: int = 0
-    confirmed: int = 0  # offers members took
+    confirmed: int = 0  # offers members took with the "Có phải…" button (not suggestions tapped)
+    suggested: int = 0  # suggestions tapped under a refusal
 
 
 @dataclass(frozen=True)
@@ -681,34 +682,44 @@ class Assistant:
 
         return when.astimezone(ZoneInfo(self.settings.timezone)).date()
 
-    def question_stats(self, days: int = 30) -> list[DayCounts]:
-        """Questions per local day (answered / confirmation offered / refused; greetings and empty
-        messages left out) and confirmations taken, oldest day first, every day present."""
+    def _utc_bounds(self, since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """Local days ``since`` … ``until`` (inclusive) as UTC instants [start, end)."""
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(self.settings.timezone)
+        start = dt.datetime.combine(since, dt.time(), tz).astimezone(dt.UTC)
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tz).astimezone(dt.UTC)
+        return start, end
+
+    def question_stats(self, since: dt.date, until: dt.date) -> list[DayCounts]:
+        """Questions per local day from ``since`` to ``until`` (answered / confirmation offered /
+        refused; greetings, small talk and empty messages left out), confirmations taken with the
+        "Có phải…" button and suggestions tapped, oldest day first, every day present."""
         from bot.storage import repository
 
-        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
-        today = self._local_day(dt.datetime.now(dt.UTC))
-        counts = {today - dt.timedelta(days=i): [0, 0, 0, 0] for i in range(days)}
-        for q in repository.question_outcomes(self._db, since):
+        start, end = self._utc_bounds(since, until)
+        days = (until - since).days + 1
+        counts = {since + dt.timedelta(days=i): [0, 0, 0, 0, 0] for i in range(days)}
+        for q in repository.question_outcomes(self._db, start, end):
             row = counts.get(self._local_day(q.created_at))
             if row is None or q.kind in ("empty", "smalltalk"):
                 continue
             row[0 if q.found else 1 if q.confirm else 2] += 1
-        for when in repository.confirmation_times(self._db, since):
+        for when, origin in repository.confirmation_times(self._db, start, end):
             row = counts.get(self._local_day(when))
             if row is not None:
-                row[3] += 1
+                row[3 if origin == "confirm" else 4] += 1
         return [DayCounts(day, *row) for day, row in sorted(counts.items())]
 
-    def top_answers(self, days: int = 30, limit: int = 10) -> list[TopAnswer]:
+    def top_answers(self, since: dt.date, until: dt.date, limit: int = 10) -> list[TopAnswer]:
         """The official answers members got most often (documents no longer indexed left out)."""
         from bot.storage import repository
 
-        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        start, end = self._utc_bounds(since, until)
         version = self.index.current()
         questions = {(g.doc_id, g.question_number): g.question for g in version.groups}
         out = []
-        for doc_id, number, times in repository.top_answers(self._db, since, limit):
+        for doc_id, number, times in repository.top_answers(self._db, start, limit, end):
             if doc_id in version.documents:
                 name = version.documents[doc_id].short_name
                 out.append(TopAnswer(doc_id, name, number, questions.get((doc_id, number), ""), times))

@@ -24,10 +24,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.channels.web import admin_quiz_pages, exports, security
+from bot.channels.web import admin_quiz_pages, charts, exports, security
+from bot.channels.web.labels import CHANNEL_NAMES
 from bot.channels.web.render import views
 from bot.conversation.actor import PRIVATE, Actor
-from bot.conversation.core import ADMIN, MEMBER, OFFICER
+from bot.conversation.core import ADMIN, MEMBER
 from bot.conversation.replies import Work
 from bot.storage import repository
 
@@ -39,7 +40,6 @@ NOT_ALLOWED = "Tài khoản của bạn không có quyền xem trang này."
 REVIEW_SHOWN = 30  # candidates on the review page (the chat shows 5 at a time)
 COMMANDS = ("remove", "reindex", "rollback", "unlink")  # what the dashboard's buttons run
 UPLOADS = ("/admin/documents", "/admin/quiz/import")  # the only paths whose bodies may be large
-CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "web": "Web", "terminal": "Máy chủ"}
 
 
 class Dashboard:
@@ -114,48 +114,6 @@ class Dashboard:
         return RedirectResponse("/", status_code=303)
 
     # --- pages -------------------------------------------------------------------------------
-    async def overview(self, request: Request, actor: Actor, role: str) -> Response:
-        if role != ADMIN:
-            return RedirectResponse("/admin/quiz", status_code=303)
-        days = await asyncio.to_thread(self.assistant.question_stats, DAYS)
-        top = await asyncio.to_thread(self.assistant.top_answers, DAYS, 10)
-        quiz = await asyncio.to_thread(self.assistant.quiz_chat_stats, DAYS)
-        leaders = await asyncio.to_thread(self.assistant.streak_leaders, 10)
-        charts = {
-            "days": {
-                "labels": [f"{d.date:%d/%m}" for d in days],
-                "answered": [d.answered for d in days],
-                "confirm": [d.confirm for d in days],
-                "refused": [d.refused for d in days],
-                "confirmed": [d.confirmed for d in days],
-            },
-            "top": {
-                # Short labels: a phone's chart has little room left of the bars.
-                "labels": [f"{t.name.split(' số ')[-1]} · câu {t.question_number}" for t in top],
-                "values": [t.times for t in top],
-            },
-            "quiz": _quiz_chart(quiz),
-        }
-        totals = {
-            "answered": sum(d.answered for d in days),
-            "confirm": sum(d.confirm for d in days),
-            "refused": sum(d.refused for d in days),
-            "confirmed": sum(d.confirmed for d in days),
-        }
-        return self.render(
-            request,
-            "admin_overview.html",
-            staff=actor,
-            role=role,
-            page="overview",
-            days=DAYS,
-            charts=charts,
-            totals=totals,
-            top=top,
-            quiz=quiz,
-            leaders=leaders,
-        )
-
     async def unanswered(self, request: Request, actor: Actor, role: str) -> Response:
         days = _days(request)
         groups = await asyncio.to_thread(self.assistant.unanswered_groups, days, 100)
@@ -163,13 +121,13 @@ class Dashboard:
         stamp = dt.date.today().isoformat()
         if fmt == "csv":
             return Response(
-                exports.unanswered_csv(groups),
+                exports.unanswered_csv(groups, self.settings.timezone),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="cau-hoi-chua-tra-loi-{stamp}.csv"'},
             )
         if fmt == "xlsx":
             return Response(
-                exports.unanswered_xlsx(groups),
+                exports.unanswered_xlsx(groups, self.settings.timezone),
                 media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 headers={"Content-Disposition": f'attachment; filename="cau-hoi-chua-tra-loi-{stamp}.xlsx"'},
             )
@@ -290,14 +248,6 @@ def _days(request: Request) -> int:
         return DAYS
 
 
-def _quiz_chart(stats) -> dict:
-    return {
-        "labels": [f"{s.title} ({CHANNEL_NAMES.get(s.channel, s.channel)})" for s in stats],
-        "participants": [s.participants for s in stats],
-        "accuracy": [round(100 * s.accuracy) for s in stats],
-    }
-
-
 def _page(board: Dashboard, handler, need: str, post: bool = False):
     """Wrap a handler: logged-in staff with at least role ``need``; POSTs carry the CSRF token."""
 
@@ -328,7 +278,7 @@ def routes(settings, assistant, tpl) -> list[Route]:
         Route("/login", board.login_page, methods=["GET"]),
         Route("/login", board.login, methods=["POST"]),
         Route("/logout", board.logout, methods=["POST"]),
-        Route("/", _page(board, board.overview, OFFICER)),
+        *charts.routes(board, _page),
         Route("/unanswered", _page(board, board.unanswered, ADMIN)),
         Route("/unanswered.{fmt:str}", _page(board, board.unanswered, ADMIN)),
         Route("/documents", _page(board, board.documents, ADMIN)),

@@ -11,10 +11,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from bot.channels.web.exports import safe_cell
+from bot.channels.web.labels import CHANNEL_NAMES
 from bot.localtime import local_text, zone_label
 from bot.quiz.model import LETTERS
-
-CHANNELS = {"telegram": "Telegram", "zalo": "Zalo", "web": "Web", "terminal": "Máy chủ"}
 
 
 def percent(share: float) -> str:
@@ -44,7 +43,7 @@ def _delivery_rows(results, timezone: str) -> tuple[list[str], list[list]]:
             [
                 local_text(d.sent_at, timezone),
                 groups.get((d.channel, d.chat_id), d.chat_id),
-                CHANNELS.get(d.channel, d.channel),
+                CHANNEL_NAMES.get(d.channel, d.channel),
                 q.text,
                 q.kind,
                 right,
@@ -67,7 +66,7 @@ def _question_rows(results) -> tuple[list[str], list[list]]:
 def _group_rows(results) -> tuple[list[str], list[list]]:
     header = ["Nhóm", "Kênh", "Số câu đố", "Lượt trả lời", "Trả lời đúng", "Tỉ lệ đúng"]
     rows = [
-        [g.title, CHANNELS.get(g.channel, g.channel), g.deliveries, g.answers, g.correct, percent(g.share)]
+        [g.title, CHANNEL_NAMES.get(g.channel, g.channel), g.deliveries, g.answers, g.correct, percent(g.share)]
         for g in results.groups
     ]
     return header, rows
