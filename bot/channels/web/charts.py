@@ -29,7 +29,7 @@ from bot.conversation.core import ADMIN, OFFICER
 from bot.localtime import zone_label
 
 SERIES = {  # key: what the chart and the export call it
-    "answered": "Trả lời bằng trích dẫn chính thức",
+    "answered": "Đã trả lời bằng trích dẫn chính thức",
     "confirm": "Hỏi lại “Có phải bạn muốn hỏi…?”",
     "refused": "Chưa có câu trả lời",
     "confirmed": "Bấm xác nhận “Đúng” (nút “Có phải…?”)",
