@@ -179,6 +179,18 @@ def test_an_import_reports_every_bad_row_at_once_and_imports_none(tmp_path):
     assert "4 dòng có lỗi, chưa nhập câu nào" in str(err.value)
 
 
+def test_the_cli_lists_every_bad_row_and_shows_kinds_in_vietnamese(assistant, monkeypatch, tmp_path):
+    monkeypatch.setattr(cli, "_assistant", lambda settings=None: assistant)
+    bad = CSV.replace("Câu 8,B,", "Câu 8,E,") + "Chỉ một phương án?,A,,,,A,,,,\n"
+    (tmp_path / "loi.csv").write_text(bad, encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["quiz", "import", str(tmp_path / "loi.csv")])
+    assert result.exit_code != 0
+    assert "loi.csv: 2 dòng có lỗi, chưa nhập câu nào:" in result.output
+    assert "  dòng 2: đáp án đúng" in result.output and "  dòng 4: cần từ 2 đến 10 phương án" in result.output
+    listing = CliRunner().invoke(cli.main, ["quiz", "bank"])
+    assert "[Điền vào chỗ trống]" in listing.output and "[cloze]" not in listing.output
+
+
 def test_an_xlsx_with_the_template_columns_imports_like_a_csv(tmp_path):
     from openpyxl import Workbook
 
