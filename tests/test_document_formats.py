@@ -61,6 +61,10 @@ def test_every_unit_is_quotable_text(samples, maker):
     assert units
     for unit in units:
         assert "  " not in unit.text and "\t" not in unit.text, unit.text
+        if unit.kind == "item_head" and any(
+            t.labelled(i) == unit.text for t in doc.tables_all() for i in range(len(t.rows))
+        ):
+            continue  # matched, never quoted: a table row's cells under their column names
         if unit.kind == "question_core":
             # Matched, never quoted: the official question's own words without the document's name.
             question = next(u.text for u in units if u.kind == "question" and u.question_number == unit.question_number)
@@ -68,14 +72,7 @@ def test_every_unit_is_quotable_text(samples, maker):
             assert all(w in words for w in re.findall(r"\w+", unit.text.lower())), (unit.text, question)
             continue
         assert unit.text == unit.text.strip()
-        row = next((t for t in doc.tables_all() if unit.kind == "item_head" and _is_row_head(t, unit.text)), None)
-        if row is not None:
-            # Matched, never quoted: a table row's cells under their column names, all the document's.
-            continue
-        if unit.kind in ("item", "section") and unit.text.count("\n") == 1 and " | " in unit.text:
-            header, line = unit.text.split("\n")
-            assert any(t.header_line == header for t in doc.tables_all()), unit.text  # a row under its header
-        elif unit.kind != "answer":
+        if unit.kind != "answer":
             assert "\n" not in unit.text, f"line break inside a {unit.kind}: {unit.text!r}"
         for line in unit.text.split("\n"):
             assert norm(line) in visible, f"{unit.uid} is not in the document: {line!r}"
@@ -87,10 +84,6 @@ def test_every_unit_is_quotable_text(samples, maker):
         assert furniture not in doc.meta.title
 
 
-def _is_row_head(table, text: str) -> bool:
-    return any(table.labelled(i) == text for i in range(len(table.rows)))
-
-
 def test_a_table_stays_in_the_answer_that_holds_it(samples):
     doc = parse_file(samples["docx_with_tables"].path)
     first = doc.pair(1).answer.split("\n")
@@ -99,13 +92,14 @@ def test_a_table_stays_in_the_answer_that_holds_it(samples):
     assert first[-1].startswith("Các cấp ủy chủ động bổ sung")  # the paragraph after the table, same answer
     assert "Kỷ niệm" not in doc.pair(3).answer  # not pushed into the last answer any more
     only_table = doc.pair(2)
-    # A row is quoted under its header; its table keeps rows and cells.
-    assert only_table.items[0].text == (
-        "Hình thức | Cơ quan chủ trì\nTuyên truyền trên báo chí | Báo Yên Bái, Đài Phát thanh và Truyền hình tỉnh"
-    )
+    assert [i.text for i in only_table.items][
+        0
+    ] == "Tuyên truyền trên báo chí | Báo Yên Bái, Đài Phát thanh và Truyền hình tỉnh"
+    # The table keeps its rows and cells; a row is quoted under its header.
     (kept,) = only_table.tables
     assert kept.header == ("Hình thức", "Cơ quan chủ trì") and len(kept.rows) == 3
     assert kept.rows[2] == ("Tuyên truyền trên mạng xã hội", "Ban Tuyên giáo Tỉnh ủy")
+    assert only_table.items[0].quoted == "Hình thức | Cơ quan chủ trì\n" + only_table.items[0].text
     assert any("Câu hỏi 2: câu trả lời chỉ là một bảng" in w for w in doc.warnings)
 
 

@@ -113,12 +113,17 @@ class Item:
     """One enumerated point of an answer: ``(5) Tham mưu …`` or ``- Lơ là …`` or a table's row.
 
     ``head``: what matching reads for it instead of its first clause (a row: its cells under their
-    column names)."""
+    column names). A row is matched as itself and quoted under its header (:attr:`quoted`)."""
 
     number: int
     text: str
     line: int
     head: str | None = None
+    header: str | None = None  # a table row's header line: quoted above the row
+
+    @property
+    def quoted(self) -> str:
+        return f"{self.header}\n{self.text}" if self.header else self.text
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,13 @@ class Unit:
     text: str
     question_number: int | None = None
     item: int | None = None
-    heading: str | None = None
+    heading: str | None = None  # a section's heading path; an item that is a table row: its header line
+
+    @property
+    def quote(self) -> str:
+        """What is quoted for it: a table row under its header line (``heading`` of an item), both
+        word for word; anything else its text."""
+        return f"{self.heading}\n{self.text}" if self.kind == "item" and self.heading else self.text
 
     def to_dict(self) -> dict:
         return {
@@ -228,7 +239,7 @@ class Document:
                 out.append(Unit(f"{base}:core", d, "question_core", core, p.number))
             out.append(Unit(f"{base}:answer", d, "answer", p.answer, p.number))
             for it in p.items:
-                out.append(Unit(f"{base}:i{it.number}", d, "item", it.text, p.number, it.number))
+                out.append(Unit(f"{base}:i{it.number}", d, "item", it.text, p.number, it.number, it.header))
                 head = it.head or item_head(it.text)
                 if head:
                     out.append(Unit(f"{base}:h{it.number}", d, "item_head", head, p.number, it.number))

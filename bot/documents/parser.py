@@ -339,9 +339,8 @@ def _items(number: int, answer: list[Block], path: Path, warnings: list[str]) ->
         items = []
         for k, b in enumerate(rows, 1):
             header = headers.get(b.table)
-            text = f"{header.text}\n{b.text}" if header else b.text
             head = labelled(_cells(header.text), _cells(b.text)) if header else None
-            items.append(Item(k, text, b.line, head))
+            items.append(Item(k, b.text, b.line, head, header.text if header else None))
         return items
     return []
 

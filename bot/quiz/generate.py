@@ -165,8 +165,7 @@ class BankGenerator:
         out = []
         for group in self.version.groups:
             units = [self.version.units[p] for p in group.positions]
-            # A table row (quoted under its header line) is no sentence to complete: left out.
-            targets = [u for u in units if u.kind in ("item", "sentence", "section") and "\n" not in u.text]
+            targets = [u for u in units if u.kind in ("item", "sentence", "section")]
             if not any(u.kind in ("item", "sentence") for u in units):
                 targets += [u for u in units if u.kind == "answer"]
             meta = self.version.document(group.doc_id)
@@ -261,9 +260,7 @@ class BankGenerator:
             meta = self.version.document(group.doc_id)
             others = self._other_excerpts(group, items)
             for unit in items:
-                # A table row is quoted under its header line: the option is the row itself.
-                own = unit.text.rsplit("\n", 1)[-1]
-                correct = _excerpt(own, 90)
+                correct = _excerpt(unit.text, 90)
                 rng = _seed("item", unit.uid)
                 pool = [e for e in others if abs(len(e) - len(correct)) < 60]
                 pool = pool if len(pool) >= 3 else others
@@ -273,7 +270,7 @@ class BankGenerator:
                 options, idx = _shuffle(correct, wrong, rng)
                 head = f"Theo Câu hỏi {group.question_number} – {meta.short_name}: “{_fit(group.question, 150)}”"
                 question = f"{head}\nNội dung nào sau đây được nêu trong câu trả lời?"
-                explanation = _fit(f"{_cite(meta, group, unit.item)}: “{_excerpt(own, 120)}”", 200)
+                explanation = _fit(f"{_cite(meta, group, unit.item)}: “{_excerpt(unit.text, 120)}”", 200)
                 q = QuizQuestion(
                     "item", question, options, idx, explanation, _source(meta, group, unit.doc_id, unit.item)
                 )
