@@ -2,12 +2,14 @@
 question and, once groups answered it, sees its results; imports a bad CSV and sees every bad row;
 nothing scrolls sideways. Screenshots go to docs/screenshots/ (quiz-*.png)."""
 
+import asyncio
+
 import pytest
 from playwright.async_api import expect
 
 from tests import test_web_browser as chrome
 from tests.conftest import WEB_OFFICER
-from tests.test_web_browser import PHONE, log_in, shot
+from tests.test_web_browser import PHONE, WAIT, log_in, shot
 
 # The same Chromium (one per session) and fresh visitors as the chat's browser tests.
 browser = chrome.browser
@@ -22,6 +24,23 @@ BAD_CSV = (
     "Câu ba?,Có,Không,,,A,,46-CT/TU,42,\n"
     "Câu bốn?,Có,Không,,,A,,99-XX/TU,,\n"
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def bank_synced(web):
+    """The generated bank, made once before the pages are driven (the first bank page would make it:
+    tens of seconds on a busy 2-core machine, longer than a click should wait)."""
+    await asyncio.to_thread(web.core.quiz_entries)
+
+
+async def tap(page, element) -> None:
+    """Click ``element`` as a phone user taps it: the field being typed in is left first (its
+    keyboard closed). Headless Chromium at 390 px otherwise scrolls the page between the mouse
+    press and release when the focused number field loses focus, and the release lands elsewhere."""
+    await page.evaluate("document.activeElement && document.activeElement.blur()")
+    await element.evaluate("e => e.scrollIntoView({block: 'center'})")
+    await page.wait_for_timeout(300)
+    await element.click()
 
 
 async def no_sideways_scroll(page) -> None:
@@ -56,8 +75,9 @@ async def test_an_officer_writes_a_quiz_question_and_sees_its_results(open_page,
     await page.get_by_label("Câu hỏi số").fill("5")
     await no_sideways_scroll(page)
     await page.screenshot(path=shot(f"quiz-write-{name}.png"), full_page=True)
-    await page.get_by_role("button", name="Lưu câu hỏi").click()
-    await expect(page.locator(".flash").first).to_contain_text("Đã lưu câu hỏi mới")
+    await tap(page, page.get_by_role("button", name="Lưu câu hỏi"))
+    # The bank page syncs the generated bank first: seconds on a busy machine.
+    await expect(page.locator(".flash").first).to_contain_text("Đã lưu câu hỏi mới", timeout=WAIT)
     await expect(page.locator(".qrow", has_text=text)).to_contain_text("Do cán bộ soạn")
     await no_sideways_scroll(page)
 
@@ -69,11 +89,11 @@ async def test_an_officer_writes_a_quiz_question_and_sees_its_results(open_page,
     await page.get_by_role("link", name="Kết quả", exact=True).click()
     await page.get_by_role("link", name="7 ngày").click()
     row = page.locator("section", has_text="Theo câu hỏi").locator("tr", has_text=text)
-    await expect(row).to_contain_text("50%")
+    await expect(row).to_contain_text("50%", timeout=WAIT)
     await expect(page.locator("section", has_text="Theo nhóm")).to_contain_text(f"Chi bộ 1 ({name})")
     await no_sideways_scroll(page)
     await page.screenshot(path=shot(f"quiz-results-{name}.png"), full_page=True)
-    await row.get_by_role("link").click()
+    await tap(page, row.get_by_role("link"))
     await expect(page.locator("#ket-qua")).to_contain_text("8")  # answers: 4 + 4
     await expect(page.locator("#ket-qua")).to_contain_text("50%")
 
@@ -86,9 +106,9 @@ async def test_an_officer_imports_a_bad_csv_and_sees_every_bad_row(open_page, we
     bad = tmp_path / "cau-hoi-loi.csv"
     bad.write_text(BAD_CSV, encoding="utf-8")
     await page.get_by_label("Tệp câu hỏi").set_input_files(bad)
-    await page.get_by_role("button", name="Nhập").click()
+    await tap(page, page.get_by_role("button", name="Nhập"))
     report = page.locator("#loi-nhap")
-    await expect(report).to_contain_text("cau-hoi-loi.csv: 4 dòng có lỗi, chưa nhập câu nào.")
+    await expect(report).to_contain_text("cau-hoi-loi.csv: 4 dòng có lỗi, chưa nhập câu nào.", timeout=WAIT)
     await expect(report.locator("li")).to_have_count(4)
     for line in ("Dòng 2: đáp án đúng", "Dòng 3: cần từ 2 đến 10 phương án", "Dòng 4: 46-CT/TU không có Câu hỏi 42"):
         await expect(report).to_contain_text(line)
