@@ -19,10 +19,10 @@ from bot.channels.web.ranges import PRESETS, date_range
 from bot.channels.web.render import views
 from bot.conversation.core import OFFICER
 from bot.conversation.replies import Listing
-from bot.localtime import zone_label
 from bot.quiz.model import KIND_LABELS, LETTERS, OPTIONS_MAX, kind_label
 from bot.quiz.results import HARDEST_MIN_ANSWERS
 from bot.quiz.schedule import DAY_LABELS, describe_days
+from bot.zones import zone_label
 
 BANK_PAGE = 30  # questions per page of the bank
 FORM_OPTIONS = 6  # option fields on the form (the importer reads up to OPTIONS_MAX)

@@ -26,7 +26,7 @@ from bot.channels.web.labels import CHANNEL_NAMES
 from bot.channels.web.quiz_exports import percent
 from bot.channels.web.ranges import PRESETS, date_range
 from bot.conversation.core import ADMIN, OFFICER
-from bot.localtime import zone_label
+from bot.zones import zone_label
 
 SERIES = {  # key: what the chart and the export call it
     "answered": "Đã trả lời bằng trích dẫn chính thức",

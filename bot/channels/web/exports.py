@@ -9,7 +9,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from bot.localtime import local_text, zone_label
+from bot.zones import local_text, zone_label
 
 
 def header(timezone: str) -> list[str]:

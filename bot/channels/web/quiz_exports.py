@@ -12,8 +12,8 @@ from openpyxl.styles import Font
 
 from bot.channels.web.exports import safe_cell
 from bot.channels.web.labels import CHANNEL_NAMES
-from bot.localtime import local_text, zone_label
 from bot.quiz.model import LETTERS
+from bot.zones import local_text, zone_label
 
 
 def percent(share: float) -> str:

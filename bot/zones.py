@@ -1,4 +1,4 @@
-"""Times as officers read them: in the configured zone (Vietnam time by default), dd/mm/yyyy HH:mm,
+"""Times as officers read them in the configured zone (Vietnam time by default), dd/mm/yyyy HH:mm,
 and the zone named wherever a time is shown or exported (a spreadsheet says which clock it uses)."""
 
 from __future__ import annotations
