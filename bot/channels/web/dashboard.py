@@ -121,13 +121,13 @@ class Dashboard:
         stamp = dt.date.today().isoformat()
         if fmt == "csv":
             return Response(
-                exports.unanswered_csv(groups, self.settings.timezone),
+                exports.unanswered_csv(groups),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="cau-hoi-chua-tra-loi-{stamp}.csv"'},
             )
         if fmt == "xlsx":
             return Response(
-                exports.unanswered_xlsx(groups, self.settings.timezone),
+                exports.unanswered_xlsx(groups),
                 media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 headers={"Content-Disposition": f'attachment; filename="cau-hoi-chua-tra-loi-{stamp}.xlsx"'},
             )

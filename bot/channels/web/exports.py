@@ -1,5 +1,4 @@
-"""The unanswered report as files Excel opens correctly: CSV in UTF-8 with a BOM, and XLSX (openpyxl);
-times in the configured zone, named in the header."""
+"""The unanswered report as files Excel opens correctly: CSV in UTF-8 with a BOM, and XLSX (openpyxl)."""
 
 from __future__ import annotations
 
@@ -9,18 +8,14 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from bot.zones import local_text, zone_label
+HEADER = ["Số lần", "Câu hỏi", "Các cách hỏi khác", "Lần cuối (UTC)", "Kênh"]
 
 
-def header(timezone: str) -> list[str]:
-    return ["Số lần", "Câu hỏi", "Các cách hỏi khác", f"Lần cuối ({zone_label(timezone)})", "Kênh"]
-
-
-def _rows(groups, timezone: str) -> list[list]:
+def _rows(groups) -> list[list]:
     out = []
     for g in groups:
         others = "; ".join(f"{q} ({n})" for q, n in g.variants if q != g.question)
-        out.append([g.count, g.question, others, local_text(g.last_asked, timezone), g.channels])
+        out.append([g.count, g.question, others, g.last_asked.strftime("%Y-%m-%d %H:%M"), g.channels])
     return out
 
 
@@ -32,25 +27,25 @@ def safe_cell(value):
     return value
 
 
-def unanswered_csv(groups, timezone: str) -> bytes:
+def unanswered_csv(groups) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(header(timezone))
-    for row in _rows(groups, timezone):
+    writer.writerow(HEADER)
+    for row in _rows(groups):
         writer.writerow([safe_cell(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")  # the BOM tells Excel it is UTF-8
 
 
-def unanswered_xlsx(groups, timezone: str) -> bytes:
+def unanswered_xlsx(groups) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Chưa có câu trả lời"
-    sheet.append(header(timezone))
+    sheet.append(HEADER)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in _rows(groups, timezone):
+    for row in _rows(groups):
         sheet.append([safe_cell(v) for v in row])
-    for column, width in zip("ABCDE", (8, 70, 50, 24, 12), strict=True):
+    for column, width in zip("ABCDE", (8, 70, 50, 18, 12), strict=True):
         sheet.column_dimensions[column].width = width
     buf = io.BytesIO()
     book.save(buf)
