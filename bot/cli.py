@@ -534,24 +534,35 @@ def quiz_bank(as_json: bool) -> None:
         for q in bank:
             click.echo(json.dumps(q.to_json(), ensure_ascii=False))
         return
+    from bot.quiz.model import kind_label
+
     for q in bank:
-        click.echo(f"[{q.kind}] {q.question}")
+        click.echo(f"[{kind_label(q.kind)}] {q.question}")
         for i, opt in enumerate(q.options):
             click.echo(f"   {'*' if i == q.correct else ' '} {chr(65 + i)}. {opt}")
         click.echo(f"   ({q.explanation})\n")
-    kinds = ", ".join(f"{k}: {n}" for k, n in Counter(q.kind for q in bank).items())
+    kinds = ", ".join(f"{kind_label(k)}: {n}" for k, n in Counter(q.kind for q in bank).items())
     click.echo(f"{len(bank)} câu hỏi đã kiểm chứng ({kinds}).")
 
 
 @quiz.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def quiz_import(file: Path) -> None:
-    """Add officers' own questions from a CSV or YAML file (validated, line-numbered errors).
+    """Add officers' own questions from a CSV, XLSX or YAML file (every bad row listed, none imported then).
 
     Example: hoidap quiz import cau-hoi-thang-12.csv
     """
+    from bot.errors import QuizImportError
+
     assistant = _assistant()
-    added, dup = assistant.import_quiz_file(file)
+    try:
+        added, dup = assistant.import_quiz_file(file)
+    except QuizImportError as e:
+        if len(e.problems) < 2:
+            raise
+        lines = [f"{file.name}: {len(e.problems)} dòng có lỗi, chưa nhập câu nào:"]
+        lines += [f"  dòng {line}: {reason}" for line, reason in e.problems]
+        raise CliError("\n".join(lines)) from e
     _audited(assistant, "quiz_import", file.name, f"{added} câu mới, {dup} câu trùng")
     click.echo(f"Đã nhập {added} câu hỏi từ {file.name}" + (f" ({dup} câu đã có, bỏ qua)." if dup else "."))
 

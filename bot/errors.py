@@ -83,11 +83,21 @@ class QuizError(HoidapError):
 
 
 class QuizImportError(QuizError):
-    """A row of an officer's quiz file is invalid (file and line in the message)."""
+    """Rows of an officer's quiz file are invalid (file and line in the message).
 
-    def __init__(self, detail: str, path: str | Path | None = None, line: int | None = None) -> None:
+    ``problems`` holds every bad row as (line, reason), so an officer fixes the whole file at once;
+    ``line`` is the first of them."""
+
+    def __init__(
+        self,
+        detail: str,
+        path: str | Path | None = None,
+        line: int | None = None,
+        problems: list[tuple[int | None, str]] | None = None,
+    ) -> None:
         self.path = str(path) if path is not None else None
         self.line = line
+        self.problems = problems or [(line, detail)]
         where = ""
         if self.path:
             where = Path(self.path).name + (f", dòng {line}" if line is not None else "") + ": "

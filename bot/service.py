@@ -57,7 +57,8 @@ class DayCounts:
     answered: int = 0
     confirm: int = 0  # "Có phải bạn muốn hỏi…" offered
     refused: int = 0
-    confirmed: int = 0  # offers members took
+    confirmed: int = 0  # offers members took with the "Có phải…" button (not suggestions tapped)
+    suggested: int = 0  # suggestions tapped under a refusal
 
 
 @dataclass(frozen=True)
@@ -479,13 +480,81 @@ class Assistant:
         """Officers' own questions from CSV/YAML, validated against the indexed documents: (added, duplicates)."""
         from bot.quiz.importer import load_quiz_file
 
+        return self._quiz.import_questions(load_quiz_file(path, self._known_questions()))
+
+    def _known_questions(self) -> dict[str, set[int]]:
+        """Document number → its official question numbers: what a cited source is checked against."""
         version = self.index.current()
         known: dict[str, set[int]] = {}
         for g in version.groups:
             meta = version.document(g.doc_id)
             if meta.number and g.question_number is not None:
                 known.setdefault(meta.number, set()).add(g.question_number)
-        return self._quiz.import_questions(load_quiz_file(path, known))
+        return known
+
+    def check_quiz_question(self, data: dict, original=None):
+        """One question written or edited on the web, checked as the importer checks a row; an edited
+        generated question (cloze, item, fact) must still be proved by the official text it cites
+        (bot.quiz.verify). Returns (question, problems): the question when there are none."""
+        from bot.quiz.importer import check_question
+        from bot.quiz.model import QuizQuestion
+        from bot.quiz.verify import verify
+
+        try:
+            q = check_question(data, self._known_questions())
+        except ValueError as e:
+            return None, [str(e)]
+        if original is None or original.kind == "imported":
+            return q, []
+        keep = {k: v for k, v in original.source.items() if k not in ("disabled_by", "replaced_by")}
+        q = QuizQuestion(original.kind, q.question, q.options, q.correct, q.explanation, keep)
+        problems = verify(q, self.index.current())
+        return (None, problems) if problems else (q, [])
+
+    def quiz_entries(self) -> list:
+        """The bank as officers manage it (bot.quiz.bank.BankEntry): in service, and turned off."""
+        try:
+            self.sync_quiz_bank()
+        except IndexStoreError as e:
+            log.warning("quiz bank not synced: %s", e)
+        return self._quiz.managed_questions()
+
+    def citable_documents(self) -> list[tuple[str, str]]:
+        """(number, short name) of the indexed documents a written question may cite."""
+        version = self.index.current()
+        return [(m.number, m.short_name) for m in version.documents.values() if m.number]
+
+    def quiz_entry(self, question_id: str):
+        return self._quiz.entry(question_id)
+
+    def save_quiz_question(self, question, by: str, replaces: str | None = None):
+        origin = "imported" if question.kind == "imported" else "generated"
+        return self._quiz.save_question(question, origin, by, replaces)
+
+    def set_quiz_question_active(self, question_id: str, active: bool, by: str):
+        return self._quiz.set_active(question_id, active, by)
+
+    def quiz_subscription(self, sub_id: int):
+        return self._quiz.subscription_by_id(sub_id)
+
+    def set_quiz_schedule(self, sub_id: int, time: str, days: str, active: bool):
+        return self._quiz.set_schedule(sub_id, time, days, active)
+
+    def quiz_results(self, since: dt.date, until: dt.date):
+        """Per question and per group, from local day ``since`` to ``until`` (bot.quiz.results)."""
+        from bot.quiz.bank import question_of
+        from bot.quiz.results import summarize
+        from bot.storage.models import QuizQuestionRow
+
+        deliveries = self._quiz.delivery_results(since, until)
+        ids = {d.question_id for d in deliveries}
+        with self._db.session() as s:
+            questions = {r.id: question_of(r) for r in s.query(QuizQuestionRow).filter(QuizQuestionRow.id.in_(ids))}
+        titles = {(sub.channel, sub.chat_id): sub.title or sub.chat_id for sub in self.quiz_subscriptions()}
+        return summarize(since, until, deliveries, questions, titles)
+
+    def local_today(self) -> dt.date:
+        return self._local_day(dt.datetime.now(dt.UTC))
 
     # --- records ----------------------------------------------------------------------------
     def unanswered(self, days: int | None = 30, limit: int = 50) -> list[repository.UnansweredRow]:
@@ -617,34 +686,44 @@ class Assistant:
 
         return when.astimezone(ZoneInfo(self.settings.timezone)).date()
 
-    def question_stats(self, days: int = 30) -> list[DayCounts]:
-        """Questions per local day (answered / confirmation offered / refused; greetings and empty
-        messages left out) and confirmations taken, oldest day first, every day present."""
+    def _utc_bounds(self, since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """Local days ``since`` … ``until`` (inclusive) as UTC instants [start, end)."""
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(self.settings.timezone)
+        start = dt.datetime.combine(since, dt.time(), tz).astimezone(dt.UTC)
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tz).astimezone(dt.UTC)
+        return start, end
+
+    def question_stats(self, since: dt.date, until: dt.date) -> list[DayCounts]:
+        """Questions per local day from ``since`` to ``until`` (answered / confirmation offered /
+        refused; greetings, small talk and empty messages left out), confirmations taken with the
+        "Có phải…" button and suggestions tapped, oldest day first, every day present."""
         from bot.storage import repository
 
-        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
-        today = self._local_day(dt.datetime.now(dt.UTC))
-        counts = {today - dt.timedelta(days=i): [0, 0, 0, 0] for i in range(days)}
-        for q in repository.question_outcomes(self._db, since):
+        start, end = self._utc_bounds(since, until)
+        days = (until - since).days + 1
+        counts = {since + dt.timedelta(days=i): [0, 0, 0, 0, 0] for i in range(days)}
+        for q in repository.question_outcomes(self._db, start, end):
             row = counts.get(self._local_day(q.created_at))
             if row is None or q.kind in ("empty", "smalltalk", "greeting"):
                 continue
             row[0 if q.found else 1 if q.confirm else 2] += 1
-        for when in repository.confirmation_times(self._db, since):
+        for when, origin in repository.confirmation_times(self._db, start, end):
             row = counts.get(self._local_day(when))
             if row is not None:
-                row[3] += 1
+                row[3 if origin == "confirm" else 4] += 1
         return [DayCounts(day, *row) for day, row in sorted(counts.items())]
 
-    def top_answers(self, days: int = 30, limit: int = 10) -> list[TopAnswer]:
+    def top_answers(self, since: dt.date, until: dt.date, limit: int = 10) -> list[TopAnswer]:
         """The official answers members got most often (documents no longer indexed left out)."""
         from bot.storage import repository
 
-        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        start, end = self._utc_bounds(since, until)
         version = self.index.current()
         questions = {(g.doc_id, g.question_number): g.question for g in version.groups}
         out = []
-        for doc_id, number, times in repository.top_answers(self._db, since, limit):
+        for doc_id, number, times in repository.top_answers(self._db, start, limit, end):
             if doc_id in version.documents:
                 name = version.documents[doc_id].short_name
                 out.append(TopAnswer(doc_id, name, number, questions.get((doc_id, number), ""), times))

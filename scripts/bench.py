@@ -595,7 +595,9 @@ def distractor_leaflets(folder: Path, count: int, seed: int = 3) -> None:
     """``count`` leaflets in the layout of ours, walked from our corpus' own sentences (overlapping
     vocabulary, so they are real competitors), each with its own number: 8 questions of 6 items."""
     corpus = HERE / "eval" / "corpus" / "docs"
-    chain = SentenceChain([p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt"))], seed)
+    # Table rows of our .txt leaflets ("a | b") are walked as words: a cell bar would make a table of items.
+    texts = [p.read_text(encoding="utf-8").replace(" | ", ", ") for p in sorted(corpus.glob("*.txt"))]
+    chain = SentenceChain(texts, seed)
     folder.mkdir(parents=True, exist_ok=True)
     for d in range(count):
         kind, code = _TYPES[d % len(_TYPES)]

@@ -61,6 +61,10 @@ def test_every_unit_is_quotable_text(samples, maker):
     assert units
     for unit in units:
         assert "  " not in unit.text and "\t" not in unit.text, unit.text
+        if unit.kind == "item_head" and any(
+            t.labelled(i) == unit.text for t in doc.tables_all() for i in range(len(t.rows))
+        ):
+            continue  # matched, never quoted: a table row's cells under their column names
         if unit.kind == "question_core":
             # Matched, never quoted: the official question's own words without the document's name.
             question = next(u.text for u in units if u.kind == "question" and u.question_number == unit.question_number)
@@ -91,6 +95,11 @@ def test_a_table_stays_in_the_answer_that_holds_it(samples):
     assert [i.text for i in only_table.items][
         0
     ] == "Tuyên truyền trên báo chí | Báo Yên Bái, Đài Phát thanh và Truyền hình tỉnh"
+    # The table keeps its rows and cells; a row is quoted under its header.
+    (kept,) = only_table.tables
+    assert kept.header == ("Hình thức", "Cơ quan chủ trì") and len(kept.rows) == 3
+    assert kept.rows[2] == ("Tuyên truyền trên mạng xã hội", "Ban Tuyên giáo Tỉnh ủy")
+    assert only_table.items[0].quoted == "Hình thức | Cơ quan chủ trì\n" + only_table.items[0].text
     assert any("Câu hỏi 2: câu trả lời chỉ là một bảng" in w for w in doc.warnings)
 
 

@@ -159,3 +159,48 @@ def test_bad_schedule_arguments_explain_the_usage(args):
 
 def test_describe_days():
     assert describe_days("12345") == "T2, T3, T4, T5, T6" and describe_days("0123456") == "hằng ngày"
+
+
+def test_an_import_reports_every_bad_row_at_once_and_imports_none(tmp_path):
+    bad = (
+        CSV.replace("Câu 8,B,", "Câu 8,E,")  # line 2: a letter with no option
+        + "Chỉ một phương án?,A,,,,A,,,,\n"  # line 4: one option
+        + "Câu thứ năm?,Có,Không,,,A,,46-CT/TU,15,\n"  # line 5: a question the document has not
+        + "Câu thứ sáu?,Có,Không,,,A,,46-CT/TU,abc,\n"  # line 6: not a number
+    )
+    (tmp_path / "nhieu-loi.csv").write_text(bad, encoding="utf-8")
+    with pytest.raises(QuizImportError) as err:
+        load_quiz_file(tmp_path / "nhieu-loi.csv", KNOWN)
+    lines = [line for line, _ in err.value.problems]
+    reasons = " | ".join(reason for _, reason in err.value.problems)
+    assert lines == [2, 4, 5, 6]
+    assert "đáp án đúng" in reasons and "từ 2 đến 10 phương án" in reasons
+    assert "không có Câu hỏi 15" in reasons and "phải là một số" in reasons
+    assert "4 dòng có lỗi, chưa nhập câu nào" in str(err.value)
+
+
+def test_the_cli_lists_every_bad_row_and_shows_kinds_in_vietnamese(assistant, monkeypatch, tmp_path):
+    monkeypatch.setattr(cli, "_assistant", lambda settings=None: assistant)
+    bad = CSV.replace("Câu 8,B,", "Câu 8,E,") + "Chỉ một phương án?,A,,,,A,,,,\n"
+    (tmp_path / "loi.csv").write_text(bad, encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["quiz", "import", str(tmp_path / "loi.csv")])
+    assert result.exit_code != 0
+    assert "loi.csv: 2 dòng có lỗi, chưa nhập câu nào:" in result.output
+    assert "  dòng 2: đáp án đúng" in result.output and "  dòng 4: cần từ 2 đến 10 phương án" in result.output
+    listing = CliRunner().invoke(cli.main, ["quiz", "bank"])
+    assert "[Điền vào chỗ trống]" in listing.output and "[cloze]" not in listing.output
+
+
+def test_an_xlsx_with_the_template_columns_imports_like_a_csv(tmp_path):
+    from openpyxl import Workbook
+
+    from bot.quiz.importer import COLUMNS
+
+    book = Workbook()
+    book.active.append(list(COLUMNS))
+    book.active.append(
+        ["Khoán sản phẩm ở câu hỏi nào?", "Câu 2", "Câu 5", "Câu 7", "Câu 8", "B", "", "46-CT/TU", 5, None]
+    )
+    book.save(tmp_path / "q.xlsx")
+    (q,) = load_quiz_file(tmp_path / "q.xlsx", KNOWN)
+    assert (q.correct, q.source["question_number"], q.kind) == (1, 5, "imported")

@@ -360,7 +360,7 @@ async def test_officers_import_their_own_quiz_questions(web):
             ("cau-hoi-thang-12.csv", bad, "cau-hoi-thang-12.csv, dòng 2: đáp án đúng"),
             ("cau-hoi-thang-12.csv", good, "Đã nhập 1 câu hỏi từ cau-hoi-thang-12.csv."),
             ("cau-hoi-thang-12.csv", good, "Đã nhập 0 câu hỏi từ cau-hoi-thang-12.csv (1 câu đã có, bỏ qua)."),
-            ("cau-hoi.docx", good, "Tệp câu hỏi phải là .csv, .yaml hoặc .yml."),
+            ("cau-hoi.docx", good, "Tệp câu hỏi phải là .csv, .xlsx, .yaml hoặc .yml"),
         ):
             csrf = await csrf_of(officer, "/admin/quiz")
             done = await officer.post(

@@ -230,7 +230,7 @@ class Answerer:
         )
         if unit is None:
             return None
-        return self._item(version, group, item, unit.text, 1.0)
+        return self._item(version, group, item, unit.quote, 1.0)
 
     def _rescore(self, retrieval: Retrieval, retriever: Retriever) -> tuple[GroupHit, float]:
         """The calibrated model rescores the top answers; the most probable one is moved first."""
@@ -273,7 +273,7 @@ class Answerer:
         score = max(p, link.similarity)
         if position is not None:
             unit = version.units[position]
-            result = self._item(version, group, unit.item, unit.text, score)
+            result = self._item(version, group, unit.item, unit.quote, score)
         else:
             result = self._whole(version, group, score)
         result.learned = link.entry.phrasing_id
@@ -289,7 +289,7 @@ class Answerer:
         position, margin = item_margin(hit, version)
         if position is not None and not query.wants_list and margin >= self.calibration.item_margin:
             unit = version.units[position]
-            return self._item(version, hit.group, unit.item, unit.text, p)
+            return self._item(version, hit.group, unit.item, unit.quote, p)
         return self._whole(version, hit.group, p)
 
     def _asks(self, query: Query, retriever: Retriever, exclude: int) -> list[Answer]:

@@ -7,6 +7,7 @@ choices) around the same sentences, so members read the same thing everywhere.
 from __future__ import annotations
 
 from bot.answer.model import Answer
+from bot.answer.tables import rows_as_lines
 
 NOT_FOUND = (
     "Xin lỗi, tôi chưa tìm thấy câu trả lời chính thức nào đủ sát với câu hỏi của bạn trong các văn bản hiện có."
@@ -71,7 +72,7 @@ def _format_one(answer: Answer) -> str:
         ctx = context_line(answer)
         if ctx:
             lines.append(ctx)
-        lines.append("“" + answer.answer + "”")
+        lines.append("“" + rows_as_lines(answer.answer) + "”")
         lines.append("— " + answer.source.citation)
         return "\n".join(lines)
     if answer.kind == "empty":

@@ -14,7 +14,7 @@ from bot.conversation.actions import UploadDecision
 from bot.conversation.actor import Actor, Incoming
 from bot.conversation.replies import Choice, DocumentPreview, Listing, Text, Toast, Turn, Work
 from bot.documents.readers import SUPPORTED_SUFFIXES
-from bot.errors import HoidapError, UserInputError
+from bot.errors import HoidapError, QuizImportError, UserInputError
 from bot.storage import repository
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,7 @@ def upload(core, actor: Actor, filename: str, data: bytes) -> Turn:
     return Turn([preview, _self_test(core, filename, data)])
 
 
-QUIZ_SUFFIXES = (".csv", ".yaml", ".yml")
+QUIZ_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
 
 
 def import_quiz(core, actor: Actor, filename: str, data: bytes) -> Turn:
@@ -251,11 +251,25 @@ def import_quiz(core, actor: Actor, filename: str, data: bytes) -> Turn:
         path.write_bytes(data)
         try:
             added, duplicates = core.assistant.import_quiz_file(path)
+        except QuizImportError as e:
+            return Turn([import_problems(name, e)])
         except HoidapError as e:
             return Turn([Text(text=str(e))])
     audit.record(core, actor, "quiz_import", name, f"{added} câu mới, {duplicates} câu trùng")
     done = texts.IMPORTED_DUPLICATES if duplicates else texts.IMPORTED
     return Turn([Text(text=done.format(added=added, file=name, duplicates=duplicates))])
+
+
+def import_problems(name: str, error: QuizImportError) -> Text | Listing:
+    """One bad row in a line; several as a list, every one with its line, so the whole file is fixed at once."""
+    if len(error.problems) == 1:
+        return Text(text=str(error))
+    lines = [
+        texts.IMPORT_PROBLEM_ROW.format(line=line if line is not None else "?", reason=reason)
+        for line, reason in error.problems
+    ]
+    title = texts.IMPORT_PROBLEMS.format(file=name, count=len(error.problems))
+    return Listing(title=title, sections=[(None, lines)], footer=texts.IMPORT_FIX)
 
 
 def _uploads(core) -> Path:

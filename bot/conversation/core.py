@@ -357,6 +357,29 @@ class Conversation:
 
         return quiz.today(self, actor)
 
+    # --- quiz bank and groups, from the dashboard (bot.conversation.quiz_editor) -------------------------
+    def save_quiz_question(self, actor: Actor, form: dict, replaces: str | None = None) -> Turn:
+        """Write a quiz question, or edit ``replaces``: checked as an imported row is."""
+        from bot.conversation import quiz_editor
+
+        return self._guarded(quiz_editor.save_question, actor, form, replaces)
+
+    def set_quiz_question_active(self, actor: Actor, question_id: str, active: bool) -> Turn:
+        from bot.conversation import quiz_editor
+
+        return self._guarded(quiz_editor.set_question_active, actor, question_id, active)
+
+    def set_quiz_schedule(self, actor: Actor, sub_id: int, time: str, days: list[str], active: bool) -> Turn:
+        from bot.conversation import quiz_editor
+
+        return self._guarded(quiz_editor.set_schedule, actor, sub_id, time, days, active)
+
+    def _guarded(self, flow, actor: Actor, *args) -> Turn:
+        try:
+            return flow(self, actor, *args)
+        except HoidapError as e:  # a user's mistake: said in one line, as commands do
+            return Turn([Text(text=str(e))])
+
     # --- quiz ------------------------------------------------------------------------------------------
     def poll_answer(self, channel: str, user_id: str, name: str, poll_id: str, option: int | None) -> None:
         """A vote on a native quiz poll: scored once (changed and retracted votes change nothing).

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
-from bot.documents.model import Document, DocumentMeta, Item, QAPair, Section
+from bot.documents.model import Document, DocumentMeta, Item, QAPair, Section, Table
 from bot.documents.parser import file_sha256, make_doc_id, parse_file
 from bot.documents.readers import read_regular_file, too_large
 from bot.errors import DocumentTooLarge
@@ -48,22 +48,40 @@ def document_to_dict(doc: Document) -> dict:
                 "number": p.number,
                 "question": p.question,
                 "answer": p.answer,
-                "items": [[i.number, i.text, i.line] for i in p.items],
+                "items": [[i.number, i.text, i.line, i.head, i.header] for i in p.items],
                 "line": p.line,
+                "tables": [_table_to_list(t) for t in p.tables],
             }
             for p in doc.pairs
         ],
         "sections": [[s.number, s.heading, s.text, s.line] for s in doc.sections],
+        "tables": [_table_to_list(t) for t in doc.tables],
         "warnings": doc.warnings,
         "encoding": doc.encoding,
         "ocr": doc.ocr,
     }
 
 
+def _table_to_list(table: Table) -> list:
+    return [list(table.header) if table.header else None, [list(r) for r in table.rows], table.line]
+
+
+def _table_from_list(data: list) -> Table:
+    header, rows, line = data
+    return Table(tuple(header) if header else None, tuple(tuple(r) for r in rows), line)
+
+
 def document_from_dict(data: dict, path: Path, sha256: str) -> Document:
     meta = DocumentMeta.from_dict(data["meta"])
     pairs = [
-        QAPair(p["number"], p["question"], p["answer"], tuple(Item(*i) for i in p["items"]), p["line"])
+        QAPair(
+            p["number"],
+            p["question"],
+            p["answer"],
+            tuple(Item(*i) for i in p["items"]),
+            p["line"],
+            tuple(_table_from_list(t) for t in p.get("tables", ())),
+        )
         for p in data["pairs"]
     ]
     sections = [Section(*s) for s in data["sections"]]
@@ -77,6 +95,7 @@ def document_from_dict(data: dict, path: Path, sha256: str) -> Document:
         warnings=list(data["warnings"]),
         encoding=data.get("encoding"),
         ocr=data.get("ocr"),
+        tables=[_table_from_list(t) for t in data.get("tables", ())],
     )
 
 

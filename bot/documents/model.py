@@ -74,13 +74,58 @@ def format_date(date: dt.date) -> str:
     return f"{date.day:02d}/{date.month}/{date.year}"
 
 
+CELL_SEP = " | "  # how a table row reads in the official text (the readers join cells with it)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the document: its header row (None: the table has none) and rows of cells."""
+
+    header: tuple[str, ...] | None
+    rows: tuple[tuple[str, ...], ...]
+    line: int
+
+    @property
+    def header_line(self) -> str | None:
+        return CELL_SEP.join(self.header) if self.header else None
+
+    def row_line(self, i: int) -> str:
+        return CELL_SEP.join(self.rows[i])
+
+    def quoted(self, i: int) -> str:
+        """Row ``i`` as it is quoted: under its header, both lines word for word."""
+        return "\n".join(t for t in (self.header_line, self.row_line(i)) if t)
+
+    def labelled(self, i: int) -> str:
+        """ "Nguồn vốn: Ngân sách tỉnh; Tỷ lệ (%): 45": each cell under its column's name (what a
+        question about one figure matches; what text channels show for a row)."""
+        return labelled(self.header, self.rows[i])
+
+
+def labelled(header, cells) -> str:
+    if not header:
+        return CELL_SEP.join(cells)
+    parts = [f"{h}: {c}" if h else c for h, c in zip(header, cells, strict=False)]
+    parts += list(cells[len(header) :])
+    return "; ".join(parts)
+
+
 @dataclass(frozen=True)
 class Item:
-    """One enumerated point of an answer: ``(5) Tham mưu …`` or ``- Lơ là …``."""
+    """One enumerated point of an answer: ``(5) Tham mưu …`` or ``- Lơ là …`` or a table's row.
+
+    ``head``: what matching reads for it instead of its first clause (a row: its cells under their
+    column names). A row is matched as itself and quoted under its header (:attr:`quoted`)."""
 
     number: int
     text: str
     line: int
+    head: str | None = None
+    header: str | None = None  # a table row's header line: quoted above the row
+
+    @property
+    def quoted(self) -> str:
+        return f"{self.header}\n{self.text}" if self.header else self.text
 
 
 @dataclass(frozen=True)
@@ -92,6 +137,7 @@ class QAPair:
     answer: str
     items: tuple[Item, ...]
     line: int
+    tables: tuple[Table, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,7 +169,13 @@ class Unit:
     text: str
     question_number: int | None = None
     item: int | None = None
-    heading: str | None = None
+    heading: str | None = None  # a section's heading path; an item that is a table row: its header line
+
+    @property
+    def quote(self) -> str:
+        """What is quoted for it: a table row under its header line (``heading`` of an item), both
+        word for word; anything else its text."""
+        return f"{self.heading}\n{self.text}" if self.kind == "item" and self.heading else self.text
 
     def to_dict(self) -> dict:
         return {
@@ -163,10 +215,15 @@ class Document:
     warnings: list[str] = field(default_factory=list)  # shown in previews: what an admin should check
     encoding: str | None = None  # legacy encoding the text was converted from ("tcvn3", "vni")
     ocr: dict | None = None  # pages read by OCR and the recognised text (bot.documents.readers.scan)
+    tables: list[Table] = field(default_factory=list)  # of a free-form document (Q&A: on each pair)
 
     @property
     def is_qa(self) -> bool:
         return bool(self.pairs)
+
+    def tables_all(self) -> list[Table]:
+        """Every table of the document, in order (a Q&A document's are in its answers)."""
+        return [t for p in self.pairs for t in p.tables] + list(self.tables)
 
     def pair(self, number: int) -> QAPair | None:
         return next((p for p in self.pairs if p.number == number), None)
@@ -185,8 +242,8 @@ class Document:
                 out.append(Unit(f"{base}:core", d, "question_core", core, p.number))
             out.append(Unit(f"{base}:answer", d, "answer", p.answer, p.number))
             for it in p.items:
-                out.append(Unit(f"{base}:i{it.number}", d, "item", it.text, p.number, it.number))
-                head = item_head(it.text)
+                out.append(Unit(f"{base}:i{it.number}", d, "item", it.text, p.number, it.number, it.header))
+                head = it.head or item_head(it.text)
                 if head:
                     out.append(Unit(f"{base}:h{it.number}", d, "item_head", head, p.number, it.number))
             if not p.items:

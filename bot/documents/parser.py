@@ -42,7 +42,7 @@ from bot.documents.metadata import (
     parse_title,
     type_of_code,
 )
-from bot.documents.model import Document, DocumentMeta, Item, QAPair, Section
+from bot.documents.model import CELL_SEP, Document, DocumentMeta, Item, QAPair, Section, Table, labelled
 from bot.documents.readers import read_document, read_regular_file, too_large
 from bot.errors import DocumentError, DocumentTooLarge
 from bot.text.normalize import fold
@@ -167,6 +167,7 @@ def parse_blocks(blocks: list[Block], path: Path, sha256: str) -> Document:
             line = title[0].line if title else content[0].line
             raise DocumentError("không có nội dung nào ngoài dòng tiêu đề", path, line)
         doc = Document(make_doc_id(meta.number, path, sha256), str(path), sha256, meta, sections=sections)
+        doc.tables = tables_of(body)
     _layout_warnings(content, warnings)
     doc.warnings.extend(warnings)
     return doc
@@ -277,6 +278,7 @@ def _parse_qa(content: list[Block], path: Path, warnings: list[str]) -> list[QAP
                 answer=text,
                 items=tuple(items),
                 line=current["line"],
+                tables=tuple(tables_of(answer)),
             )
         )
 
@@ -356,9 +358,33 @@ def _items(number: int, answer: list[Block], path: Path, warnings: list[str]) ->
             f"Câu hỏi {number}: câu trả lời chỉ là một bảng ({len(rows)} dòng); mỗi dòng được trích như một mục."
         )
     if len(rows) >= 2:
-        # A table that *is* the list: one item per row.
-        return [Item(k, b.text, b.line) for k, b in enumerate(rows, 1)]
+        # A table that *is* the list: one item per row, quoted under its header (a figure means
+        # nothing without its column's name), matched by its cells under their column names.
+        headers = {b.table: b for b in answer if b.kind == "header"}
+        items = []
+        for k, b in enumerate(rows, 1):
+            header = headers.get(b.table)
+            head = labelled(_cells(header.text), _cells(b.text)) if header else None
+            items.append(Item(k, b.text, b.line, head, header.text if header else None))
+        return items
     return []
+
+
+def _cells(text: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in text.split(CELL_SEP))
+
+
+def tables_of(blocks: list[Block]) -> list[Table]:
+    """The tables among ``blocks`` (rows the readers marked, by table), with their header rows."""
+    tables: dict[int, dict] = {}
+    for b in blocks:
+        if b.kind in ("row", "header") and b.table is not None:
+            t = tables.setdefault(b.table, {"header": None, "rows": [], "line": b.line})
+            if b.kind == "header" and t["header"] is None and not t["rows"]:
+                t["header"] = _cells(b.text)
+            else:
+                t["rows"].append(_cells(b.text))
+    return [Table(t["header"], tuple(t["rows"]), t["line"]) for t in tables.values() if t["rows"]]
 
 
 def _answer_warnings(pairs: list[QAPair], warnings: list[str]) -> None:
@@ -399,8 +425,14 @@ def _is_heading(text: str) -> bool:
 def _parse_sections(content: list[Block], path: Path) -> list[Section]:
     sections: list[Section] = []
     headings: dict[int, str] = {}  # level -> current heading at that level
+    table_headers: dict[int, str] = {}
     for block in content:
         text = block.text
+        if block.kind == "header":
+            table_headers[block.table] = text  # quoted with each of its rows, not on its own
+            continue
+        if block.kind == "row" and block.table in table_headers:
+            text = f"{table_headers[block.table]}\n{text}"
         if block.kind == "p" and _is_heading(text):
             level = _heading_level(text)
             headings = {lv: h for lv, h in headings.items() if lv < level}

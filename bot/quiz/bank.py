@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
@@ -33,6 +34,27 @@ def _values(q: QuizQuestion, origin: str) -> dict:
 
 def _row(q: QuizQuestion, origin: str) -> QuizQuestionRow:
     return QuizQuestionRow(**_values(q, origin))
+
+
+@dataclass(frozen=True)
+class BankEntry:
+    """A question as officers manage it: in service or turned off by one of them (and by whom)."""
+
+    question: QuizQuestion
+    origin: str  # generated | imported
+    active: bool
+    disabled_by: str | None = None
+    replaced_by: str | None = None
+
+
+def disabled(row: QuizQuestionRow) -> bool:
+    """Turned off by an officer (kept in ``source`` so no schema change: the version sync must not turn it back on)."""
+    return bool((row.source or {}).get("disabled_by"))
+
+
+def _entry(row: QuizQuestionRow) -> BankEntry:
+    src = row.source or {}
+    return BankEntry(question_of(row), row.origin, row.active, src.get("disabled_by"), src.get("replaced_by"))
 
 
 def question_of(row: QuizQuestionRow) -> QuizQuestion:
@@ -70,8 +92,8 @@ class QuizBank:
                     )
                 for q in bank:
                     row = existing.get(q.id)
-                    if row is not None and not row.active:
-                        row.active = True
+                    if row is not None and not row.active and not disabled(row):
+                        row.active = True  # its text is back (an officer's "off" stays off)
                 for qid, row in existing.items():
                     if qid not in ids and row.active:
                         row.active = False  # its source text is gone from the documents
@@ -89,6 +111,48 @@ class QuizBank:
                 s.add(_row(q, "imported"))
                 added += 1
         return added, dup
+
+    def save_question(self, q: QuizQuestion, origin: str, by: str, replaces: str | None = None) -> QuizQuestion:
+        """Store an officer's written or edited question (in service at once). An edit is a new
+        question (its id is its content) and the old one is turned off, pointing to it: answers
+        already given stay with the wording members saw."""
+        with self.db.session() as s:
+            row = s.get(QuizQuestionRow, q.id)
+            if row is None:
+                s.add(_row(q, origin))
+            else:  # the same wording, options and answer: the explanation may have changed
+                row.active, row.explanation = True, q.explanation
+                row.source = {k: v for k, v in (row.source or {}).items() if k not in ("disabled_by", "replaced_by")}
+            old = s.get(QuizQuestionRow, replaces) if replaces and replaces != q.id else None
+            if old is not None:
+                old.active = False
+                old.source = {**(old.source or {}), "disabled_by": by, "replaced_by": q.id}
+        return q
+
+    def set_active(self, question_id: str, active: bool, by: str) -> BankEntry | None:
+        """Turn one question off (or back on); None if there is no such question."""
+        with self.db.session() as s:
+            row = s.get(QuizQuestionRow, question_id)
+            if row is None:
+                return None
+            source = {k: v for k, v in (row.source or {}).items() if k not in ("disabled_by", "replaced_by")}
+            row.source = source if active else {**source, "disabled_by": by}
+            row.active = active
+            s.flush()
+            return _entry(row)
+
+    def entry(self, question_id: str) -> BankEntry | None:
+        with self.db.session() as s:
+            row = s.get(QuizQuestionRow, question_id)
+            return _entry(row) if row else None
+
+    def managed_questions(self) -> list[BankEntry]:
+        """Questions in service and those officers turned off (not the ones an edit replaced, nor
+        generated ones whose text left the documents)."""
+        with self.db.session() as s:
+            rows = s.scalars(select(QuizQuestionRow).order_by(QuizQuestionRow.created_at.desc(), QuizQuestionRow.id))
+            entries = [_entry(r) for r in rows]
+        return [e for e in entries if e.active or (e.disabled_by and not e.replaced_by)]
 
     def active_questions(self) -> list[QuizQuestion]:
         with self.db.session() as s:

@@ -153,6 +153,20 @@ class QuizDeliveries:
             )
             return result.rowcount > 0
 
+    def set_schedule(self, sub_id: int, time: str, days: str, active: bool) -> Subscription | None:
+        """Change a chat's time, days and on/off from the dashboard (whoever set it up stays the
+        one told about trouble: the officer on the web may be on another channel)."""
+        with self.db.session() as s:
+            row = s.get(QuizSubscription, sub_id)
+            if row is None:
+                return None
+            if (row.time, row.days, row.active) != (time, days, active):
+                row.schedule_changed_at = utcnow()
+            row.time, row.days, row.active = time, days, active
+            row.stopped_reason = None if active else "quiz_off"
+            s.flush()
+            return _sub(row)
+
     def subscription(self, channel: str, chat_id: str) -> Subscription | None:
         with self.db.session() as s:
             row = s.scalar(

@@ -1,6 +1,9 @@
-"""Officers' own quiz questions from CSV or YAML, validated with line-numbered errors.
+"""Officers' own quiz questions from CSV, XLSX or YAML, validated with line-numbered errors.
 
-CSV (UTF-8, header row)::
+Every bad row is reported at once (line and Vietnamese reason), and nothing is imported until the
+file is clean. The web's one-question form goes through :func:`check_question`, the same checks.
+
+CSV or XLSX (first sheet), header row with the columns of :data:`COLUMNS` (options E–J may follow D)::
 
     question,A,B,C,D,correct,explanation,doc_number,question_number,item
     "Khoán sản phẩm là biện pháp ở câu hỏi nào?",Câu 2,Câu 5,Câu 7,Câu 8,B,"Câu hỏi 5, Chỉ thị 46-CT/TU",46-CT/TU,5,
@@ -25,6 +28,10 @@ import yaml
 from bot.errors import QuizImportError
 from bot.quiz.model import LETTERS, QuizQuestion, limit_problems
 
+# What the importer reads, in the order of the downloadable template.
+COLUMNS = ("question", "A", "B", "C", "D", "correct", "explanation", "doc_number", "question_number", "item")
+SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
+
 
 def _correct_index(value, n_options: int) -> int:
     text = str(value).strip().upper()
@@ -35,6 +42,15 @@ def _correct_index(value, n_options: int) -> int:
     raise ValueError(f"đáp án đúng “{value}” phải là chữ cái A–{LETTERS[n_options - 1]} hoặc số 1–{n_options}")
 
 
+def _number(value, column: str) -> int | None:
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValueError(f"cột {column} phải là một số, đang là “{text}”")
+    return int(text)
+
+
 def _build(data: dict) -> QuizQuestion:
     options = [str(o).strip() for o in data.get("options") or [] if str(o).strip()]
     if not str(data.get("question") or "").strip():
@@ -43,9 +59,9 @@ def _build(data: dict) -> QuizQuestion:
         raise ValueError("thiếu đáp án đúng")
     src = data.get("source") or {}
     source = {
-        "doc_number": src.get("doc_number") or None,
-        "question_number": int(src["question_number"]) if str(src.get("question_number") or "").strip() else None,
-        "item": int(src["item"]) if str(src.get("item") or "").strip() else None,
+        "doc_number": str(src.get("doc_number") or "").strip() or None,
+        "question_number": _number(src.get("question_number"), "question_number (số câu hỏi)"),
+        "item": _number(src.get("item"), "item (số mục)"),
     }
     q = QuizQuestion(
         kind="imported",
@@ -61,28 +77,54 @@ def _build(data: dict) -> QuizQuestion:
     return q
 
 
-def _rows_csv(text: str) -> list[tuple[int, dict]]:
-    reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in reader.fieldnames or []]
+def _row_data(row: dict) -> dict:
+    """A spreadsheet row (lower-cased column names) as the dict :func:`_build` reads."""
+    row = {(k or "").strip().lower(): str(v if v is not None else "").strip() for k, v in row.items()}
+    return {
+        "question": row.get("question"),
+        "options": [row[c.lower()] for c in LETTERS if row.get(c.lower())],
+        "correct": row.get("correct"),
+        "explanation": row.get("explanation"),
+        "source": {k: row.get(k) for k in ("doc_number", "question_number", "item")},
+    }
+
+
+def _check_header(fields, path: Path) -> None:
+    fields = [str(f or "").strip().lower() for f in fields or []]
     if "question" not in fields or "correct" not in fields:
-        raise QuizImportError("dòng tiêu đề cần có các cột question, A, B, …, correct", None, 1)
+        raise QuizImportError("dòng tiêu đề cần có các cột " + ", ".join(COLUMNS), path, 1)
+
+
+def _rows_csv(text: str, path: Path) -> list[tuple[int, dict]]:
+    reader = csv.DictReader(io.StringIO(text))
+    _check_header(reader.fieldnames, path)
+    return [(reader.line_num, _row_data(row)) for row in reader]
+
+
+def _rows_xlsx(data: bytes, path: Path) -> list[tuple[int, dict]]:
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except Exception as e:  # not a workbook, or a damaged one: openpyxl raises many kinds
+        raise QuizImportError(f"không đọc được tệp Excel ({type(e).__name__})", path) from e
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(h or "").strip() for h in next(rows, ())]
+    _check_header(header, path)
     out = []
-    for row in reader:
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        options = [row[c.lower()] for c in LETTERS if row.get(c.lower())]
-        out.append(
-            (
-                reader.line_num,
-                {
-                    "question": row.get("question"),
-                    "options": options,
-                    "correct": row.get("correct"),
-                    "explanation": row.get("explanation"),
-                    "source": {k: row.get(k) for k in ("doc_number", "question_number", "item")},
-                },
-            )
-        )
+    for number, values in enumerate(rows, start=2):
+        if not any(str(v or "").strip() for v in values):
+            continue  # blank rows under the table
+        cells = [_cell(v) for v in values]
+        out.append((number, _row_data(dict(zip(header, cells, strict=False)))))
     return out
+
+
+def _cell(value) -> str:
+    """Excel stores 5 as 5.0: a whole number is written as one."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -111,42 +153,76 @@ def _rows_yaml(text: str, path: Path) -> list[tuple[int, dict]]:
     return [(item.pop("__line__", None) if isinstance(item, dict) else None, item) for item in data]
 
 
+def known_problem(q: QuizQuestion, known_questions: dict[str, set[int]] | None) -> str | None:
+    """Why the source a question cites is not in the index (None: it is, or it cites none)."""
+    number, qnum = q.source.get("doc_number"), q.source.get("question_number")
+    if known_questions is None or not number:
+        return None
+    if number not in known_questions:
+        return f"văn bản {number} không có trong chỉ mục"
+    if qnum is not None and qnum not in known_questions[number]:
+        return f"{number} không có Câu hỏi {qnum}"
+    return None
+
+
+def check_question(data: dict, known_questions: dict[str, set[int]] | None = None) -> QuizQuestion:
+    """One question (the dict a row becomes) built and checked as every imported row is; raises
+    ValueError with the Vietnamese reason."""
+    if not isinstance(data, dict):
+        raise ValueError("mỗi câu hỏi phải là một bảng có question, options, correct")
+    try:
+        q = _build(data)
+    except TypeError as e:
+        raise ValueError(str(e)) from e
+    problem = known_problem(q, known_questions)
+    if problem:
+        raise ValueError(problem)
+    return q
+
+
+def read_rows(path: Path) -> list[tuple[int | None, dict]]:
+    """The rows of a quiz file with their line numbers (a file that cannot be read at all raises)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise QuizImportError("chỉ nhận tệp .csv, .xlsx, .yaml hoặc .yml", path)
+    try:
+        if suffix == ".xlsx":
+            return _rows_xlsx(path.read_bytes(), path)
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise QuizImportError(f"không đọc được tệp ({e})", path) from e
+    return _rows_csv(text, path) if suffix == ".csv" else _rows_yaml(text, path)
+
+
 def load_quiz_file(path: Path, known_questions: dict[str, set[int]] | None = None) -> list[QuizQuestion]:
-    """Parse and validate every question; the first bad row raises with its line number.
+    """Parse and validate every question; every bad row is collected and raised together.
 
     ``known_questions`` (document number → official question numbers) checks cited sources.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise QuizImportError(f"không đọc được tệp ({e})", path) from e
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = _rows_csv(text)
-    elif suffix in (".yaml", ".yml"):
-        rows = _rows_yaml(text, path)
-    else:
-        raise QuizImportError("chỉ nhận tệp .csv, .yaml hoặc .yml", path)
+    rows = read_rows(path)
     if not rows:
         raise QuizImportError("tệp không có câu hỏi nào", path)
     out: list[QuizQuestion] = []
-    seen: dict[str, int] = {}
+    problems: list[tuple[int | None, str]] = []
+    seen: dict[str, int | None] = {}
     for line, data in rows:
-        if not isinstance(data, dict):
-            raise QuizImportError("mỗi câu hỏi phải là một bảng có question, options, correct", path, line)
         try:
-            q = _build(data)
-        except (ValueError, TypeError) as e:
-            raise QuizImportError(str(e), path, line) from e
+            q = check_question(data, known_questions)
+        except ValueError as e:
+            problems.append((line, str(e)))
+            continue
         if q.id in seen:
-            raise QuizImportError(f"câu hỏi trùng với dòng {seen[q.id]}", path, line)
-        number, qnum = q.source.get("doc_number"), q.source.get("question_number")
-        if known_questions is not None and number:
-            if number not in known_questions:
-                raise QuizImportError(f"văn bản {number} không có trong chỉ mục", path, line)
-            if qnum is not None and qnum not in known_questions[number]:
-                raise QuizImportError(f"{number} không có Câu hỏi {qnum}", path, line)
+            problems.append((line, f"câu hỏi trùng với dòng {seen[q.id]}"))
+            continue
         seen[q.id] = line
         out.append(q)
+    if len(problems) == 1:
+        raise QuizImportError(problems[0][1], path, problems[0][0], problems)
+    if problems:
+        detail = f"{len(problems)} dòng có lỗi, chưa nhập câu nào: " + "; ".join(
+            f"dòng {line}: {reason}" for line, reason in problems
+        )
+        raise QuizImportError(detail, path, None, problems)
     return out

@@ -11,6 +11,17 @@ OPTION_MAX = 100
 EXPLANATION_MAX = 200
 OPTIONS_MIN, OPTIONS_MAX = 2, 10
 LETTERS = "ABCDEFGHIJ"
+# What officers read for each kind (the code names stay in the data).
+KIND_LABELS = {
+    "cloze": "Điền vào chỗ trống",
+    "item": "Chọn ý đúng trong câu trả lời",
+    "fact": "Thông tin về văn bản",
+    "imported": "Do cán bộ soạn",
+}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, "Khác")
 
 
 @dataclass

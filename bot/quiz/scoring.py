@@ -49,6 +49,20 @@ class DayStats:
         return self.correct / self.answers if self.answers else 0.0
 
 
+@dataclass(frozen=True)
+class DeliveryResult:
+    """One quiz sent to one chat and how it was answered (anonymous poll counts included)."""
+
+    delivery_id: int
+    channel: str
+    chat_id: str
+    question_id: str
+    local_date: dt.date
+    sent_at: dt.datetime | None  # UTC
+    answers: int
+    correct: int
+
+
 class QuizScoring:
     db: Database
     tz: ZoneInfo
@@ -267,3 +281,53 @@ class QuizScoring:
             correct = int(correct or 0) + int(anon_correct or 0)
             out.append(DayStats(date, chat, int(n), int(people or 0) + int(anon_total or 0), total, correct))
         return sorted(out, key=lambda d: (d.date, d.chat_id), reverse=True)
+
+    def delivery_results(self, since: dt.date, until: dt.date | None = None) -> list[DeliveryResult]:
+        """Every quiz sent from local day ``since`` (to ``until``, inclusive), with its answers, oldest first."""
+        conditions = [QuizDelivery.local_date >= since, QuizDelivery.status != "failed"]
+        if until is not None:
+            conditions.append(QuizDelivery.local_date <= until)
+        with self.db.session() as s:
+            answered = {
+                r[0]: (int(r[1]), int(r[2] or 0))
+                for r in s.execute(
+                    select(QuizAnswer.delivery_id, func.count(), func.sum(cast(QuizAnswer.correct, Integer)))
+                    .join(QuizDelivery, QuizDelivery.id == QuizAnswer.delivery_id)
+                    .where(*conditions)
+                    .group_by(QuizAnswer.delivery_id)
+                ).all()
+            }
+            rows = s.execute(
+                select(
+                    QuizDelivery.id,
+                    QuizDelivery.channel,
+                    QuizDelivery.chat_id,
+                    QuizDelivery.question_id,
+                    QuizDelivery.local_date,
+                    QuizDelivery.sent_at,
+                    QuizDelivery.claimed_at,
+                    QuizDelivery.total_votes,
+                    QuizDelivery.correct_votes,
+                )
+                .where(*conditions)
+                .order_by(QuizDelivery.local_date, QuizDelivery.id)
+            ).all()
+        out = []
+        for d_id, channel, chat, qid, day, sent, claimed, anon_total, anon_correct in rows:
+            answers, correct = answered.get(d_id, (0, 0))
+            when = sent or claimed
+            if when is not None and when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)  # SQLite keeps UTC without its zone
+            out.append(
+                DeliveryResult(
+                    d_id,
+                    channel,
+                    chat,
+                    qid,
+                    day,
+                    when,
+                    answers + int(anon_total or 0),
+                    correct + int(anon_correct or 0),
+                )
+            )
+        return out

@@ -391,33 +391,46 @@ class QuestionOutcome:
     kind: str
 
 
-def question_outcomes(db: Database, since: dt.datetime) -> list[QuestionOutcome]:
-    """What each question since ``since`` got (answered, confirmation offered, refused), oldest first."""
+def question_outcomes(db: Database, since: dt.datetime, until: dt.datetime | None = None) -> list[QuestionOutcome]:
+    """What each question from ``since`` (to ``until``) got (answered, confirmation offered, refused), oldest first."""
     with db.session() as s:
-        rows = s.execute(
-            select(QuestionLog.created_at, QuestionLog.found, QuestionLog.confirm, QuestionLog.kind)
-            .where(QuestionLog.created_at >= since)
-            .order_by(QuestionLog.id)
-        ).all()
+        q = select(QuestionLog.created_at, QuestionLog.found, QuestionLog.confirm, QuestionLog.kind).where(
+            QuestionLog.created_at >= since
+        )
+        if until is not None:
+            q = q.where(QuestionLog.created_at < until)
+        rows = s.execute(q.order_by(QuestionLog.id)).all()
     return [QuestionOutcome(_utc(c), bool(f), bool(k), kind) for c, f, k, kind in rows]
 
 
-def confirmation_times(db: Database, since: dt.datetime) -> list[dt.datetime]:
+def confirmation_times(
+    db: Database, since: dt.datetime, until: dt.datetime | None = None
+) -> list[tuple[dt.datetime, str]]:
+    """When members took an official question for theirs, and how: ``confirm`` (the "Có phải bạn muốn
+    hỏi…?" button) or ``suggestion`` (a suggestion tapped under a refusal)."""
+    q = select(Confirmation.created_at, Confirmation.origin).where(Confirmation.created_at >= since)
+    if until is not None:
+        q = q.where(Confirmation.created_at < until)
     with db.session() as s:
-        return [_utc(c) for (c,) in s.execute(select(Confirmation.created_at).where(Confirmation.created_at >= since))]
+        return [(_utc(c), origin or "confirm") for c, origin in s.execute(q)]
 
 
-def top_answers(db: Database, since: dt.datetime, limit: int = 10) -> list[tuple[str, int, int]]:
-    """The official answers quoted most since ``since``: (doc_id, question number, times)."""
+def top_answers(
+    db: Database, since: dt.datetime, limit: int = 10, until: dt.datetime | None = None
+) -> list[tuple[str, int, int]]:
+    """The official answers quoted most from ``since`` (to ``until``): (doc_id, question number, times)."""
+    conditions = [
+        QuestionLog.found.is_(True),
+        QuestionLog.created_at >= since,
+        QuestionLog.doc_id.is_not(None),
+        QuestionLog.question_number.is_not(None),
+    ]
+    if until is not None:
+        conditions.append(QuestionLog.created_at < until)
     with db.session() as s:
         rows = s.execute(
             select(QuestionLog.doc_id, QuestionLog.question_number, func.count())
-            .where(
-                QuestionLog.found.is_(True),
-                QuestionLog.created_at >= since,
-                QuestionLog.doc_id.is_not(None),
-                QuestionLog.question_number.is_not(None),
-            )
+            .where(*conditions)
             .group_by(QuestionLog.doc_id, QuestionLog.question_number)
             .order_by(func.count().desc())
             .limit(limit)

@@ -12,6 +12,7 @@ from telegram.constants import MessageLimit
 
 from bot.answer import format as wording
 from bot.answer.model import Source
+from bot.answer.tables import rows_as_lines
 from bot.channels.split import split_blocks, utf16_len
 from bot.conversation import texts
 from bot.conversation.actions import encode
@@ -55,7 +56,7 @@ def blocks(reply: Reply) -> list[tuple]:
         case Quote(answer=answer):
             head = wording.context_line(answer)
             out = [("b", head)] if head else []
-            out.append(("blockquote", answer.answer))
+            out.append(("blockquote", rows_as_lines(answer.answer)))  # a table: one line per row
             out.append((None, "📄 " + answer.source.citation))
             return out
         case Refusal():

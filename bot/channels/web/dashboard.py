@@ -25,13 +25,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.channels.web import admin_audit, admin_lists, admin_pages, security
+from bot.channels.web import admin_audit, admin_lists, admin_pages, admin_quiz_pages, charts, security
+from bot.channels.web.labels import CHANNEL_NAMES
 from bot.channels.web.render import views
 from bot.conversation.actor import PRIVATE, Actor
-from bot.conversation.core import ADMIN, MEMBER, OFFICER
+from bot.conversation.core import ADMIN, MEMBER
 from bot.conversation.replies import Work
-from bot.quiz.model import LETTERS
-from bot.quiz.schedule import describe_days
 from bot.storage import repository
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,6 @@ NOT_LOGGED_IN = (
 NOT_ALLOWED = "Tài khoản của bạn không có quyền xem trang này."
 COMMANDS = ("remove", "reindex", "rollback", "unlink")  # what the dashboard's buttons run
 UPLOADS = ("/admin/documents", "/admin/quiz/import")  # the only paths whose bodies may be large
-CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "web": "Web", "terminal": "Máy chủ"}
 
 
 class Dashboard:
@@ -122,48 +120,6 @@ class Dashboard:
         return RedirectResponse("/", status_code=303)
 
     # --- pages -------------------------------------------------------------------------------
-    async def overview(self, request: Request, actor: Actor, role: str) -> Response:
-        if role != ADMIN:
-            return RedirectResponse("/admin/quiz", status_code=303)
-        days = await asyncio.to_thread(self.assistant.question_stats, DAYS)
-        top = await asyncio.to_thread(self.assistant.top_answers, DAYS, 10)
-        quiz = await asyncio.to_thread(self.assistant.quiz_chat_stats, DAYS)
-        leaders = await asyncio.to_thread(self.assistant.streak_leaders, 10)
-        charts = {
-            "days": {
-                "labels": [f"{d.date:%d/%m}" for d in days],
-                "answered": [d.answered for d in days],
-                "confirm": [d.confirm for d in days],
-                "refused": [d.refused for d in days],
-                "confirmed": [d.confirmed for d in days],
-            },
-            "top": {
-                # Short labels: a phone's chart has little room left of the bars.
-                "labels": [f"{t.name.split(' số ')[-1]} · câu {t.question_number}" for t in top],
-                "values": [t.times for t in top],
-            },
-            "quiz": _quiz_chart(quiz),
-        }
-        totals = {
-            "answered": sum(d.answered for d in days),
-            "confirm": sum(d.confirm for d in days),
-            "refused": sum(d.refused for d in days),
-            "confirmed": sum(d.confirmed for d in days),
-        }
-        return self.render(
-            request,
-            "admin_overview.html",
-            staff=actor,
-            role=role,
-            page="overview",
-            days=DAYS,
-            charts=charts,
-            totals=totals,
-            top=top,
-            quiz=quiz,
-            leaders=leaders,
-        )
-
     async def documents(self, request: Request, actor: Actor, role: str, preview=None) -> Response:
         docs = await asyncio.to_thread(self.assistant.documents)
         return self.render(
@@ -259,36 +215,6 @@ class Dashboard:
             return JSONResponse(job.as_json())
         return self.render(request, "admin_job.html", staff=actor, role=role, page="documents", job=job)
 
-    async def quiz(self, request: Request, actor: Actor, role: str) -> Response:
-        subs = await asyncio.to_thread(self.assistant.quiz_subscriptions)
-        stats = await asyncio.to_thread(self.assistant.quiz_chat_stats, DAYS)
-        leaders = await asyncio.to_thread(self.assistant.streak_leaders, 10)
-        bank = await asyncio.to_thread(self.assistant.quiz_questions)
-        return self.render(
-            request,
-            "admin_quiz.html",
-            staff=actor,
-            role=role,
-            page="quiz",
-            subs=[(s, describe_days(s.days)) for s in subs],
-            stats=stats,
-            leaders=leaders,
-            bank=bank,
-            letters=LETTERS,
-            days=DAYS,
-            charts={"quiz": _quiz_chart(stats)},
-        )
-
-    async def quiz_import(self, request: Request, actor: Actor, role: str, form) -> Response:
-        upload = form.get("file")
-        if upload is None or not getattr(upload, "filename", None):
-            request.session["flash"] = [{"text": "Hãy chọn một tệp .csv hoặc .yaml.", "alert": True}]
-            return RedirectResponse("/admin/quiz", status_code=303)
-        data = await upload.read(self.settings.max_upload_bytes + 1)
-        turn = await asyncio.to_thread(self.conv.import_quiz, actor, upload.filename, data)
-        turn.done(True)
-        self.flash(request, turn.replies)
-        return RedirectResponse("/admin/quiz", status_code=303)
 
 
 def _owner(actor: Actor) -> str:
@@ -302,12 +228,6 @@ def _days(request: Request) -> int:
         return DAYS
 
 
-def _quiz_chart(stats) -> dict:
-    return {
-        "labels": [f"{s.title} ({CHANNEL_NAMES.get(s.channel, s.channel)})" for s in stats],
-        "participants": [s.participants for s in stats],
-        "accuracy": [round(100 * s.accuracy) for s in stats],
-    }
 
 
 def _page(board: Dashboard, handler, need: str, post: bool = False):
@@ -340,7 +260,7 @@ def routes(settings, assistant, tpl) -> list[Route]:
         Route("/login", board.login_page, methods=["GET"]),
         Route("/login", board.login, methods=["POST"]),
         Route("/logout", board.logout, methods=["POST"]),
-        Route("/", _page(board, board.overview, OFFICER)),
+        *charts.routes(board, _page),
         Route("/unanswered", _page(board, functools.partial(admin_lists.unanswered, board), ADMIN)),
         Route("/unanswered.{fmt:str}", _page(board, functools.partial(admin_lists.unanswered, board), ADMIN)),
         Route("/documents", _page(board, board.documents, ADMIN)),
@@ -357,7 +277,6 @@ def routes(settings, assistant, tpl) -> list[Route]:
             _page(board, functools.partial(admin_lists.review_step, board), ADMIN, post=True),
             methods=["POST"],
         ),
-        Route("/quiz", _page(board, board.quiz, OFFICER)),
+        *admin_quiz_pages.routes(board, _page),
         Route("/audit", _page(board, functools.partial(admin_audit.page, board), ADMIN)),
-        Route("/quiz/import", _page(board, board.quiz_import, OFFICER, post=True), methods=["POST"]),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.answer import format as wording
+from bot.answer import tables
 from bot.conversation import texts
 from bot.conversation.actions import Feedback, QuizVote, encode
 from bot.conversation.replies import (
@@ -49,6 +50,7 @@ class View:
     options: list[str] = field(default_factory=list)  # quiz options (A–D) when not tappable
     alert: bool = False
     summary: object = None  # DocumentPreview's DocumentSummary
+    parts: list = field(default_factory=list)  # a quote's lines and tables (bot.answer.tables.Part)
 
 
 def _buttons(choices: tuple[Choice, ...]) -> tuple[list[Button], list[Button]]:
@@ -80,6 +82,7 @@ def view(reply: Reply) -> View | None:
                 "quote",
                 context=wording.context_line(answer),
                 body=answer.answer,
+                parts=tables.parts(answer.answer),
                 citation=answer.source.citation if answer.source else None,
                 buttons=buttons,
                 feedback=feedback,
