@@ -31,6 +31,18 @@ def core(settings, embedder):
     yield assistant
     assistant.close()
 
+# A question an officer writes on the dashboard (checked against Chỉ thị 46's Câu hỏi 5).
+WRITTEN = {
+    "question": "Theo Chỉ thị 46, “khoán sản phẩm” nằm ở câu hỏi nào?",
+    "A": "Câu 2",
+    "B": "Câu 5",
+    "C": "Câu 7",
+    "correct": "B",
+    "explanation": "Câu hỏi 5",
+    "doc_number": "46-CT/TU",
+    "question_number": "5",
+}
+
 
 def admin() -> Actor:
     return Actor("telegram", ADMIN, ADMIN, "private", "Lê Văn Quản")
@@ -126,6 +138,14 @@ def test_each_admin_and_officer_action_writes_one_record(core):
     group = Actor("telegram", OFFICER, "-100777", "group", "Đỗ Thị Tuyên", "Chi bộ 3")
     one_record(core, "quiz_schedule", lambda: done(conv.text(group, Incoming(text="/quiz_on 07:30", addressed=True))))
     one_record(core, "quiz_schedule", lambda: done(conv.text(group, Incoming(text="/quiz_off", addressed=True))))
+    # The quiz on the web: a question written, turned off, a group's schedule set.
+    row, _ = one_record(core, "quiz_edit", lambda: conv.save_quiz_question(officer, WRITTEN))
+    assert (row.target, row.detail) == (WRITTEN["question"], "viết mới")
+    written = next(e for e in core.quiz_entries() if e.question.question == WRITTEN["question"])
+    row, _ = one_record(core, "quiz_edit", lambda: conv.set_quiz_question_active(officer, written.question.id, False))
+    assert row.detail == "tắt"
+    sub = core.quiz_subscription(core.quiz_subscriptions()[0].id)
+    one_record(core, "quiz_schedule", lambda: conv.set_quiz_schedule(officer, sub.id, "06:45", ["T2"], True))
     one_record(core, "login_link", lambda: command(core, "web", actor=officer))
     one_record(core, "role_revoke", lambda: command(core, "officer_remove", OFFICER))
 

@@ -4,7 +4,7 @@ command; the web only renders the replies."""
 
 from __future__ import annotations
 
-from bot.conversation import texts
+from bot.conversation import audit, texts
 from bot.conversation.actor import Actor
 from bot.conversation.replies import Listing, Text, Turn
 from bot.errors import UserInputError
@@ -46,6 +46,7 @@ def save_question(core, actor: Actor, form: dict, replaces: str | None = None) -
     if problems:
         return Turn([Listing(title=texts.QUIZ_NOT_SAVED, sections=[(None, problems)], footer=texts.QUIZ_FIX)])
     core.assistant.save_quiz_question(question, _by(actor), replaces)
+    audit.record(core, actor, "quiz_edit", question.question[:120], "sửa" if original is not None else "viết mới")
     done = texts.QUIZ_EDITED if original is not None else texts.QUIZ_WRITTEN
     return Turn([Text(text=done.format(question=question.question[:120]))])
 
@@ -56,6 +57,7 @@ def set_question_active(core, actor: Actor, question_id: str, active: bool) -> T
     entry = core.assistant.set_quiz_question_active(question_id, active, _by(actor))
     if entry is None:
         return Turn([Text(text=texts.QUIZ_QUESTION_GONE)])
+    audit.record(core, actor, "quiz_edit", entry.question.question[:120], "bật" if active else "tắt")
     done = texts.QUIZ_QUESTION_ON if active else texts.QUIZ_QUESTION_OFF
     return Turn([Text(text=done.format(question=entry.question.question[:120]))])
 
@@ -71,6 +73,9 @@ def set_schedule(core, actor: Actor, sub_id: int, time: str, days: list[str], ac
         raise UserInputError(texts.QUIZ_NO_DAYS)
     sub = core.assistant.set_quiz_schedule(sub_id, parse_time(time), parse_days([",".join(days)]), active)
     title = sub.title or sub.chat_id
+    audit.record(
+        core, actor, "quiz_schedule", str(title), f"{sub.time} {describe_days(sub.days)}" if sub.active else "tắt"
+    )
     if not sub.active:
         return Turn([Text(text=texts.QUIZ_GROUP_OFF.format(title=title))])
     return Turn([Text(text=texts.QUIZ_GROUP_ON.format(title=title, time=sub.time, days=describe_days(sub.days)))])
