@@ -92,8 +92,9 @@ def quiz_letter(text: str) -> int | None:
 
 
 def is_chatter(text: str) -> bool:
-    """Thanks, acknowledgements, praise and emoji: what members say to the bot that needs no answer."""
-    return is_smalltalk(text)
+    """Thanks, acknowledgements, praise, emoji and bare punctuation ("...", "?!"): what members say to the
+    bot that needs no answer."""
+    return is_smalltalk(text) or not any(ch.isalnum() for ch in text)
 
 
 def parse_command(text: str) -> tuple[str, str | None, list[str]] | None:
