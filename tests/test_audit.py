@@ -31,6 +31,7 @@ def core(settings, embedder):
     yield assistant
     assistant.close()
 
+
 # A question an officer writes on the dashboard (checked against Chỉ thị 46's Câu hỏi 5).
 WRITTEN = {
     "question": "Theo Chỉ thị 46, “khoán sản phẩm” nằm ở câu hỏi nào?",

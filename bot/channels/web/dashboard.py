@@ -216,7 +216,6 @@ class Dashboard:
         return self.render(request, "admin_job.html", staff=actor, role=role, page="documents", job=job)
 
 
-
 def _owner(actor: Actor) -> str:
     return f"{actor.channel}:{actor.user_id}"
 
@@ -226,8 +225,6 @@ def _days(request: Request) -> int:
         return max(1, min(3650, int(request.query_params.get("days", DAYS))))
     except ValueError:
         return DAYS
-
-
 
 
 def _page(board: Dashboard, handler, need: str, post: bool = False):
