@@ -8,6 +8,7 @@ tăng cường kỷ luật, …`` gives type ``Chỉ thị``, number ``46-CT/TU`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -166,6 +167,11 @@ class DocNumber:
 
     @classmethod
     def parse(cls, number: str) -> DocNumber:
+        # Every message is checked against every loaded document's number: parsed once per number.
+        return _parse_number(cls, number)
+
+    @classmethod
+    def _parse(cls, number: str) -> DocNumber:
         folded = fold(number).replace(" ", "")
         m = re.match(r"(\d{1,4})(?:/((?:19|20)\d{2}))?[-/]?(.*)$", folded)
         if not m:
@@ -187,3 +193,8 @@ class DocNumber:
                 return False
             return len(theirs) < 2 or len(mine) < 2 or theirs[1] == mine[1]
         return type_code is None or type_code == self.type_code
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_number(cls: type[DocNumber], number: str) -> DocNumber:
+    return cls._parse(number)
