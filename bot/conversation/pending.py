@@ -57,10 +57,11 @@ def decide(core, actor: Actor, token: str, accept: bool) -> Turn:
     held = repository.pending_action(row) if row is not None else None
     if held is None:
         return Turn([Toast(text=texts.CONFIRM_EXPIRED, alert=True)])
+    # An empty toast only stops the button's spinner (text channels drop it): the message that follows
+    # says what happened, once — a toast with text would be a second, identical line on Zalo.
     if not accept:
-        return Turn([Toast(text=texts.CONFIRM_CANCELLED), Text(text=texts.CONFIRM_CANCELLED)])
+        return Turn([Toast(text=""), Text(text=texts.CONFIRM_CANCELLED)])
     command, args = held
     turn = core.command(actor, command, args, confirmed=True)
-    # An empty toast stops the button's spinner; the command's own replies say what happened.
     turn.replies.insert(0, Toast(text=""))
     return turn
