@@ -439,14 +439,34 @@ def index_versions() -> None:
 
 @index_group.command("rollback")
 @click.argument("version", required=False)
-def index_rollback(version: str | None) -> None:
+@click.option("--yes", "-y", is_flag=True, help="Không hỏi lại (chạy trong script).")
+def index_rollback(version: str | None, yes: bool) -> None:
     """Switch back to an older index version (default: the one before the active).
 
-    Example: hoidap index rollback   |   hoidap index rollback v0003-20261128-101500
+    First prints what members lose and gain (documents, answers) and asks; --yes skips the question.
+
+    Example: hoidap index rollback   |   hoidap index rollback v0003-20261128-101500 --yes
     """
+    from bot.channels.plain import listing_text
+    from bot.conversation import impact, texts
+    from bot.conversation.admin import previous_version
+    from bot.conversation.replies import Listing
+
     assistant = _assistant()
-    before = next((v.name for v in assistant.index_versions() if v.active), "")
-    name = assistant.rollback(version)
+    versions = assistant.index_versions()
+    before = next((v.name for v in versions if v.active), "")
+    # The version shown is the version restored (the default resolved once, here).
+    target = version or previous_version(versions)
+    if target is not None and not yes:
+        core, actor = _console()
+        shown = next((r for r in impact.rollback(core, actor, target).replies if isinstance(r, Listing)), None)
+        # No listing: an unknown or the active version; rollback below says so (or changes nothing).
+        if shown is not None:
+            click.echo(listing_text(shown.title, shown.sections, shown.footer))
+            if not click.confirm(texts.CLI_ROLLBACK_ASK, default=False):
+                click.echo(texts.CLI_ROLLBACK_KEPT.format(version=before))
+                return
+    name = assistant.rollback(target)
     _audited(assistant, "rollback", name, f"từ {before}" if before else "")
     docs_ = ", ".join(d.name for d in assistant.documents())
     click.echo(f"Đã chuyển chỉ mục về phiên bản {name}.")

@@ -71,7 +71,13 @@ def test_cli_add_answer_remove_and_roll_back(core, run):
 
     versions = run("index", "versions")
     assert versions.output.count("v0") == 3 and versions.output.count("*") == 1
-    back = run("index", "rollback")
+    active = core.index.current().name
+    kept = run("index", "rollback", input="n\n")  # the impact first; "n" keeps the version in service
+    assert kept.exit_code == 0 and "Quay về phiên bản v0002" in kept.output, kept.output
+    assert "Thành viên sẽ được trả lời thêm từ:\nQuy định 99-QĐ/TU: 4 câu trả lời" in kept.output
+    assert "Đã hủy, vẫn dùng phiên bản" in kept.output and core.index.current().name == active
+    assert not core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?").found
+    back = run("index", "rollback", input="y\n")
     assert back.exit_code == 0 and "Đã chuyển chỉ mục về phiên bản v0002" in back.output
     assert source(core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?")) == ("99-QĐ/TU", 2)
     # The rollback brought the document back into the knowledge folder: the next build keeps it.

@@ -88,9 +88,23 @@ async def test_admin_adds_a_document_from_chat_and_members_get_answers_from_it(f
     helped = await ask(fake, member, "/help")
     assert "Kế hoạch số 77-KH/TU" in helped.params["text"]
 
-    # Roll back from chat: the new document is gone again for members.
-    back = await ask(fake, admin, "/rollback")
+    # Roll back from chat: first what members lose, with two buttons; nothing changes until confirmed.
+    asked = await ask(fake, admin, "/rollback")
+    text = asked.params["text"]
+    assert "Quay về phiên bản" in text and "Thành viên sẽ không còn được trả lời từ" in text
+    assert "Kế hoạch 77-KH/TU: 4 câu trả lời" in text
+    labels = [b["text"] for row in asked.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["✅ Xác nhận quay về", "Hủy"]
+    reply = await ask(fake, member, "Khi có cảnh báo bão, các cấp ủy phải làm gì?")
+    assert "Kế hoạch số 77-KH/TU" in reply.params["text"]
+    # A member's tap is refused (an alert), and the admin's confirmation still stands.
+    before = await confirm(fake, member, asked, "Xác nhận")
+    refused = await fake.wait_for("answerCallbackQuery", after=before)
+    assert "chỉ quản trị viên" in refused.params["text"] and refused.params["show_alert"]
+    before = await confirm(fake, admin, asked, "Xác nhận")
+    back = await fake.wait_for("sendMessage", lambda c: int(c.params["chat_id"]) == ADMIN, after=before)
     assert "Đã chuyển chỉ mục về phiên bản" in back.params["text"]
+    await fake.wait_for("editMessageReplyMarkup", after=before)  # the buttons are gone once used
     reply = await ask(fake, member, "Khi có cảnh báo bão, các cấp ủy phải làm gì?")
     assert "Kế hoạch số 77-KH/TU" not in reply.params["text"]
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from bot import cli
 from bot.conversation import weblogin
-from bot.conversation.actions import UploadDecision
+from bot.conversation.actions import ActionDecision, UploadDecision
 from bot.conversation.actor import Actor, Incoming
 from bot.conversation.replies import Work
 from bot.progress import Progress
@@ -77,6 +77,16 @@ def command(core, name, *args, actor=None):
     return done(core.conversation().command(actor or admin(), name, list(args)))
 
 
+def asked(core, name, *args):
+    """A destructive command in chat only asks (no record yet); returns its "✅ Xác nhận" action."""
+    before = len(log(core))
+    question = command(core, name, *args)
+    assert len(log(core)) == before, "the question must not be recorded"
+    return next(
+        c.action for r in question for c in r.choices if isinstance(c.action, ActionDecision) and c.action.accept
+    )
+
+
 def test_each_admin_and_officer_action_writes_one_record(core):
     conv = core.conversation()
     row, _ = one_record(core, "role_grant", lambda: command(core, "officer_add", OFFICER))
@@ -108,9 +118,11 @@ def test_each_admin_and_officer_action_writes_one_record(core):
     row, _ = one_record(core, "rebuild", lambda: command(core, "reindex"))
     assert row.target == core.index.current().name
     built = core.index.current().name
-    row, _ = one_record(core, "remove", lambda: command(core, "remove", "99-qd-tu"))
+    yes = asked(core, "remove", "99-qd-tu")
+    row, _ = one_record(core, "remove", lambda: done(conv.tap(admin(), yes)))
     assert row.target == "99-qd-tu" and row.detail == f"99-qd-tu.txt; phiên bản {core.index.current().name}"
-    row, _ = one_record(core, "rollback", lambda: command(core, "rollback", built))
+    yes = asked(core, "rollback", built)
+    row, _ = one_record(core, "rollback", lambda: done(conv.tap(admin(), yes)))
     assert row.target == built and row.detail.startswith("từ v")
 
     # The review queue: a member's unanswered question, linked, marked, skipped, unlinked.
@@ -131,7 +143,8 @@ def test_each_admin_and_officer_action_writes_one_record(core):
     one_record(
         core, "skip", lambda: done(conv.tap(admin(), next(c.action for c in cards[2].choices if c.action.op == "s")))
     )
-    one_record(core, "unlink", lambda: command(core, "unlink", str(linked)))
+    yes = asked(core, "unlink", str(linked))
+    one_record(core, "unlink", lambda: done(conv.tap(admin(), yes)))
 
     officer = Actor("telegram", OFFICER, OFFICER, "private", "Đỗ Thị Tuyên")
     row, _ = one_record(core, "quiz_import", lambda: done(conv.import_quiz(officer, "cau-hoi.csv", QUIZ_CSV)))
@@ -197,7 +210,7 @@ def test_the_consoles_own_changes_are_in_the_log_as_the_server(core, monkeypatch
 
     row, _ = one_record(core, "confirm", lambda: run("docs", "add", str(QD99)))
     assert (row.channel, row.actor_id, row.target) == ("terminal", "local", QD99.name)
-    one_record(core, "rollback", lambda: run("index", "rollback", first))
+    one_record(core, "rollback", lambda: run("index", "rollback", first, "--yes"))
     one_record(core, "rebuild", lambda: run("build"))
     row, _ = one_record(
         core, "link", lambda: run("phrasings", "add", "sếp cứ đẩy việc lên trên thì sao", "--question", "4")

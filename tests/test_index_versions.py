@@ -42,7 +42,7 @@ def test_rollback_accepts_only_listed_versions(two_versions, run, name):
     settings, store, first, second = two_versions
     outside = settings.index_dir.parent / "x"
     shutil.copytree(store.versions_dir / first, outside)  # a complete-looking version outside index/
-    result = run("index", "rollback", name)
+    result = run("index", "rollback", name, "--yes")
     assert result.exit_code == 1
     assert "hoidap index versions" in result.output and "Traceback" not in result.output
     assert store.active_name() == second
@@ -51,7 +51,7 @@ def test_rollback_accepts_only_listed_versions(two_versions, run, name):
 def test_rollback_to_a_version_with_a_missing_file_is_refused(two_versions, run):
     settings, store, first, second = two_versions
     (store.versions_dir / first / "vectors.faiss").unlink()  # what a kill during pruning leaves
-    result = run("index", "rollback", first)
+    result = run("index", "rollback", first, "--yes")
     assert result.exit_code == 1 and f"Chỉ mục {first}" in result.output
     assert store.active_name() == second
     # The knowledge folder is untouched too: the refused rollback restored nothing.
@@ -177,7 +177,7 @@ def test_a_symlinked_version_folder_is_never_listed_served_or_rolled_back_to(two
     planted = "v0900-20990101-000000"
     (store.versions_dir / planted).symlink_to(outside, target_is_directory=True)
     assert planted not in [v.name for v in store.versions()]
-    result = run("index", "rollback", planted)
+    result = run("index", "rollback", planted, "--yes")
     assert result.exit_code == 1 and "hoidap index versions" in result.output
     assert store.active_name() == second
     with pytest.raises(IndexStoreError, match="symlink"):
@@ -195,7 +195,7 @@ def test_a_version_holding_a_link_to_an_outside_file_is_refused(two_versions, ru
         units.symlink_to(outside)
     else:
         units.hardlink_to(outside)
-    result = run("index", "rollback", first)
+    result = run("index", "rollback", first, "--yes")
     assert result.exit_code == 1 and f"Chỉ mục {first} bị từ chối" in result.output
     assert ("symlink" if how == "symlinked file" else "hard link") in result.output
     assert store.active_name() == second

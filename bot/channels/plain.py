@@ -92,7 +92,10 @@ def render(reply: Reply, numbering: Numbering) -> str | None:
         case DocumentPreview():
             return "\n".join([reply.title, *reply.lines, "", *numbering.lines(reply.choices)])
         case Listing():
-            return listing_text(reply.title, reply.sections, reply.footer)
+            body = listing_text(reply.title, reply.sections, reply.footer)
+            # A question before a destructive command ("✅ Xác nhận …" / "Hủy") is answered by number.
+            numbered = numbering.lines(reply.choices)
+            return "\n".join([body, "", *numbered]) if numbered else body
         case Toast(text=text):
             return text or None
         case Text(text=text, title=title):

@@ -51,6 +51,15 @@ class UploadDecision:
     accept: bool
 
 
+@dataclass(frozen=True)
+class ActionDecision:
+    """Confirm or cancel a destructive command asked in chat (/rollback, /remove, /unlink): ``token``
+    names the pending command, kept like an upload until confirmed or expired."""
+
+    token: str
+    accept: bool
+
+
 REVIEW_OPS = {
     "a": "accept the guess",
     "o": "out of scope",
@@ -80,7 +89,7 @@ class QuizVote:
     option: int  # 0 = A
 
 
-Action = ShowAnswer | ConfirmAnswer | Feedback | UploadDecision | Review | QuizVote
+Action = ShowAnswer | ConfirmAnswer | Feedback | UploadDecision | ActionDecision | Review | QuizVote
 
 
 def doc_key(doc_id: str) -> str:
@@ -102,6 +111,8 @@ def encode(action: Action) -> str:
             out = f"f|{ref}|{'1' if value > 0 else '-1'}"
         case UploadDecision(token, accept):
             out = f"u|{token}|{'1' if accept else '0'}"
+        case ActionDecision(token, accept):
+            out = f"k|{token}|{'1' if accept else '0'}"
         case Review(pid, op, doc_id, number, item):
             doc = doc_key(doc_id) if doc_id else ""
             out = f"r|{pid}|{op}|{doc}|{number or ''}|{item or ''}"
@@ -147,6 +158,8 @@ def decode(data: object) -> Action | None:
         return Feedback(args[0], int(args[1])) if _REF.match(args[0]) else None
     if kind == "u" and len(args) == 2 and args[1] in ("0", "1"):
         return UploadDecision(args[0], args[1] == "1") if _REF.match(args[0]) else None
+    if kind == "k" and len(args) == 2 and args[1] in ("0", "1"):
+        return ActionDecision(args[0], args[1] == "1") if _REF.match(args[0]) else None
     if kind == "r" and len(args) == 5 and args[1] in REVIEW_OPS:
         pid = int(args[0]) if args[0].isdigit() and len(args[0]) <= 12 and int(args[0]) > 0 else None
         doc = _doc(args[2]) if args[2] else None

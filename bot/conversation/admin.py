@@ -123,7 +123,25 @@ def reindex(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     return Turn([_work(texts.REINDEXING, job)])
 
 
+def previous_version(versions) -> str | None:
+    """The version ``/rollback`` without a name goes back to: the newest one older than the active
+    (as the index store resolves it), so the question names the version the confirmation restores."""
+    active = next((v.name for v in versions if v.active), None)
+    older = [v.name for v in versions if active is None or v.name < active]
+    return older[-1] if older else None
+
+
 def rollback(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    """Asks first: what members lose and gain, with "✅ Xác nhận quay về" (see bot.conversation.pending)."""
+    from bot.conversation import impact, pending
+
+    version = args[0] if args else previous_version(core.assistant.index_versions())
+    if version is None:
+        return Turn([Text(text=texts.ROLLBACK_FAILED.format(error=texts.ROLLBACK_NO_OLDER))])
+    return pending.ask(core, actor, "rollback", [version], impact.rollback(core, actor, version))
+
+
+def rollback_now(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     before = next((v.name for v in core.assistant.index_versions() if v.active), "")
     try:
         name = core.assistant.rollback(args[0] if args else None)
@@ -134,6 +152,15 @@ def rollback(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
 
 
 def remove(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    """Asks first: the document's answers members lose, with "✅ Xác nhận xóa"."""
+    from bot.conversation import impact, pending
+
+    if len(args) != 1:
+        raise UserInputError(texts.REMOVE_USAGE)
+    return pending.ask(core, actor, "remove", args, impact.remove(core, actor, args[0]))
+
+
+def remove_now(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     if len(args) != 1:
         raise UserInputError(texts.REMOVE_USAGE)
 
@@ -283,6 +310,8 @@ def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
         return Turn([Toast(text=texts.NOT_ADMIN_DOCS, alert=True)])
     pending = repository.peek_upload(core.db, token)
     if pending is None or pending.user_id != actor.user_id or pending.channel != actor.channel:
+        return Turn([Toast(text=texts.UPLOAD_EXPIRED, alert=True)])
+    if repository.is_pending_action(pending):  # a /rollback's token in an upload's button: not a document
         return Turn([Toast(text=texts.UPLOAD_EXPIRED, alert=True)])
     pending = repository.take_upload(core.db, token)  # one tap wins, in any process
     if pending is None:

@@ -52,11 +52,15 @@ COMMANDS: dict[str, Command] = {
     "officer_remove": Command(admin.officer_remove, role=ADMIN, refusal=texts.ADMIN_ONLY),
     "docs": Command(admin.docs, role=ADMIN, private_only=True, refusal=texts.NOT_ADMIN_DOCS),
     "reindex": Command(admin.reindex, role=ADMIN, private_only=True, refusal=texts.NOT_ADMIN_DOCS),
-    "rollback": Command(admin.rollback, role=ADMIN, private_only=True, refusal=texts.NOT_ADMIN_DOCS),
-    "remove": Command(admin.remove, role=ADMIN, private_only=True, refusal=texts.NOT_ADMIN_DOCS),
+    "rollback": Command(
+        admin.rollback, role=ADMIN, private_only=True, refusal=texts.NOT_ADMIN_DOCS, run_confirmed=admin.rollback_now
+    ),
+    "remove": Command(
+        admin.remove, role=ADMIN, private_only=True, refusal=texts.NOT_ADMIN_DOCS, run_confirmed=admin.remove_now
+    ),
     "unanswered": Command(admin.unanswered, role=ADMIN, private_only=True),
     "review": Command(learning.review, role=ADMIN, private_only=True),
     "phrasings": Command(learning.phrasings, role=ADMIN, private_only=True),
-    "unlink": Command(learning.unlink, role=ADMIN, private_only=True),
+    "unlink": Command(learning.unlink, role=ADMIN, private_only=True, run_confirmed=learning.unlink_now),
     "web": Command(weblogin.link, role=OFFICER, private_only=True),
 }

@@ -69,6 +69,9 @@ class Command:
     private_only: bool = False
     on_edit: bool = False  # an edited message runs it again (questions only: never resend a quiz)
     refusal: str = texts.NOT_ADMIN
+    # Destructive commands: ``run`` only asks (what members lose, "✅ Xác nhận …"); this does it, once
+    # confirmed in chat or on the dashboard's own confirmation page.
+    run_confirmed: Callable[[Conversation, Actor, Incoming, list[str]], Turn] | None = None
 
 
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
@@ -213,10 +216,13 @@ class Conversation:
             return False
         return not (not actor.private and message.reply_to_bot and not message.mentioned and is_chatter(text))
 
-    def command(self, actor: Actor, name: str, args: list[str] | None = None) -> Turn:
+    def command(self, actor: Actor, name: str, args: list[str] | None = None, confirmed: bool = False) -> Turn:
         """Run a command by name, with the same role and private-chat checks as when typed (the
-        dashboard's buttons are these commands)."""
-        return self._command(actor, Incoming(text=f"/{name}", addressed=True), name, None, list(args or []))
+        dashboard's buttons are these commands). ``confirmed``: a destructive command (/rollback,
+        /remove, /unlink) was already confirmed (the dashboard's page, a chat's "✅ Xác nhận"), so it
+        acts instead of asking."""
+        message = Incoming(text=f"/{name}", addressed=True)
+        return self._command(actor, message, name, None, list(args or []), confirmed)
 
     def role(self, actor: Actor) -> str:
         """ "admin", "officer" or "member": what this person may do (checked again by every action)."""
@@ -224,7 +230,9 @@ class Conversation:
             return ADMIN
         return OFFICER if self.roles.is_officer(actor) else MEMBER
 
-    def _command(self, actor: Actor, message: Incoming, name: str, suffix: str | None, args: list[str]) -> Turn:
+    def _command(
+        self, actor: Actor, message: Incoming, name: str, suffix: str | None, args: list[str], confirmed: bool = False
+    ) -> Turn:
         from bot.conversation.commands import COMMANDS
 
         mine = self.channel(actor.channel).bot_name
@@ -241,15 +249,16 @@ class Conversation:
             return Turn([Text(text=command.refusal)])
         if command.role == OFFICER and not self.roles.is_officer(actor):
             return Turn([Text(text=texts.NOT_OFFICER)])
+        run = command.run_confirmed if confirmed and command.run_confirmed else command.run
         try:
-            return command.run(self, actor, message, args)
+            return run(self, actor, message, args)
         except HoidapError as e:  # a user's mistake or an anticipated refusal: say it in one line
             return Turn([Text(text=str(e))])
 
     # --- taps and numbered choices ----------------------------------------------------------------
     def tap(self, actor: Actor, data: str | Action) -> Turn:
         """A button press (encoded data) or a chosen number's action. Garbled data gets a short notice."""
-        from bot.conversation import admin, ask, feedback, learning, quiz
+        from bot.conversation import admin, ask, feedback, learning, pending, quiz
 
         action = actions.decode(data) if isinstance(data, str) else data
         if action is None:
@@ -263,6 +272,8 @@ class Conversation:
                 return feedback.record(self, actor, ref, value)
             case actions.UploadDecision(token, accept):
                 return admin.decide_upload(self, actor, token, accept)
+            case actions.ActionDecision(token, accept):
+                return pending.decide(self, actor, token, accept)
             case actions.Review():
                 return learning.step(self, actor, action)
             case actions.QuizVote(delivery_id, option):

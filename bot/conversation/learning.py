@@ -239,6 +239,15 @@ def phrasings(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
 
 
 def unlink(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
+    """Asks first: what the link did, with "✅ Xác nhận bỏ liên kết"."""
+    from bot.conversation import impact, pending
+
+    if len(args) != 1 or not args[0].lstrip("#").isdigit() or len(args[0]) > 12:
+        return Turn([Text(text=texts.UNLINK_USAGE)])
+    return pending.ask(core, actor, "unlink", args, impact.unlink(core, actor, int(args[0].lstrip("#"))))
+
+
+def unlink_now(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     if len(args) != 1 or not args[0].lstrip("#").isdigit() or len(args[0]) > 12:
         return Turn([Text(text=texts.UNLINK_USAGE)])
     row = core.assistant.remove_phrasing(int(args[0].lstrip("#")), _by(actor))

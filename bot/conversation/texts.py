@@ -250,3 +250,15 @@ IMPACT_NO_VERSION = "Không có phiên bản {version}. Xem danh sách ở trang
 IMPACT_ALREADY = "Phiên bản {version} đang được dùng."
 IMPACT_NO_DOCUMENT = "Không có văn bản mã {doc_id} trong kho. Xem danh sách ở trang Văn bản."
 IMPACT_NO_LINK = "Không có liên kết nào mã {id}. Xem danh sách ở trang Duyệt câu hỏi."
+
+# --- the same question in chat (/rollback, /remove, /unlink): buttons, and what a tap says ---
+CONFIRM_ROLLBACK = "✅ Xác nhận quay về"
+CONFIRM_REMOVE = "✅ Xác nhận xóa"
+CONFIRM_UNLINK = "✅ Xác nhận bỏ liên kết"
+CONFIRM_CANCEL = "Hủy"
+CONFIRM_CANCELLED = "Đã hủy, không có gì thay đổi."
+CONFIRM_NOT_YOURS = "Chỉ người đã ra lệnh mới xác nhận hoặc hủy được lệnh này."
+CONFIRM_EXPIRED = "Yêu cầu này đã hết hạn hoặc đã được xử lý. Hãy gõ lại lệnh nếu cần."
+ROLLBACK_NO_OLDER = "Không có phiên bản cũ hơn để quay lại."
+CLI_ROLLBACK_ASK = "Quay về phiên bản này?"
+CLI_ROLLBACK_KEPT = "Đã hủy, vẫn dùng phiên bản {version}."

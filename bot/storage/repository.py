@@ -6,6 +6,7 @@ Every member-typed text goes through :func:`clean_text` before storage.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -312,6 +313,35 @@ def take_upload(db: Database, token: str) -> Upload | None:
 def peek_upload(db: Database, token: str) -> Upload | None:
     with db.session() as s:
         return s.get(Upload, token)
+
+
+# --- destructive commands asked in chat, waiting for "✅ Xác nhận" ------------------------
+# Kept in the uploads table (same token, owner, expiry and one-tap-wins DELETE … RETURNING) rather than
+# a table of their own. Told apart by their name: "action:<command>" has no dot, and every real upload
+# has a file suffix (check_upload refuses names without one), so neither is ever taken for the other.
+ACTION_PREFIX = "action:"
+
+
+def is_pending_action(row: Upload) -> bool:
+    return row.filename.startswith(ACTION_PREFIX) and "." not in row.filename
+
+
+def store_pending_action(
+    db: Database, token: str, channel: str, user_id: str, command: str, args: list[str], ttl: float
+) -> None:
+    data = json.dumps({"command": command, "args": list(args)}, ensure_ascii=False).encode("utf-8")
+    store_upload(db, token, channel, user_id, ACTION_PREFIX + command, data, ttl)
+
+
+def pending_action(row: Upload) -> tuple[str, list[str]] | None:
+    """The command and arguments a pending row holds; None for an upload or a garbled row."""
+    if not is_pending_action(row):
+        return None
+    try:
+        held = json.loads(row.data.decode("utf-8"))
+        return str(held["command"]), [str(a) for a in held["args"]]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 # --- one-time web login links -------------------------------------------------------

@@ -40,7 +40,7 @@ from bot.channels.telegram.outbox import ChatLost, Outboxes, Piece
 from bot.channels.typing import ChatTyping
 from bot.channels.webhook import Webhook, webhook
 from bot.conversation import texts
-from bot.conversation.actions import UploadDecision, decode
+from bot.conversation.actions import ActionDecision, UploadDecision, decode
 from bot.conversation.actor import CHANNEL as CHANNEL_KIND
 from bot.conversation.actor import GROUP, PRIVATE, Actor, Incoming
 from bot.conversation.core import ChatInfo
@@ -370,7 +370,7 @@ class TelegramChannel:
             toast = next((r for r in turn.replies if isinstance(r, Toast)), None)
             with contextlib.suppress(TelegramError):
                 await query.answer(toast.text or None if toast else None, show_alert=bool(toast and toast.alert))
-        if isinstance(decode(query.data or ""), UploadDecision) and not any(
+        if isinstance(decode(query.data or ""), UploadDecision | ActionDecision) and not any(
             isinstance(r, Toast) and r.alert for r in turn.replies
         ):
             with contextlib.suppress(TelegramError):

@@ -192,7 +192,8 @@ class Dashboard:
         if name not in COMMANDS:
             return Response("Not Found", status_code=404)
         args = [str(form.get("arg"))] if form.get("arg") else []
-        turn = await asyncio.to_thread(self.conv.command, actor, name, args)
+        # Asked already on the confirmation page (admin_pages.confirm): the core acts, it does not ask again.
+        turn = await asyncio.to_thread(self.conv.command, actor, name, args, True)
         back = {"rollback": "/admin/versions", "unlink": "/admin/review"}.get(name, "/admin/documents")
         return self._after(request, actor, turn, back)
 
