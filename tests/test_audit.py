@@ -10,11 +10,10 @@ from bot import cli
 from bot.conversation import weblogin
 from bot.conversation.actions import ActionDecision, UploadDecision
 from bot.conversation.actor import Actor, Incoming
-from bot.conversation.replies import Work
-from bot.progress import Progress
 from bot.service import Assistant
 from bot.storage import audit
 from tests.conftest import DATA
+from tests.turns import OFFICER_QUESTION, run_turn
 
 ADMIN, OFFICER = "9101", "9102"
 QD99 = DATA / "docs" / "quy-dinh-99-kiem-thu.txt"
@@ -32,35 +31,12 @@ def core(settings, embedder):
     assistant.close()
 
 
-# A question an officer writes on the dashboard (checked against Chỉ thị 46's Câu hỏi 5).
-WRITTEN = {
-    "question": "Theo Chỉ thị 46, “khoán sản phẩm” nằm ở câu hỏi nào?",
-    "A": "Câu 2",
-    "B": "Câu 5",
-    "C": "Câu 7",
-    "correct": "B",
-    "explanation": "Câu hỏi 5",
-    "doc_number": "46-CT/TU",
-    "question_number": "5",
-}
-
-
 def admin() -> Actor:
     return Actor("telegram", ADMIN, ADMIN, "private", "Lê Văn Quản")
 
 
 def log(core) -> list:
     return audit.entries(core.conversation().db, audit.Filters(), limit=1000)[0]
-
-
-def done(turn) -> list:
-    """Run the turn's long work (a rebuild) as a channel would, and return its replies."""
-    out = list(turn.replies)
-    for reply in turn.replies:
-        if isinstance(reply, Work):
-            out += reply.run(Progress())
-    turn.done(True)
-    return out
 
 
 def one_record(core, action: str, do):
@@ -74,7 +50,7 @@ def one_record(core, action: str, do):
 
 
 def command(core, name, *args, actor=None):
-    return done(core.conversation().command(actor or admin(), name, list(args)))
+    return run_turn(core.conversation().command(actor or admin(), name, list(args)))
 
 
 def asked(core, name, *args):
@@ -106,23 +82,23 @@ def test_each_admin_and_officer_action_writes_one_record(core):
 
     row, token = one_record(core, "upload", preview_token)
     assert row.target == QD99.name
-    one_record(core, "cancel", lambda: done(conv.tap(admin(), UploadDecision(token, False))))
+    one_record(core, "cancel", lambda: run_turn(conv.tap(admin(), UploadDecision(token, False))))
     upload = conv.upload(admin(), QD99.name, QD99.read_bytes())
     upload.done(True)
     preview = next(r for r in upload.replies if getattr(r, "choices", None))
     token = next(c.action.token for c in preview.choices if isinstance(c.action, UploadDecision))
     assert log(core)[0].action == "upload" and log(core)[0].target == QD99.name
-    one_record(core, "confirm", lambda: done(conv.tap(admin(), UploadDecision(token, True))))
+    one_record(core, "confirm", lambda: run_turn(conv.tap(admin(), UploadDecision(token, True))))
     assert "99-qd-tu" in {d.doc_id for d in core.documents()}
 
     row, _ = one_record(core, "rebuild", lambda: command(core, "reindex"))
     assert row.target == core.index.current().name
     built = core.index.current().name
     yes = asked(core, "remove", "99-qd-tu")
-    row, _ = one_record(core, "remove", lambda: done(conv.tap(admin(), yes)))
+    row, _ = one_record(core, "remove", lambda: run_turn(conv.tap(admin(), yes)))
     assert row.target == "99-qd-tu" and row.detail == f"99-qd-tu.txt; phiên bản {core.index.current().name}"
     yes = asked(core, "rollback", built)
-    row, _ = one_record(core, "rollback", lambda: done(conv.tap(admin(), yes)))
+    row, _ = one_record(core, "rollback", lambda: run_turn(conv.tap(admin(), yes)))
     assert row.target == built and row.detail.startswith("từ v")
 
     # The review queue: a member's unanswered question, linked, marked, skipped, unlinked.
@@ -133,29 +109,33 @@ def test_each_admin_and_officer_action_writes_one_record(core):
     cards = [r for r in command(core, "review", "10") if r.choices]
     assert len(cards) >= 3
     ops = {c.action.op: c.action for c in cards[0].choices}
-    row, _ = one_record(core, "link", lambda: done(conv.tap(admin(), ops.get("a") or ops["q"])))
+    row, _ = one_record(core, "link", lambda: run_turn(conv.tap(admin(), ops.get("a") or ops["q"])))
     linked = int(row.target.lstrip("#"))
     one_record(
         core,
         "out_of_scope",
-        lambda: done(conv.tap(admin(), next(c.action for c in cards[1].choices if c.action.op == "o"))),
+        lambda: run_turn(conv.tap(admin(), next(c.action for c in cards[1].choices if c.action.op == "o"))),
     )
     one_record(
-        core, "skip", lambda: done(conv.tap(admin(), next(c.action for c in cards[2].choices if c.action.op == "s")))
+        core,
+        "skip",
+        lambda: run_turn(conv.tap(admin(), next(c.action for c in cards[2].choices if c.action.op == "s"))),
     )
     yes = asked(core, "unlink", str(linked))
-    one_record(core, "unlink", lambda: done(conv.tap(admin(), yes)))
+    one_record(core, "unlink", lambda: run_turn(conv.tap(admin(), yes)))
 
     officer = Actor("telegram", OFFICER, OFFICER, "private", "Đỗ Thị Tuyên")
-    row, _ = one_record(core, "quiz_import", lambda: done(conv.import_quiz(officer, "cau-hoi.csv", QUIZ_CSV)))
+    row, _ = one_record(core, "quiz_import", lambda: run_turn(conv.import_quiz(officer, "cau-hoi.csv", QUIZ_CSV)))
     assert (row.actor_id, row.target, row.detail) == (OFFICER, "cau-hoi.csv", "1 câu mới, 0 câu trùng")
     group = Actor("telegram", OFFICER, "-100777", "group", "Đỗ Thị Tuyên", "Chi bộ 3")
-    one_record(core, "quiz_schedule", lambda: done(conv.text(group, Incoming(text="/quiz_on 07:30", addressed=True))))
-    one_record(core, "quiz_schedule", lambda: done(conv.text(group, Incoming(text="/quiz_off", addressed=True))))
+    one_record(
+        core, "quiz_schedule", lambda: run_turn(conv.text(group, Incoming(text="/quiz_on 07:30", addressed=True)))
+    )
+    one_record(core, "quiz_schedule", lambda: run_turn(conv.text(group, Incoming(text="/quiz_off", addressed=True))))
     # The quiz on the web: a question written, turned off, a group's schedule set.
-    row, _ = one_record(core, "quiz_edit", lambda: conv.save_quiz_question(officer, WRITTEN))
-    assert (row.target, row.detail) == (WRITTEN["question"], "viết mới")
-    written = next(e for e in core.quiz_entries() if e.question.question == WRITTEN["question"])
+    row, _ = one_record(core, "quiz_edit", lambda: conv.save_quiz_question(officer, OFFICER_QUESTION))
+    assert (row.target, row.detail) == (OFFICER_QUESTION["question"], "viết mới")
+    written = next(e for e in core.quiz_entries() if e.question.question == OFFICER_QUESTION["question"])
     row, _ = one_record(core, "quiz_edit", lambda: conv.set_quiz_question_active(officer, written.question.id, False))
     assert row.detail == "tắt"
     sub = core.quiz_subscription(core.quiz_subscriptions()[0].id)

@@ -11,13 +11,13 @@ from bot.channels.terminal import Terminal
 from bot.conversation import pending
 from bot.conversation.actions import ActionDecision, decode, encode
 from bot.conversation.actor import Actor
-from bot.conversation.replies import Listing, Toast, Work
+from bot.conversation.replies import Listing, Toast
 from bot.learning import store as phrasings
-from bot.progress import Progress
 from bot.service import Assistant
 from bot.storage import audit
 from bot.storage.models import Upload
 from tests.conftest import DATA
+from tests.turns import run_turn
 
 ADMIN, OTHER_ADMIN = "9201", "9202"
 QD99 = DATA / "docs" / "quy-dinh-99-kiem-thu.txt"
@@ -35,16 +35,6 @@ def core(settings, embedder):
 
 def admin(user=ADMIN) -> Actor:
     return Actor("telegram", user, user, "private", "Lê Văn Quản")
-
-
-def run(turn) -> list:
-    """The turn's replies, with its long work (a rebuild) done as a channel would."""
-    out = list(turn.replies)
-    for reply in turn.replies:
-        if isinstance(reply, Work):
-            out += reply.run(Progress())
-    turn.done(True)
-    return out
 
 
 def records(core) -> int:
@@ -79,7 +69,7 @@ EXPECTED = {  # what the question says, and the confirmation button
 
 def ask(core, name: str, arg: str, actor: Actor | None = None) -> Listing:
     before = records(core)
-    replies = run(core.conversation().command(actor or admin(), name, [arg]))
+    replies = run_turn(core.conversation().command(actor or admin(), name, [arg]))
     assert records(core) == before, "asking is not an action: nothing in the audit log"
     return next(r for r in replies if isinstance(r, Listing))
 
@@ -105,7 +95,7 @@ def test_the_command_shows_the_impact_and_changes_nothing_until_confirmed(core, 
     # Every button survives the channels' encoding (Telegram's 64-byte callback data).
     assert all(decode(encode(a)) == a for a in choices.values())
     logged = records(core)
-    done = run(core.conversation().tap(admin(), encode(choices[True])))
+    done = run_turn(core.conversation().tap(admin(), encode(choices[True])))
     assert state(core, name, arg) != before
     assert records(core) == logged + 1  # one record, written on the confirmation
     assert audit.entries(core.conversation().db, audit.Filters(), limit=1)[0][0].action == name
@@ -114,7 +104,7 @@ def test_the_command_shows_the_impact_and_changes_nothing_until_confirmed(core, 
     if name != "unlink":
         assert not core.ask(QD99_QUESTION).found
 
-    again = run(core.conversation().tap(admin(), choices[True]))  # a second tap does nothing more
+    again = run_turn(core.conversation().tap(admin(), choices[True]))  # a second tap does nothing more
     assert isinstance(again[0], Toast) and again[0].alert and "hết hạn" in again[0].text
     assert records(core) == logged + 1
 
@@ -124,10 +114,10 @@ def test_cancel_keeps_everything_and_says_so(core, name):
     arg = target(core, name)
     before, logged = state(core, name, arg), records(core)
     choices = buttons(ask(core, name, arg), name)
-    done = run(core.conversation().tap(admin(), choices[False]))
+    done = run_turn(core.conversation().tap(admin(), choices[False]))
     assert any(getattr(r, "text", "") == "Đã hủy, không có gì thay đổi." for r in done)
     assert state(core, name, arg) == before and records(core) == logged
-    late = run(core.conversation().tap(admin(), choices[True]))  # cancelled: confirming later does nothing
+    late = run_turn(core.conversation().tap(admin(), choices[True]))  # cancelled: confirming later does nothing
     assert late[0].alert and state(core, name, arg) == before
 
 
@@ -140,11 +130,11 @@ def test_only_the_admin_who_asked_may_confirm(core, name):
     member = Actor("telegram", "42", "42", "private", "Lan")
     for other in (admin(OTHER_ADMIN), member, Actor("zalo", ADMIN, ADMIN, "private", "Cùng số, kênh khác")):
         for accept in (True, False):
-            refused = run(conv.tap(other, choices[accept]))
+            refused = run_turn(conv.tap(other, choices[accept]))
             assert len(refused) == 1 and isinstance(refused[0], Toast) and refused[0].alert
-    assert "Chỉ người đã ra lệnh" in run(conv.tap(admin(OTHER_ADMIN), choices[True]))[0].text
+    assert "Chỉ người đã ra lệnh" in run_turn(conv.tap(admin(OTHER_ADMIN), choices[True]))[0].text
     assert state(core, name, arg) == before
-    run(conv.tap(admin(), choices[True]))  # still the asker's to confirm
+    run_turn(conv.tap(admin(), choices[True]))  # still the asker's to confirm
     assert state(core, name, arg) != before
 
 
@@ -154,7 +144,7 @@ def test_a_confirmation_expires(core):
     with core.conversation().db.session() as s:  # an hour later (UPLOAD_TTL): the row is past its time
         s.execute(update(Upload).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     before = core.index.current().name
-    late = run(core.conversation().tap(admin(), choices[True]))
+    late = run_turn(core.conversation().tap(admin(), choices[True]))
     assert late[0].alert and "hết hạn" in late[0].text
     assert core.index.current().name == before
 
@@ -163,7 +153,7 @@ def test_a_pending_command_is_never_taken_for_an_upload(core):
     from bot.conversation.actions import UploadDecision
 
     choices = buttons(ask(core, "remove", "99-qd-tu"), "remove")
-    forged = run(core.conversation().tap(admin(), UploadDecision(choices[True].token, True)))
+    forged = run_turn(core.conversation().tap(admin(), UploadDecision(choices[True].token, True)))
     assert forged[0].alert and "99-qd-tu" in {d.doc_id for d in core.documents()}
     assert set(pending.CONFIRM_LABELS) == {"rollback", "remove", "unlink"}
 
@@ -176,7 +166,7 @@ def test_nothing_to_confirm_is_said_without_buttons(core):
         ("remove", "khong-co", "Không có văn bản mã khong-co"),
         ("unlink", "999", "Không có liên kết nào mã 999"),
     ):
-        replies = run(conv.command(admin(), name, [arg]))
+        replies = run_turn(conv.command(admin(), name, [arg]))
         assert len(replies) == 1 and said in replies[0].text and not replies[0].choices
 
 
@@ -184,7 +174,7 @@ def test_the_dashboard_path_acts_at_once(core):
     """The dashboard asks on its own page, then calls the command confirmed: no second question."""
     first = core.index_versions()[0].name
     logged = records(core)
-    replies = run(core.conversation().command(admin(), "rollback", [first], confirmed=True))
+    replies = run_turn(core.conversation().command(admin(), "rollback", [first], confirmed=True))
     assert "Đã chuyển chỉ mục" in replies[0].text and core.index.current().name == first
     assert records(core) == logged + 1
 

@@ -16,6 +16,7 @@ from bot.conversation.actor import PRIVATE, Actor
 from bot.conversation.replies import Listing, Text
 from bot.quiz.results import HARDEST_MIN_ANSWERS
 from bot.service import Assistant
+from tests.turns import OFFICER_QUESTION
 
 ADMIN_ID = "1"
 OFFICER_ID = "5"
@@ -42,16 +43,7 @@ def officer(core):
     return actor(OFFICER_ID)
 
 
-GOOD = {
-    "question": "Theo Chỉ thị 46, “khoán sản phẩm” nằm ở câu hỏi nào?",
-    "A": "Câu 2",
-    "B": "Câu 5",
-    "C": "Câu 7",
-    "correct": "B",
-    "explanation": "Câu hỏi 5",
-    "doc_number": "46-CT/TU",
-    "question_number": "5",
-}
+GOOD = OFFICER_QUESTION
 
 
 def texts_of(turn) -> list[str]:

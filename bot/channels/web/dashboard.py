@@ -34,7 +34,6 @@ from bot.conversation.replies import Work
 from bot.storage import repository
 
 log = logging.getLogger(__name__)
-DAYS = 30
 LOGIN_FAILED = (
     "Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn. Hãy gõ /web trong tin nhắn riêng với trợ lý, "
     "hoặc chạy hoidap admin link trên máy chủ, để nhận liên kết mới."
@@ -219,13 +218,6 @@ class Dashboard:
 
 def _owner(actor: Actor) -> str:
     return f"{actor.channel}:{actor.user_id}"
-
-
-def _days(request: Request) -> int:
-    try:
-        return max(1, min(3650, int(request.query_params.get("days", DAYS))))
-    except ValueError:
-        return DAYS
 
 
 def _page(board: Dashboard, handler, need: str, post: bool = False):
