@@ -82,6 +82,26 @@ def test_metadata_of_every_document(multidoc, message, doc, fact):
     assert a.source.doc_id == doc and fact in a.answer
 
 
+def test_what_a_title_never_says_is_not_read_from_it(multidoc):
+    """Validity is not the issue date: "có hiệu lực" is answered by the official answer that states it
+    (Quy định 78, Câu hỏi 11), and never by a sentence made from a title."""
+    a = multidoc.ask("qđ 78 có hiệu lực từ khi nào")
+    assert a.found and a.kind != "meta", a.to_json()
+    assert (a.source.doc_id, a.source.question_number) == ("78-qd-tu", 11), a.to_json()
+    assert multidoc.ask("nghị quyết 09 có hiệu lực đến năm nào").kind != "meta"
+    assert multidoc.ask("kh218 do ai ký").kind != "meta"
+
+
+def test_which_loaded_text_cites_a_document_that_is_not_loaded(multidoc):
+    """Kết luận 14-KL/TW is not loaded; Quy định 78's first answer says it makes it concrete."""
+    a = multidoc.ask("kết luận 14-KL/TW của bộ chính trị được cụ thể hóa trong văn bản nào của tỉnh")
+    assert a.found, a.to_json()
+    assert (a.source.doc_id, a.source.question_number) == ("78-qd-tu", 1), a.to_json()
+    assert "Kết luận số 14-KL/TW" in a.answer
+    # Asking what that other document itself says stays unanswered: it is not ours to quote.
+    assert not multidoc.ask("kết luận 14-KL/TW yêu cầu những gì").found
+
+
 def test_a_document_that_is_not_loaded_is_refused_as_such(multidoc):
     a = multidoc.ask("Nghị quyết 35 ban hành ngày nào?")
     assert not a.found and a.kind == "not_loaded" and "Nghị quyết 35" in a.question

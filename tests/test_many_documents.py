@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.answer.features import asks_figure
 from bot.answer.followup import item_asked, leans_on_context
 from bot.answer.query import find_references, matches, subject_references
 from bot.answer.titles import named_by_title, words
 from bot.documents.metadata import DocNumber, parse_title
-from bot.documents.variants import item_head, question_core
+from bot.documents.variants import item_head, question_core, question_subject
 from bot.text.chat import normalize_chat
 from bot.text.smalltalk import is_smalltalk
 
@@ -143,6 +144,15 @@ def test_the_question_without_the_document_s_name():
     assert question_core("Cán bộ được xem xét cho từ chức trong những trường hợp nào?") is None
 
 
+def test_the_question_with_the_document_s_subject():
+    """A question that names its own document by number also stands with what the document is about."""
+    q = "Kế hoạch số 135-KH/TU của Ban Thường vụ Tỉnh ủy đề ra mục đích, yêu cầu như thế nào?"
+    subject = "kiểm điểm, đánh giá, xếp loại chất lượng năm 2024"
+    assert question_subject(question_core(q), q, subject) == f"Đề ra mục đích, yêu cầu như thế nào? ({subject})"
+    assert question_subject("Cán bộ được xem xét ra sao?", "Cán bộ được xem xét ra sao?", subject) is None
+    assert question_subject(question_core(q), q, None) is None
+
+
 def test_the_head_of_a_long_item():
     item = (
         "(5) Tham mưu “lòng vòng”, không nêu rõ quan điểm, chính kiến, không rõ người, rõ việc, rõ tiến độ, rõ "
@@ -208,3 +218,31 @@ def test_small_talk(message):
 )
 def test_a_question_after_thanks_is_a_question(message):
     assert not is_smalltalk(message)
+
+
+# --- what is asked that an answer may not state --------------------------------------------------------
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Đoàn kiểm tra nêu gương gồm mấy thành viên?",
+        "Chi bộ sinh hoạt thường kỳ mấy lần một tháng?",
+        "Mỗi xã được cấp bao nhiêu máy tính mới theo kế hoạch 218?",
+        "cb bị kỷ luật cảnh cáo thì bao lâu mới đc nâng lương lại ạ",
+        "Bao giờ thì phải nộp báo cáo?",
+    ],
+)
+def test_a_count_an_amount_or_a_time_asked(message):
+    assert asks_figure(normalize_chat(message).text)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # "mấy" as a plural, and a count told as context before the question
+        "ct 46 đòi hỏi j ở mấy người đứng đầu như tui dzậy bot",
+        "Nhắn hỏi lãnh đạo phòng về hồ sơ mấy lần, seen xong im luôn. Vậy có được xem là biểu hiện trong chỉ thị không?",
+        "gửi văn bản mấy lần mà chẳng ai đoái hoài, có biểu hiện nào trong chỉ thị đúng với chuyện này không?",
+    ],
+)
+def test_a_count_told_as_context_is_not_asked(message):
+    assert not asks_figure(normalize_chat(message).text)

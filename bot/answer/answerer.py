@@ -13,11 +13,12 @@ Identical questions are served from an LRU cache, per index version.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 
 from bot.answer.calibration import RERANK, Calibration
-from bot.answer.features import features
+from bot.answer.features import cites, features
 from bot.answer.followup import Context, item_asked, leans_on_context
 from bot.answer.meta import answer_meta, find_meta_question, not_loaded
 from bot.answer.model import Answer, Source, Suggestion
@@ -46,6 +47,14 @@ MAX_QUOTES = 3
 ALTERNATIVE_SHARE = 0.6
 
 
+# Which loaded text cites a document: "… được nhắc trong chỉ thị nào", "văn bản nào triển khai …"
+# (folded; "ct" alone is how members shorten "chỉ thị" here).
+_ASKS_WHERE_CITED = re.compile(
+    r"\b(nhac|noi|de cap|dan|trich|can cu|trien khai|thuc hien|cu the hoa|quan triet|yeu cau thuc hien)\b.*"
+    r"\b(van ban|tai lieu|chi thi|ct|nghi quyet|quy dinh|ket luan|huong dan|ke hoach|chuong trinh|cau hoi|cau) nao\b"
+    r"|\b(van ban|tai lieu|chi thi|ct|nghi quyet|quy dinh|ket luan|huong dan|ke hoach|chuong trinh) nao\b.*"
+    r"\b(nhac|noi|de cap|dan|trich|can cu|trien khai|thuc hien|cu the hoa|quan triet)\b"
+)
 SAME_MESSAGE = 0.999  # cosine of a message with itself, after float32 rounding
 
 
@@ -149,6 +158,9 @@ class Answerer:
             # Read as if the member had named the previous answer's document.
             query.refs = {follow.doc_id}
 
+        cited = self._cited_in(query, version, retriever)
+        if cited is not None:
+            return cited
         meta = self._meta(query, version)
         if meta is not None:
             return meta
@@ -202,6 +214,30 @@ class Answerer:
             if hit.group.doc_id != top.group.doc_id and hit.group.question_number is not None and q >= floor:
                 return [self._suggestion(version, hit.group)]
         return []
+
+    def _cited_in(self, query: Query, version: IndexVersion, retriever: Retriever) -> Answer | None:
+        """ "QĐ 08-QĐi/TW được nhắc trong chỉ thị nào của tỉnh?": a document that is not loaded, and the
+        question is which loaded text cites it. The answer is the official answer that cites it (the
+        best ranked of those that do), quoted whole; another document's citing answer is one tap away."""
+        if not query.foreign or query.refs or not _ASKS_WHERE_CITED.search(fold(query.normalized)):
+            return None
+        wanted = [r for r in query.references if r.label in query.foreign]
+        citing = [
+            g
+            for g in version.groups
+            if g.question_number is not None and all(cites(fold(g.question + " " + g.answer), r) for r in wanted)
+        ]
+        if not citing:
+            return None
+        if len(citing) > 1:  # the one the message is most about first
+            rank = {h.group.gid: i for i, h in enumerate(retriever.retrieve(query).hits)}
+            citing.sort(key=lambda g: rank.get(g.gid, len(rank)))
+        top = citing[0]
+        result = self._whole(version, top, self.calibration.threshold)
+        result.alternatives = [
+            self._suggestion(version, g) for g in citing[1:] if g.doc_id != top.doc_id and len(version.documents) > 1
+        ][:1]
+        return result
 
     @staticmethod
     def _follows(query: Query, version: IndexVersion, context: Context | None) -> Context | None:

@@ -57,17 +57,31 @@ _ASKS_FIGURE = re.compile(
     r"\b(khi nao|bao gio|luc nao|ngay nao|thang nao|nam nao|thoi diem nao|thoi han nao|bao lau|may ngay|may thang"
     r"|may nam|bao nhieu (tien|phan tram|nam|thang|ngay|lan|diem|%)|bao nhieu|truoc ngay nao|han chot|may diem)\b"
 )
+# A count asked with "mấy" + a unit ("mấy lần", "mấy giờ", "mấy kỳ", "mấy thành viên"), in the last
+# clause. Bare "mấy" is mostly a plural in chat ("mấy ông", "mấy bạn", "mấy người đứng đầu"), so only
+# these units count; in an earlier clause it is context ("nhắn hỏi mấy lần, seen xong im luôn, …").
+_ASKS_COUNT = re.compile(r"\bmay (gio|lan|ky|buoi|dot|tuan|thanh vien|phan tram|%|trieu|nghin|dong|ty|cap|vong)\b")
+# Anywhere in the last clause of a message ("Mỗi xã được cấp bao nhiêu máy tính mới theo kế hoạch 218?",
+# "bị cảnh cáo thì bao lâu mới được nâng lương lại ạ"), a count, an amount or a time is what it asks,
+# whatever particles follow. In an earlier clause it is usually context ("gửi văn bản mấy lần mà chẳng
+# ai đoái hoài, …").
+_ASKS_AMOUNT_LAST = re.compile(r"\bbao nhieu\b(?! (bieu hien|noi dung|y|muc|van de|yeu cau|nhiem vu|giai phap))")
 _CLAUSE = re.compile(r"[,;:.?!…]+")
 
 
 def asks_figure(text: str) -> bool:
     """Does a clause of ``text`` ask when, how long or how much (its first or last words)?"""
-    for clause in _CLAUSE.split(fold(text)):
+    clauses = [c for c in _CLAUSE.split(fold(text)) if c.strip()]
+    for n, clause in enumerate(clauses):
         for m in _ASKS_FIGURE.finditer(clause):
             before = len(clause[: m.start()].split())
             after = len(clause[m.end() :].split())
             if before <= 1 or after <= 2:
                 return True
+        if n == len(clauses) - 1 and (
+            _ASKS_AMOUNT_LAST.search(clause) or _ASKS_COUNT.search(clause) or _ASKS_FIGURE.search(clause)
+        ):
+            return True
     return False
 
 
@@ -183,13 +197,18 @@ def _foreign(retrieval: Retrieval, group: Group) -> tuple[int, int]:
         if ref.label not in retrieval.query.foreign:
             continue
         # "theo Quy định 45…" answered by a text that cites "Quy định số 45-QĐ/TU" is not foreign to it.
-        if re.search(rf"\b{re.escape(ref.number)}\s*-\s*[a-z]", cited) and (
-            not ref.kind or ref.kind in cited or matches(ref, _cited_number(cited, ref.number))
-        ):
+        if cites(cited, ref):
             other += not retrieval.query.refs
             continue
         count += 1
     return count, other
+
+
+def cites(folded_text: str, ref) -> bool:
+    """Does a (folded) official text cite the document ``ref`` names ("Quy định số 08-QĐi/TW")?"""
+    return bool(re.search(rf"\b{re.escape(ref.number)}\s*-\s*[a-z]", folded_text)) and (
+        not ref.kind or ref.kind in folded_text or matches(ref, _cited_number(folded_text, ref.number))
+    )
 
 
 def _cited_number(cited: str, number: str) -> str | None:

@@ -64,6 +64,13 @@ _DOC_WORDS = re.compile(
     r"|van ban|tai lieu|hoi dap)\b"
 )
 _COUNT = re.compile(r"\bbao nhieu (cau hoi|cau)\b|\bmay cau hoi\b")
+# What a title never says: until when a document is in force, who signed it, what it replaces or
+# amends, how many pages. Asked of a document, these are not metadata questions ("ct 46 có hiệu lực
+# tới năm nào" is not "ban hành năm nào"); the answerer refuses them as it refuses any unstated fact.
+_NOT_IN_TITLE = re.compile(
+    r"\b(hieu luc|het han|con han|thay the|bai bo|ai ky|nguoi ky|ky ten|ky boi|do ai ky"
+    r"|bao nhieu trang|may trang)\b"
+)
 
 # Words a question about a document is made of (folded): what is left is the subject it names.
 _META_WORDS = frozenset(
@@ -142,6 +149,8 @@ def find_meta_question(query, documents: dict[str, DocumentMeta]) -> MetaQuestio
     (A follow-up — "văn bản đó ban hành ngày nào?" — arrives with the previous answer's document
     among ``query.refs``.)"""
     folded = fold(canonical(query.normalized))
+    if _NOT_IN_TITLE.search(folded):
+        return None
     intent = intent_of(folded)
     if intent is None or not (query.references or query.refs or _DOC_WORDS.search(folded)):
         return None  # "bot tên gì?" asks about the bot, not a document

@@ -232,7 +232,7 @@ class Document:
         """Flatten into indexable units (questions, answers, items, sentences, sections)."""
         out: list[Unit] = []
         d = self.doc_id
-        from bot.documents.variants import item_head, question_core
+        from bot.documents.variants import item_head, question_core, question_subject
 
         for p in self.pairs:
             base = f"{d}:q{p.number}"
@@ -240,6 +240,9 @@ class Document:
             core = question_core(p.question)
             if core:
                 out.append(Unit(f"{base}:core", d, "question_core", core, p.number))
+                subject = question_subject(core, p.question, self.meta.subject)
+                if subject:
+                    out.append(Unit(f"{base}:subject", d, "question_core", subject, p.number))
             out.append(Unit(f"{base}:answer", d, "answer", p.answer, p.number))
             for it in p.items:
                 out.append(Unit(f"{base}:i{it.number}", d, "item", it.text, p.number, it.number, it.header))

@@ -9,6 +9,10 @@ never quoted: a hit on one resolves to its official question or item, whose own 
   "đề ra mục đích, yêu cầu như thế nào?"). Members rarely repeat them, and when they do the name is
   taken out of their message before matching, so the official wording spent part of its meaning on
   words no message carries.
+- the same question **with the document's subject** in place of its number, when it names its own
+  document: "Kế hoạch số 135-KH/TU … đề ra mục đích, yêu cầu như thế nào?" also stands as "Đề ra mục
+  đích, yêu cầu như thế nào? (kiểm điểm, đánh giá, xếp loại chất lượng … năm 2024)". Members name a
+  document by what it is about ("mục đích, yêu cầu của việc kiểm điểm năm 2024"), not by its number.
 - ``item_head``: the first clause of a long item — the behaviour or task it names before the
   details ("Tham mưu “lòng vòng”, không nêu rõ quan điểm, …" → "Tham mưu “lòng vòng”"). Members
   point at an item by those few words; against the whole long item their message is a small part.
@@ -49,6 +53,17 @@ def question_core(question: str) -> str | None:
     if core == question.strip() or len(core.split()) < 3:
         return None
     return core[:1].upper() + core[1:]
+
+
+def question_subject(core: str, question: str, subject: str | None) -> str | None:
+    """The question core with the document's subject, when the official question named its own
+    document by number (its number stood for that subject); None otherwise."""
+    if not subject or not re.search(NUMBER_PATTERN, question):
+        return None
+    subject = re.sub(r"\s+", " ", subject).strip(" .,;:")
+    if len(subject.split()) < 2:
+        return None
+    return f"{core.rstrip()} ({subject})"
 
 
 def item_head(text: str) -> str | None:
