@@ -188,3 +188,13 @@ def test_the_terminal_numbers_the_two_choices(core, monkeypatch):
     terminal.say("/rollback")  # without a name: the version before the active one
     assert "Đã chuyển chỉ mục về phiên bản" in terminal.say("1")
     assert core.index.current().name == first
+
+
+def test_cancelling_an_upload_says_so_once(core):
+    """Zalo and the terminal show a tap's acknowledgement as a line of text: the cancellation is said once."""
+    another = QD99.read_text(encoding="utf-8").replace("99-QĐ/TU", "98-QĐ/TU").encode("utf-8")
+    preview = run_turn(core.conversation().upload(admin(), "qd-98.txt", another))
+    cancel = next(c.action for r in preview for c in getattr(r, "choices", []) if "Hủy" in c.label)
+    done = run_turn(core.conversation().tap(admin(), cancel))
+    said = [getattr(r, "text", "") for r in done]
+    assert said.count("Đã hủy, không có gì thay đổi.") == 1, said

@@ -318,7 +318,9 @@ def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
         return Turn([Toast(text=texts.UPLOAD_EXPIRED, alert=True)])
     if not accept:
         audit.record(core, actor, "cancel", pending.filename)
-        return Turn([Toast(text=texts.UPLOAD_CANCELLED), Text(text=texts.UPLOAD_CANCELLED)])
+        # The text says it once; the tap's own acknowledgement stays empty (elsewhere than Telegram a toast
+        # is a line of text too, and "Đã hủy" twice reads as two cancellations).
+        return Turn([Toast(text=""), Text(text=texts.UPLOAD_CANCELLED)])
     filename, data = pending.filename, pending.data
 
     def job(progress) -> str:
