@@ -66,10 +66,15 @@ def test_every_unit_is_quotable_text(samples, maker):
         ):
             continue  # matched, never quoted: a table row's cells under their column names
         if unit.kind == "question_core":
-            # Matched, never quoted: the official question's own words without the document's name.
+            # Matched, never quoted: the official question's own words without the document's name — and,
+            # for the subject variant, the document's subject from its title in brackets after them.
             question = next(u.text for u in units if u.kind == "question" and u.question_number == unit.question_number)
+            core = unit.text
+            if unit.uid.endswith(":subject"):
+                core, _, subject = unit.text.partition(" (")
+                assert doc.meta.subject and subject == doc.meta.subject.strip(" .,;:") + ")", unit.text
             words = iter(re.findall(r"\w+", question.lower()))
-            assert all(w in words for w in re.findall(r"\w+", unit.text.lower())), (unit.text, question)
+            assert all(w in words for w in re.findall(r"\w+", core.lower())), (unit.text, question)
             continue
         assert unit.text == unit.text.strip()
         if unit.kind != "answer":
