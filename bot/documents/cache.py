@@ -10,6 +10,7 @@ folder is given, on disk as JSON (written atomically).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -157,10 +158,13 @@ class ParseCache:
                 return self._memory[key]
         if self.folder is None:
             return None
+        path = self.folder / f"{key}.json"
         try:
-            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+        with contextlib.suppress(OSError):  # a read-only cache still serves
+            os.utime(path)  # last used, for prune()
         self._remember(key, data)
         return data
 

@@ -148,6 +148,10 @@ class OcrCache:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, result TEXT NOT NULL, created REAL NOT NULL)"
             )
+            # Which file a page came from, so pages of files no index version holds any more can go
+            # (added after the first release: older rows have none and are pruned by age alone).
+            if "file" not in {row[1] for row in conn.execute("PRAGMA table_info(pages)")}:
+                conn.execute("ALTER TABLE pages ADD COLUMN file TEXT")
             self._conn = conn
         return self._conn
 
@@ -163,7 +167,7 @@ class OcrCache:
             return None
         return OcrPage.from_json(number, row[0]) if row else None
 
-    def put(self, key: str, page: OcrPage) -> None:
+    def put(self, key: str, page: OcrPage, file_sha256: str | None = None) -> None:
         try:
             with self._lock:
                 conn = self._connect()
@@ -171,11 +175,32 @@ class OcrCache:
                     return
                 with conn:
                     conn.execute(
-                        "INSERT OR REPLACE INTO pages (key, result, created) VALUES (?, ?, ?)",
-                        (key, page.to_json(), time.time()),
+                        "INSERT OR REPLACE INTO pages (key, result, created, file) VALUES (?, ?, ?, ?)",
+                        (key, page.to_json(), time.time(), file_sha256),
                     )
         except sqlite3.Error as e:
             log.warning("OCR cache not written (%s): %s", self.path, e)
+
+    def prune(self, keep: set[str], older_than: float) -> int:
+        """Delete the pages of files not in ``keep`` (sha256) recognised more than ``older_than`` seconds
+        ago: a scan no kept index version holds is not read again soon, and each page is tens of KB."""
+        try:
+            with self._lock:
+                conn = self._connect()
+                if conn is None:
+                    return 0
+                limit = time.time() - older_than
+                with conn:
+                    stale = [
+                        key
+                        for key, file in conn.execute("SELECT key, file FROM pages WHERE created < ?", (limit,))
+                        if file not in keep
+                    ]
+                    conn.executemany("DELETE FROM pages WHERE key = ?", [(k,) for k in stale])
+                return len(stale)
+        except sqlite3.Error as e:
+            log.warning("OCR cache not pruned (%s): %s", self.path, e)
+            return 0
 
     def close(self) -> None:
         with self._lock:
@@ -410,7 +435,7 @@ class PageReader:
             page = recognise(cleaned, number, self.config.dpi, self.config)
         finally:
             self.in_flight.release()
-        self.cache.put(page_key(self.sha, number, self.config), page)
+        self.cache.put(page_key(self.sha, number, self.config), page, self.sha)
         return page
 
     def result(self, number: int) -> OcrPage:

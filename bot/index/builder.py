@@ -194,6 +194,7 @@ def build_index(
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
         result.pruned = store.prune(settings.index_keep_versions)
+        _prune_caches(settings, store)
         result.seconds = round(time.time() - started, 2)
         progress.finish()
         return result
@@ -220,6 +221,26 @@ def build_scratch(
     with threads(settings.build_threads):
         _build_into(folder, "selftest", settings, embedder, segmenter, docs, progress, store)
     return IndexVersion(folder)
+
+
+# Parsed documents and OCR'd pages of files that no kept version holds are dropped once unused this long:
+# every upload, replacement and preview adds entries, and a server runs for years.
+CACHE_UNUSED = dt.timedelta(days=30)
+
+
+def _prune_caches(settings: Settings, store: IndexStore) -> None:
+    """Drop cache entries of files no kept index version holds (kept: rollback stays instant)."""
+    from bot.documents.ocr import OcrCache, OcrConfig
+
+    keep = {p.name for p in store.sources_dir.iterdir()} if store.sources_dir.is_dir() else set()
+    parsed = parse_cache(settings).prune(keep, CACHE_UNUSED)
+    ocr = OcrCache(OcrConfig.from_settings(settings).cache_path)
+    try:
+        pages = ocr.prune(keep, CACHE_UNUSED.total_seconds()) if ocr.path and ocr.path.exists() else 0
+    finally:
+        ocr.close()
+    if parsed or pages:
+        log.info("caches pruned: %d parsed documents, %d OCR pages", parsed, pages)
 
 
 def _keep_source(store: IndexStore, doc: Document, max_bytes: int | None) -> None:
