@@ -346,3 +346,50 @@ async def test_a_quiz_taken_over_while_it_waited_is_never_sent_by_its_first_owne
         fake.release_polls()
         await channel.stop()
         core.close()
+
+
+async def test_a_quiz_kept_waiting_longer_than_the_claim_timeout_stays_its_living_process_s(
+    fake, seed_settings, tmp_path, embedder
+):
+    """While a process waits to send a quiz (a group's budget, a slow API, retries) it keeps its claim
+    fresh: another process takes over only the claims of a process that died, so no group gets two."""
+    from bot.channels.telegram.app import TelegramChannel
+    from bot.quiz.service import QuizService
+
+    timeout = 5.0
+    settings = bot_settings(
+        seed_settings,
+        fake,
+        admin_ids=[ADMIN],
+        database_url=f"sqlite:///{tmp_path / 'q.db'}",
+        quiz_claim_timeout_seconds=timeout,
+    )
+    core = Assistant(settings, embedder=embedder)
+    scheduler = QuizScheduler(core.conversation())
+    channel = TelegramChannel(settings, core, scheduler)
+    await channel.start()
+    try:
+        group = fake.group_chat(-1006900002, "Chi bộ Đợi Lâu")
+        slot = await _group_quiz(fake, core, scheduler, group)
+        waiting, go_on = asyncio.Event(), asyncio.Event()
+        real = channel.budget.group
+
+        async def slow(chat_id):
+            waiting.set()
+            await go_on.wait()
+            await real(chat_id)
+
+        channel.budget.group = slow
+        tick = asyncio.create_task(scheduler.tick(slot + dt.timedelta(seconds=30)))
+        await waiting.wait()
+        await asyncio.sleep(timeout + 1.5)  # longer than the claim timeout
+        other = QuizService(Database(settings.database_url), settings.timezone)  # another, living process
+        assert other.reclaim_stale({"telegram"}, dt.timedelta(seconds=timeout), dt.timedelta(hours=1)) == []
+        go_on.set()
+        await tick
+        await fake.wait_for("sendPoll", lambda c: int(c.params["chat_id"]) == group["id"])
+        assert len(fake.sent_to(group["id"], "sendPoll")) == 1
+    finally:
+        fake.release_polls()
+        await channel.stop()
+        core.close()

@@ -570,14 +570,25 @@ class TelegramChannel:
         """Still ours just before each attempt (compare-and-set on the claim's mark): a quiz that waited
         past the claim timeout may be another process's now, and is not sent twice."""
         current = claim
+        lock = asyncio.Lock()  # one compare-and-set at a time: the heartbeat's and the attempt's
 
         async def renew() -> None:
             nonlocal current
-            renewed = await self._record(self.conv.renew_claim, current)
-            if renewed is None:
-                raise ClaimTaken()
-            current = renewed
+            async with lock:
+                renewed = await self._record(self.conv.renew_claim, current)
+                if renewed is None:
+                    raise ClaimTaken()
+                current = renewed
 
+        async def heartbeat() -> None:
+            # While a send is in flight (a slow API, retries after 429/5xx, a busy record writer) the
+            # claim is kept fresh, so only a process that died loses it: without this, one attempt
+            # longer than the claim timeout let another process post the same quiz again.
+            while True:
+                await asyncio.sleep(self.settings.quiz_claim_timeout_seconds / 3)
+                await renew()
+
+        beat = asyncio.create_task(heartbeat())
         try:
             await self.send_quiz(claim.chat_id, poll, renew)
         except ClaimTaken:
@@ -588,6 +599,10 @@ class TelegramChannel:
         except TelegramError:
             await asyncio.to_thread(self.conv.quiz_failed, claim.delivery_id, True)
             raise
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ClaimTaken):
+                await beat
 
     async def _run_work(self, chat_id: str, work: Work) -> None:
         """A long job: one status message edited with progress, then the result."""
