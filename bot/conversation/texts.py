@@ -246,10 +246,13 @@ IMPACT_UNLINK_OUT = "Câu hỏi này sẽ không còn bị từ chối ngay (đ�
 IMPACT_UNLINK_AFTER = (
     "Sau đó trợ lý tìm câu trả lời như với mọi câu hỏi khác; có thể liên kết lại ở trang Duyệt câu hỏi."
 )
-IMPACT_NO_VERSION = "Không có phiên bản {version}. Xem danh sách ở trang Phiên bản."
+IMPACT_NO_VERSION = (
+    "Không có phiên bản {version}. /rollback không kèm tên quay về phiên bản trước; danh sách các phiên bản "
+    "ở trang Phiên bản của trang quản trị (/web)."
+)
 IMPACT_ALREADY = "Phiên bản {version} đang được dùng."
-IMPACT_NO_DOCUMENT = "Không có văn bản mã {doc_id} trong kho. Xem danh sách ở trang Văn bản."
-IMPACT_NO_LINK = "Không có liên kết nào mã {id}. Xem danh sách ở trang Duyệt câu hỏi."
+IMPACT_NO_DOCUMENT = "Không có văn bản mã {doc_id} trong kho. Xem mã các văn bản bằng /docs (hoặc ở trang Văn bản)."
+IMPACT_NO_LINK = "Không có liên kết nào mã {id}. Xem các liên kết bằng /phrasings (hoặc ở trang Duyệt câu hỏi)."
 
 # --- the same question in chat (/rollback, /remove, /unlink): buttons, and what a tap says ---
 CONFIRM_ROLLBACK = "✅ Xác nhận quay về"
