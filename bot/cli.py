@@ -140,7 +140,7 @@ def build(paths: tuple[Path, ...]) -> None:
     assistant = _assistant()
     progress = RichProgress()
     try:
-        result = assistant.build(list(paths) or None, progress=progress)
+        result = assistant.library.build(list(paths) or None, progress=progress)
     finally:
         progress.finish()
     _audited(assistant, "rebuild", result.version, f"phiên bản {result.version}")
@@ -273,13 +273,13 @@ def docs_list() -> None:
     """
     assistant = _assistant()
     assistant.store.sync()
-    assistant.sync_knowledge()
+    assistant.library.sync_knowledge()
     active = assistant.store.active_name()
     indexed: dict[str, str] = {}
     if active:
         manifest = json.loads((assistant.store.versions_dir / active / "manifest.json").read_text(encoding="utf-8"))
         indexed = {d["doc_id"]: d["sha256"] for d in manifest["documents"]}
-    summaries = assistant.knowledge.summaries()
+    summaries = assistant.library.knowledge.summaries()
     if not summaries:
         click.echo(f"Chưa có văn bản nào trong {assistant.settings.knowledge_dir}.")
     for s in summaries:
@@ -331,7 +331,7 @@ def docs_preview(files: tuple[Path, ...], no_self_test: bool, text_dir: Path | N
     for f in files:
         reading = RichProgress()  # a scan or a photo: one step per page OCR'd
         try:
-            summary = assistant.preview_document(f, None, reading)
+            summary = assistant.library.preview_document(f, None, reading)
         finally:
             reading.finish()
         _print_preview(summary)
@@ -340,7 +340,7 @@ def docs_preview(files: tuple[Path, ...], no_self_test: bool, text_dir: Path | N
         if summary.questions and not no_self_test:
             progress = RichProgress()
             try:
-                _, checks = assistant.self_test_document(f, None, progress)
+                _, checks = assistant.library.self_test_document(f, None, progress)
             finally:
                 progress.finish()
             title, lines = self_test_lines(checks)
@@ -362,17 +362,19 @@ def docs_add(files: tuple[Path, ...], replace: bool, no_build: bool) -> None:
     """
     assistant = _assistant()
     for f in files:
-        _print_preview(assistant.preview_document(f, None))
+        _print_preview(assistant.library.preview_document(f, None))
         click.echo()
     if no_build:
-        summaries, _ = assistant.add_documents([(f, None) for f in files], replace=replace, build=False)
+        summaries, _ = assistant.library.add_documents([(f, None) for f in files], replace=replace, build=False)
         _audited(assistant, "confirm", ", ".join(f.name for f in files), "chưa xây dựng chỉ mục")
         for summary in summaries:
             click.echo(f"Đã thêm {summary.name} → {summary.file} (chưa xây dựng chỉ mục).")
         return
     progress = RichProgress()
     try:
-        summaries, result = assistant.add_documents([(f, None) for f in files], replace=replace, progress=progress)
+        summaries, result = assistant.library.add_documents(
+            [(f, None) for f in files], replace=replace, progress=progress
+        )
     finally:
         progress.finish()
     _audited(assistant, "confirm", ", ".join(f.name for f in files), f"phiên bản {result.version}")
@@ -392,7 +394,9 @@ def docs_remove(doc_id: str, yes: bool, no_build: bool) -> None:
     Example: hoidap docs remove 99-qd-tu
     """
     assistant = _assistant()
-    target = next(((p, d) for p, d in assistant.knowledge.documents() if d.doc_id == doc_id or p.name == doc_id), None)
+    target = next(
+        ((p, d) for p, d in assistant.library.knowledge.documents() if d.doc_id == doc_id or p.name == doc_id), None
+    )
     if target is None:
         from bot.errors import DocumentNotFound
 
@@ -401,17 +405,17 @@ def docs_remove(doc_id: str, yes: bool, no_build: bool) -> None:
     if not yes:
         click.confirm(f"Xóa {doc.meta.short_name} ({path.name}) khỏi kho văn bản?", abort=True)
     if no_build:
-        path, _ = assistant.remove_document(doc_id, build=False)
+        path, _ = assistant.library.remove_document(doc_id, build=False)
         _audited(assistant, "remove", doc_id, f"{path.name}; chưa xây dựng chỉ mục")
         click.echo(f"Đã xóa {path.name} (chưa xây dựng chỉ mục).")
         return
     progress = RichProgress()
     try:
-        path, result = assistant.remove_document(doc_id, progress=progress)
+        path, result = assistant.library.remove_document(doc_id, progress=progress)
     finally:
         progress.finish()
     _audited(assistant, "remove", doc_id, f"{path.name}; phiên bản {result.version}")
-    click.echo(f"Đã xóa {path.name} (bản lưu trong {assistant.knowledge.history.name}/).")
+    click.echo(f"Đã xóa {path.name} (bản lưu trong {assistant.library.knowledge.history.name}/).")
     _print_build(result)
 
 
@@ -453,7 +457,7 @@ def index_rollback(version: str | None, yes: bool) -> None:
     from bot.conversation.replies import Listing
 
     assistant = _assistant()
-    versions = assistant.index_versions()
+    versions = assistant.library.index_versions()
     before = next((v.name for v in versions if v.active), "")
     # The version shown is the version restored (the default resolved once, here).
     target = version or previous_version(versions)
@@ -466,9 +470,9 @@ def index_rollback(version: str | None, yes: bool) -> None:
             if not click.confirm(texts.CLI_ROLLBACK_ASK, default=False):
                 click.echo(texts.CLI_ROLLBACK_KEPT.format(version=before))
                 return
-    name = assistant.rollback(target)
+    name = assistant.library.rollback(target)
     _audited(assistant, "rollback", name, f"từ {before}" if before else "")
-    docs_ = ", ".join(d.name for d in assistant.documents())
+    docs_ = ", ".join(d.name for d in assistant.library.documents())
     click.echo(f"Đã chuyển chỉ mục về phiên bản {name}.")
     click.echo(f"Kho văn bản và chỉ mục gồm: {docs_}.")
 
@@ -494,7 +498,7 @@ def report_unanswered(days: int, limit: int, csv_path: str | None) -> None:
 
     from bot.channels.web.exports import safe_cell
 
-    rows = _assistant().unanswered(days if days > 0 else None, limit)
+    rows = _assistant().records.unanswered(days if days > 0 else None, limit)
     if csv_path:
         # A BOM tells Excel the file is UTF-8 (without it Vietnamese comes out garbled); not on stdout.
         # newline="": the csv module writes its own line ends (click.open_file cannot be told so).
@@ -528,7 +532,7 @@ def report_purge() -> None:
     Example: hoidap report purge
     """
     assistant = _assistant()
-    done = assistant.purge_expired()
+    done = assistant.records.purge_expired()
     click.echo(
         f"Đã xóa {done['questions']} câu hỏi và {done['confirmations']} xác nhận cũ hơn "
         f"{assistant.settings.question_retention_days} ngày."
@@ -549,7 +553,7 @@ def quiz_bank(as_json: bool) -> None:
     """
     from collections import Counter
 
-    bank = _assistant().quiz_bank()
+    bank = _assistant().quizzes.quiz_bank()
     if as_json:
         for q in bank:
             click.echo(json.dumps(q.to_json(), ensure_ascii=False))
@@ -576,7 +580,7 @@ def quiz_import(file: Path) -> None:
 
     assistant = _assistant()
     try:
-        added, dup = assistant.import_quiz_file(file)
+        added, dup = assistant.quizzes.import_quiz_file(file)
     except QuizImportError as e:
         if len(e.problems) < 2:
             raise
@@ -766,7 +770,7 @@ def explain(question: str) -> None:
     """
     from bot.answer.features import FEATURES, features
 
-    retrieval, retriever, cal = _assistant().explain(question)
+    retrieval, retriever, cal = _assistant().answering.explain(question)
     t = retrieval.terms
     q = retrieval.query
     click.echo(f"normalised: {q.normalized!r}")
@@ -821,7 +825,7 @@ def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool, quick
         rows = [row for f in files for row in load_rows(f)]
         train = load_rows(TRAINING_SET) if TRAINING_SET.is_file() and not no_adapter else []
         checks = [p for p in HELD_OUT_SETS if p.is_file()]
-        result = assistant.recalibrate_with_feedback(rows, train, checks, progress=say, quick=quick)
+        result = assistant.answering.recalibrate_with_feedback(rows, train, checks, progress=say, quick=quick)
         click.echo(f"Phản hồi của quản trị viên: {result.positives} liên kết, {result.negatives} đánh dấu.")
         for name in result.before:
             b, a = result.before[name], result.after[name]
@@ -835,9 +839,11 @@ def calibrate(files: tuple[Path, ...], out: Path | None, no_adapter: bool, quick
     elif files:
         rows = [row for f in files for row in load_rows(f)]
         train = load_rows(TRAINING_SET) if TRAINING_SET.is_file() and not no_adapter else []
-        calibration, adapter = assistant.calibrate(rows, train, adapt=not no_adapter, progress=say, quick=quick)
+        calibration, adapter = assistant.answering.calibrate(
+            rows, train, adapt=not no_adapter, progress=say, quick=quick
+        )
     else:
-        calibration, adapter = assistant.calibrate_on_corpus(adapt=not no_adapter, progress=say, quick=quick)
+        calibration, adapter = assistant.answering.calibrate_on_corpus(adapt=not no_adapter, progress=say, quick=quick)
     target = out or assistant.settings.calibration_file or DEFAULT_PATH
     if adapter is not None:
         adapter_path = (
@@ -882,7 +888,7 @@ def phrasings_add(question: str, number: int, item: int | None, document: str | 
     Example: hoidap phrasings add "sếp cứ đẩy việc lên trên thì sao" --question 4 --item 6
     """
     assistant = _assistant()
-    row = assistant.link_phrasing(question, number, item, document, by="cli")
+    row = assistant.records.link_phrasing(question, number, item, document, by="cli")
     _audited(assistant, "link", f"#{row.id}", _phrasing_line(row))
     click.echo(f"Đã liên kết: {_phrasing_line(row)}")
 
@@ -895,7 +901,7 @@ def phrasings_out_of_scope(question: str) -> None:
     Example: hoidap phrasings out-of-scope "lương hưu của tôi bao nhiêu"
     """
     assistant = _assistant()
-    row = assistant.mark_out_of_scope(question, by="cli")
+    row = assistant.records.mark_out_of_scope(question, by="cli")
     _audited(assistant, "out_of_scope", f"#{row.id}", _phrasing_line(row))
     click.echo(f"Đã đánh dấu: {_phrasing_line(row)}")
 
@@ -907,7 +913,7 @@ def phrasings_list(queue: bool) -> None:
 
     Example: hoidap phrasings list
     """
-    rows = _assistant().phrasings(include_proposed=queue)
+    rows = _assistant().records.phrasings(include_proposed=queue)
     if not rows:
         click.echo("Chưa có liên kết nào.")
     for row in rows:
@@ -922,7 +928,7 @@ def phrasings_remove(phrasing_id: int) -> None:
     Example: hoidap phrasings remove 12
     """
     assistant = _assistant()
-    row = assistant.remove_phrasing(phrasing_id, by="cli")
+    row = assistant.records.remove_phrasing(phrasing_id, by="cli")
     _audited(assistant, "unlink", f"#{row.id}", _phrasing_line(row))
     click.echo(f"Đã gỡ: {_phrasing_line(row)}")
 
@@ -937,7 +943,7 @@ def phrasings_review(limit: int) -> None:
     """
     from bot.personal import mask
 
-    items = _assistant().review_queue(limit)
+    items = _assistant().records.review_queue(limit)
     if not items:
         click.echo("Không có đề xuất nào chờ duyệt.")
     for it in items:

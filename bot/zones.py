@@ -24,3 +24,16 @@ def local(when: dt.datetime, timezone: str) -> dt.datetime:
 
 def local_text(when: dt.datetime | None, timezone: str) -> str:
     return local(when, timezone).strftime("%d/%m/%Y %H:%M") if when is not None else ""
+
+
+def local_day(when: dt.datetime, timezone: str) -> dt.date:
+    """The local day ``when`` falls on (statistics count questions per local day)."""
+    return local(when, timezone).date()
+
+
+def utc_bounds(since: dt.date, until: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """Local days ``since`` … ``until`` (inclusive) as UTC instants [start, end)."""
+    tz = ZoneInfo(timezone)
+    start = dt.datetime.combine(since, dt.time(), tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tz).astimezone(dt.UTC)
+    return start, end

@@ -199,7 +199,7 @@ async def main(args) -> dict:
         )
         core = Assistant(settings)
         if not (index / "ACTIVE").exists():
-            await asyncio.to_thread(core.build)
+            await asyncio.to_thread(core.library.build)
         await asyncio.to_thread(core.warm_up)
         if args.webhook:  # the durable intake in front, as `hoidap serve` runs it
             from bot.channels.runner import Runner

@@ -283,7 +283,7 @@ async def web(tmp_path_factory, seed_settings, embedder):
     cache.mkdir(parents=True)
     shutil.copy(seed_settings.index_dir / "cache" / "embeddings.sqlite", cache / "embeddings.sqlite")
     core = Assistant(settings, embedder=embedder)
-    await asyncio.to_thread(core.build)
+    await asyncio.to_thread(core.library.build)
     runner = Runner(settings, core, http=("127.0.0.1", port))
     await runner.start()
     from bot.conversation.actor import PRIVATE, Actor

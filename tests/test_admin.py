@@ -45,7 +45,7 @@ def test_cli_add_answer_remove_and_roll_back(core, run):
     listing = run("docs", "list")
     assert listing.output.count("đã lập chỉ mục") == 3 and "99-qd-tu" in listing.output
     # Stored under names derived from the documents, not the files' names.
-    assert sorted(p.name for p in core.knowledge.files()) == [
+    assert sorted(p.name for p in core.library.knowledge.files()) == [
         "77-kh-tu.md",
         "99-qd-tu.txt",
         "chi-thi-46-CT-TU-hoi-dap.txt",
@@ -58,12 +58,12 @@ def test_cli_add_answer_remove_and_roll_back(core, run):
     # Naming a document steers between documents with similar content.
     assert source(core.ask("Theo Quy định 99, người đứng đầu cấp ủy có trách nhiệm gì?")) == ("99-QĐ/TU", 3)
     assert source(core.ask("Theo Chỉ thị 46, người đứng đầu phải thế nào?")) == ("46-CT/TU", 2)
-    help_docs = {d.name for d in core.documents()}
+    help_docs = {d.name for d in core.library.documents()}
     assert help_docs == {"Chỉ thị số 46-CT/TU", "Quy định số 99-QĐ/TU", "Kế hoạch số 77-KH/TU"}
 
     kept = run("docs", "remove", "99-qd-tu", input="n\n")  # removing asks first; "no" changes nothing
     assert kept.exit_code == 1 and "Xóa Quy định số 99-QĐ/TU (99-qd-tu.txt)" in kept.output
-    assert "99-qd-tu.txt" in {p.name for p in core.knowledge.files()}
+    assert "99-qd-tu.txt" in {p.name for p in core.library.knowledge.files()}
     removed = run("docs", "remove", "99-qd-tu", input="y\n")
     assert removed.exit_code == 0 and "Đã xóa 99-qd-tu.txt" in removed.output
     assert not core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?").found
@@ -81,56 +81,56 @@ def test_cli_add_answer_remove_and_roll_back(core, run):
     assert back.exit_code == 0 and "Đã chuyển chỉ mục về phiên bản v0002" in back.output
     assert source(core.ask("Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?")) == ("99-QĐ/TU", 2)
     # The rollback brought the document back into the knowledge folder: the next build keeps it.
-    assert "99-qd-tu.txt" in {p.name for p in core.knowledge.files()}
+    assert "99-qd-tu.txt" in {p.name for p in core.library.knowledge.files()}
     assert run("docs", "list").output.count("đã lập chỉ mục") == 3
 
 
 def test_refusals_change_nothing(core, settings, tmp_path, run):
-    core.build()
-    before_files = sorted(p.name for p in core.knowledge.files())
+    core.library.build()
+    before_files = sorted(p.name for p in core.library.knowledge.files())
     before_versions = [v.name for v in core.store.versions()]
 
     same = tmp_path / "copy-of-46.txt"
     shutil.copy(settings.knowledge_dir / "chi-thi-46-CT-TU-hoi-dap.txt", same)
     with pytest.raises(DuplicateDocument, match="trùng nội dung"):
-        core.add_documents([(same, None)])
+        core.library.add_documents([(same, None)])
     newer = tmp_path / "ct46-v2.txt"
     newer.write_text(same.read_text(encoding="utf-8") + "\nCâu hỏi 9: Thêm?\nTrả lời: Thêm.\n", encoding="utf-8")
     with pytest.raises(DuplicateDocument, match="--replace"):
-        core.add_documents([(newer, None)])
+        core.library.add_documents([(newer, None)])
     bad = tmp_path / "bad.txt"
     bad.write_text("Tiêu đề\nCâu hỏi 1: A?\nCâu hỏi 2: B?\nTrả lời: x\n", encoding="utf-8")
     with pytest.raises(DocumentError, match="bad.txt, dòng 2"):
-        core.add_documents([(bad, None)])
+        core.library.add_documents([(bad, None)])
     failing = run("docs", "add", str(bad))
     assert failing.exit_code == 1 and "Lỗi: bad.txt, dòng 2" in failing.output
 
-    assert sorted(p.name for p in core.knowledge.files()) == before_files
+    assert sorted(p.name for p in core.library.knowledge.files()) == before_files
     assert [v.name for v in core.store.versions()] == before_versions
 
     # An explicit replace works, and a failing rebuild puts the old file back.
-    summaries, _ = core.add_documents([(newer, None)], replace=True)
+    summaries, _ = core.library.add_documents([(newer, None)], replace=True)
     assert summaries[0].replaces == "chi-thi-46-CT-TU-hoi-dap.txt"
     assert core.ask("Tham mưu lòng vòng").found
 
 
 def test_failed_rebuild_restores_the_knowledge_folder(core, monkeypatch):
-    core.build()
-    files = sorted(p.name for p in core.knowledge.files())
+    core.library.build()
+    files = sorted(p.name for p in core.library.knowledge.files())
 
     def broken_build(*a, **k):
         raise IndexBuildError("Xây dựng chỉ mục thất bại: thử nghiệm")
 
-    monkeypatch.setattr(core, "build", broken_build)
+    monkeypatch.setattr(core.library, "build", broken_build)
     with pytest.raises(IndexBuildError):
-        core.add_documents([(QD99, None)])
+        core.library.add_documents([(QD99, None)])
     with pytest.raises(IndexBuildError):
-        core.remove_document("46-ct-tu")
-    assert sorted(p.name for p in core.knowledge.files()) == files
+        core.library.remove_document("46-ct-tu")
+    assert sorted(p.name for p in core.library.knowledge.files()) == files
 
 
 def test_questions_keep_being_answered_during_a_rebuild_and_switch(core):
-    core.build()
+    core.library.build()
     old_version = core.index.current().name
     errors, answers = [], []
     stop = threading.Event()
@@ -147,7 +147,7 @@ def test_questions_keep_being_answered_during_a_rebuild_and_switch(core):
     worker = threading.Thread(target=ask_in_a_loop)
     worker.start()
     try:
-        core.add_documents([(QD99, None)])
+        core.library.add_documents([(QD99, None)])
         # The switch happens while the loop runs; keep asking a moment on the new version.
         deadline = len(answers) + 5
         while len(answers) < deadline and worker.is_alive():
@@ -220,7 +220,7 @@ def test_a_corrected_version_replaces_the_document_with_a_preview_of_what_change
     before = core.ask(question)
     assert source(before) == ("31-QĐ/TU", 2) and "không quá 45 ngày" in before.answer
 
-    preview = core.preview_document(corrected.path, "qd31-ban-sua-cuoi.txt")
+    preview = core.library.preview_document(corrected.path, "qd31-ban-sua-cuoi.txt")
     assert preview.replaces == "31-qd-tu.txt" and preview.replaces_name == "Quy định số 31-QĐ/TU (31-qd-tu.txt)"
     assert preview.number == "31-QĐ/TU" and preview.date == "12/2/2025" and preview.issuer == "Ban Thường vụ Tỉnh ủy"
     assert preview.items_per_question == {1: 0, 2: 0, 3: 3, 4: 0}
@@ -239,29 +239,29 @@ def test_a_corrected_version_replaces_the_document_with_a_preview_of_what_change
 
     after = core.ask(question)
     assert source(after) == ("31-QĐ/TU", 2) and "không quá 60 ngày" in after.answer
-    assert [d.name for d in core.documents()].count("Quy định số 31-QĐ/TU") == 1  # what /help lists
-    files = sorted(p.name for p in core.knowledge.files())
+    assert [d.name for d in core.library.documents()].count("Quy định số 31-QĐ/TU") == 1  # what /help lists
+    files = sorted(p.name for p in core.library.knowledge.files())
     assert files == ["31-qd-tu.txt", "chi-thi-46-CT-TU-hoi-dap.txt"]
     history = list((core.settings.knowledge_dir / ".history").iterdir())
     assert len(history) == 1 and history[0].read_bytes() == original.path.read_bytes()  # kept, not served
 
 
 def test_rollback_then_an_unrelated_upload_does_not_bring_the_document_back(core):
-    core.build()
-    core.add_documents([(QD99, None)])
-    rolled_to = core.rollback()
+    core.library.build()
+    core.library.add_documents([(QD99, None)])
+    rolled_to = core.library.rollback()
     assert rolled_to == core.store.versions()[0].name
     asked = "Sinh hoạt chi bộ trực tuyến cần bảo đảm điều kiện gì?"
     assert source(core.ask(asked)) != ("99-QĐ/TU", 2)
-    assert "99-qd-tu.txt" not in {p.name for p in core.knowledge.files()}
+    assert "99-qd-tu.txt" not in {p.name for p in core.library.knowledge.files()}
 
-    core.add_documents([(KH77, None)])  # an unrelated upload rebuilds from the knowledge folder
+    core.library.add_documents([(KH77, None)])  # an unrelated upload rebuilds from the knowledge folder
     assert source(core.ask(asked)) != ("99-QĐ/TU", 2)
-    assert {d.name for d in core.documents()} == {"Chỉ thị số 46-CT/TU", "Kế hoạch số 77-KH/TU"}
-    assert not any(q.source.get("doc_number") == "99-QĐ/TU" for q in core.quiz_bank())  # the quiz follows
+    assert {d.name for d in core.library.documents()} == {"Chỉ thị số 46-CT/TU", "Kế hoạch số 77-KH/TU"}
+    assert not any(q.source.get("doc_number") == "99-QĐ/TU" for q in core.quizzes.quiz_bank())  # the quiz follows
 
-    core.build()  # and so does a plain rebuild (/reindex)
-    assert {d.name for d in core.documents()} == {"Chỉ thị số 46-CT/TU", "Kế hoạch số 77-KH/TU"}
+    core.library.build()  # and so does a plain rebuild (/reindex)
+    assert {d.name for d in core.library.documents()} == {"Chỉ thị số 46-CT/TU", "Kế hoạch số 77-KH/TU"}
 
 
 def test_a_document_is_parsed_once_not_at_every_add(core, monkeypatch):
@@ -270,11 +270,11 @@ def test_a_document_is_parsed_once_not_at_every_add(core, monkeypatch):
     parsed = []
     real = sandbox.parse_in_child  # every parse of the bot's runs in a capped child process
     monkeypatch.setattr(sandbox, "parse_in_child", lambda path, *a: parsed.append(path.name) or real(path, *a))
-    core.build()
+    core.library.build()
     assert parsed == ["chi-thi-46-CT-TU-hoi-dap.txt"]
-    core.add_documents([(QD99, None)])
-    core.add_documents([(KH77, None)])
-    core.build()
+    core.library.add_documents([(QD99, None)])
+    core.library.add_documents([(KH77, None)])
+    core.library.build()
     # Each content parsed once (the seed's parse was cached on disk by the first build).
     assert parsed == ["chi-thi-46-CT-TU-hoi-dap.txt", QD99.name, KH77.name]
 
@@ -292,7 +292,7 @@ def test_a_hard_link_to_an_outside_file_is_not_indexed(core, run, tmp_path):
     assert "Từ chối bang-luong.txt: là liên kết cứng (hard link)" in built.output
     answer = core.ask("Lương của giám đốc là bao nhiêu?")
     assert "chín mươi chín triệu" not in answer.answer
-    assert [d.name for d in core.documents()] == ["Chỉ thị số 46-CT/TU"]
+    assert [d.name for d in core.library.documents()] == ["Chỉ thị số 46-CT/TU"]
 
 
 def test_a_link_in_the_knowledge_folder_is_refused_and_its_target_never_quoted(core, run, tmp_path):
@@ -305,6 +305,6 @@ def test_a_link_in_the_knowledge_folder_is_refused_and_its_target_never_quoted(c
     assert "Liên kết hỏng mat-tich.txt" in built.output
     answer = core.ask("www-data usr sbin nologin")
     assert not answer.found and "nologin" not in answer.answer
-    assert [d.name for d in core.documents()] == ["Chỉ thị số 46-CT/TU"]
+    assert [d.name for d in core.library.documents()] == ["Chỉ thị số 46-CT/TU"]
     listed = run("docs", "list")
     assert "tai-khoan" not in listed.output

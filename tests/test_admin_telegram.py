@@ -32,7 +32,7 @@ def as_docx(markdown: str) -> bytes:
 async def admin_bot(fake, settings, embedder):
     config = bot_settings(settings, fake, admin_ids=[ADMIN], max_upload_mb=1)
     core = Assistant(config, embedder=embedder)
-    await asyncio.to_thread(core.build)
+    await asyncio.to_thread(core.library.build)
     channel = tg.build_app(config, core)
     await channel.start()
     yield core
@@ -79,7 +79,10 @@ async def test_admin_adds_a_document_from_chat_and_members_get_answers_from_it(f
     )
     assert "Kế hoạch 77-KH/TU: 4 đoạn" in done.params["text"]
     assert len(admin_bot.store.versions()) == versions + 1
-    assert sorted(p.name for p in admin_bot.knowledge.files()) == ["77-kh-tu.docx", "chi-thi-46-CT-TU-hoi-dap.txt"]
+    assert sorted(p.name for p in admin_bot.library.knowledge.files()) == [
+        "77-kh-tu.docx",
+        "chi-thi-46-CT-TU-hoi-dap.txt",
+    ]
 
     reply = await ask(fake, member, "Khi có cảnh báo bão, các cấp ủy phải làm gì?")
     assert "trực ban 24/24 giờ" in reply.params["text"] and "Kế hoạch số 77-KH/TU" in reply.params["text"]
@@ -117,7 +120,7 @@ async def test_admin_adds_a_document_from_chat_and_members_get_answers_from_it(f
     )
     reply = await ask(fake, member, "Khi có cảnh báo bão, các cấp ủy phải làm gì?")
     assert "Kế hoạch số 77-KH/TU" not in reply.params["text"]
-    assert [p.name for p in admin_bot.knowledge.files()] == ["chi-thi-46-CT-TU-hoi-dap.txt"]
+    assert [p.name for p in admin_bot.library.knowledge.files()] == ["chi-thi-46-CT-TU-hoi-dap.txt"]
 
 
 async def test_a_corrected_version_sent_in_chat_replaces_the_old_one(fake, admin_bot, tmp_path):
@@ -146,7 +149,7 @@ async def test_cancel_and_a_second_document_with_questions(fake, admin_bot):
     assert "Câu hỏi 1: Quy định số 99-QĐ/TU áp dụng" in preview.params["text"]
     before = await confirm(fake, admin, preview, "Hủy")
     cancelled = await fake.wait_for("sendMessage", lambda c: "Đã hủy" in c.params["text"], after=before)
-    assert cancelled and [p.name for p in admin_bot.knowledge.files()] == ["chi-thi-46-CT-TU-hoi-dap.txt"]
+    assert cancelled and [p.name for p in admin_bot.library.knowledge.files()] == ["chi-thi-46-CT-TU-hoi-dap.txt"]
     assert not any((admin_bot.settings.data_dir / "uploads").iterdir())  # the staged upload is gone
     # The pending upload lived in the database (any process could take the tap) and is gone too.
     from bot.storage.db import Database
@@ -195,12 +198,12 @@ def blank_pdf() -> bytes:
 )
 async def test_bad_files_get_a_clear_message_and_change_nothing(fake, admin_bot, name, data, message):
     admin = fake.user(ADMIN, "Quản trị")
-    files = sorted(p.name for p in admin_bot.knowledge.files())
+    files = sorted(p.name for p in admin_bot.library.knowledge.files())
     versions = [v.name for v in admin_bot.store.versions()]
     reply = await send_file(fake, admin, name, data)
     assert message in reply.params["text"]
     assert "reply_markup" not in reply.params
-    assert sorted(p.name for p in admin_bot.knowledge.files()) == files
+    assert sorted(p.name for p in admin_bot.library.knowledge.files()) == files
     assert [v.name for v in admin_bot.store.versions()] == versions
     uploads = admin_bot.settings.data_dir / "uploads"
     assert not uploads.exists() or not any(uploads.iterdir())
@@ -213,7 +216,7 @@ async def test_members_are_refused_politely(fake, admin_bot):
     for command in ("/reindex", "/rollback", "/docs", "/unanswered"):
         refused = await ask(fake, member, command)
         assert "chỉ quản trị viên" in refused.params["text"], command
-    assert [p.name for p in admin_bot.knowledge.files()] == ["chi-thi-46-CT-TU-hoi-dap.txt"]
+    assert [p.name for p in admin_bot.library.knowledge.files()] == ["chi-thi-46-CT-TU-hoi-dap.txt"]
 
 
 async def test_unanswered_report_in_chat(fake, admin_bot):

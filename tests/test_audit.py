@@ -26,7 +26,7 @@ QUIZ_CSV = (
 @pytest.fixture
 def core(settings, embedder):
     assistant = Assistant(settings.model_copy(update={"admin_ids": [int(ADMIN)]}), embedder=embedder)
-    assistant.build()
+    assistant.library.build()
     yield assistant
     assistant.close()
 
@@ -89,7 +89,7 @@ def test_each_admin_and_officer_action_writes_one_record(core):
     token = next(c.action.token for c in preview.choices if isinstance(c.action, UploadDecision))
     assert log(core)[0].action == "upload" and log(core)[0].target == QD99.name
     one_record(core, "confirm", lambda: run_turn(conv.tap(admin(), UploadDecision(token, True))))
-    assert "99-qd-tu" in {d.doc_id for d in core.documents()}
+    assert "99-qd-tu" in {d.doc_id for d in core.library.documents()}
 
     row, _ = one_record(core, "rebuild", lambda: command(core, "reindex"))
     assert row.target == core.index.current().name
@@ -135,10 +135,10 @@ def test_each_admin_and_officer_action_writes_one_record(core):
     # The quiz on the web: a question written, turned off, a group's schedule set.
     row, _ = one_record(core, "quiz_edit", lambda: conv.save_quiz_question(officer, OFFICER_QUESTION))
     assert (row.target, row.detail) == (OFFICER_QUESTION["question"], "viết mới")
-    written = next(e for e in core.quiz_entries() if e.question.question == OFFICER_QUESTION["question"])
+    written = next(e for e in core.quizzes.quiz_entries() if e.question.question == OFFICER_QUESTION["question"])
     row, _ = one_record(core, "quiz_edit", lambda: conv.set_quiz_question_active(officer, written.question.id, False))
     assert row.detail == "tắt"
-    sub = core.quiz_subscription(core.quiz_subscriptions()[0].id)
+    sub = core.quizzes.quiz_subscription(core.quizzes.quiz_subscriptions()[0].id)
     one_record(core, "quiz_schedule", lambda: conv.set_quiz_schedule(officer, sub.id, "06:45", ["T2"], True))
     one_record(core, "login_link", lambda: command(core, "web", actor=officer))
     one_record(core, "role_revoke", lambda: command(core, "officer_remove", OFFICER))

@@ -72,7 +72,7 @@ async def test_backup_while_the_bot_runs_then_restore_into_a_fresh_database_and_
         extra = {"database_url": urls[0]} if urls[0] else {}
         bot = host(tmp_path / "running", embedder, seed_settings, **extra)
         shutil.copy(SEED_DOC, bot.settings.knowledge_dir / SEED_DOC.name)
-        bot.build()
+        bot.library.build()
         member = Actor("telegram", "501", "501", PRIVATE, "Thành viên")
         for text in ("người đứng đầu phải thế nào", "giá vàng hôm nay"):
             bot.conversation().text(member, Incoming(text=text, addressed=True)).done(True)
@@ -83,7 +83,7 @@ async def test_backup_while_the_bot_runs_then_restore_into_a_fresh_database_and_
 
         # An admin adds a document; its build is running when the operator starts the backup.
         held = HeldBuild()
-        adding = threading.Thread(target=lambda: bot.add_documents([(QD99, None)], progress=held))
+        adding = threading.Thread(target=lambda: bot.library.add_documents([(QD99, None)], progress=held))
         adding.start()
         assert held.reached.wait(60)
         operator = Assistant(bot.settings, embedder=embedder)  # `hoidap backup` is another process
@@ -99,7 +99,7 @@ async def test_backup_while_the_bot_runs_then_restore_into_a_fresh_database_and_
         built = bot.store.active_name()
         assert f"chỉ mục đang dùng {built}" in result.output
         expected_questions = question_count(bot)
-        versions = [v.name for v in bot.index_versions()]
+        versions = [v.name for v in bot.library.index_versions()]
         operator.close()
         bot.close()
 
@@ -112,7 +112,7 @@ async def test_backup_while_the_bot_runs_then_restore_into_a_fresh_database_and_
             answer = again.ask(ASK_99)
             assert answer.found and answer.source.doc_id == "99-qd-tu"  # the document added during the backup
             assert again.index.current().name == built
-            assert [v.name for v in again.index_versions()] == versions
+            assert [v.name for v in again.library.index_versions()] == versions
             assert question_count(again) == expected_questions
             assert (target.knowledge_dir / "99-qd-tu.txt").read_bytes() == QD99.read_bytes()
         finally:
@@ -126,7 +126,7 @@ async def test_backup_while_the_bot_runs_then_restore_into_a_fresh_database_and_
 def test_a_damaged_backup_restores_nothing(tmp_path, embedder, seed_settings, monkeypatch):
     bot = host(tmp_path / "running", embedder, seed_settings)
     shutil.copy(SEED_DOC, bot.settings.knowledge_dir / SEED_DOC.name)
-    bot.build()
+    bot.library.build()
     archive = tmp_path / "hoidap.tar"
     assert run_cli(monkeypatch, bot, "backup", str(archive)).exit_code == 0
     bot.close()

@@ -25,7 +25,7 @@ core = Assistant(settings)
 core.embedder.ensure_loaded()
 core.segmenter.words("khởi động")
 print("READY", flush=True)
-core.build()
+core.library.build()
 print("DONE", flush=True)
 """
 

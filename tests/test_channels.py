@@ -271,7 +271,7 @@ async def test_confirm_scenario(channel, monkeypatch):
     from bot.answer.model import Answer, Suggestion
 
     c = channel
-    official = c.core.official_answer("46-ct-tu", 4)
+    official = c.core.answering.official_answer("46-ct-tu", 4)
     plausible = Answer(
         found=False,
         confirm=True,

@@ -27,8 +27,8 @@ QD99_QUESTION = "Sinh hoạt chi bộ trực tuyến cần bảo đảm điều 
 @pytest.fixture
 def core(settings, embedder):
     assistant = Assistant(settings.model_copy(update={"admin_ids": [int(ADMIN), int(OTHER_ADMIN)]}), embedder=embedder)
-    assistant.build()
-    assistant.add_documents([(QD99, None)])  # a second version, holding Quy định 99
+    assistant.library.build()
+    assistant.library.add_documents([(QD99, None)])  # a second version, holding Quy định 99
     yield assistant
     assistant.close()
 
@@ -42,7 +42,7 @@ def records(core) -> int:
 
 
 def linked(core) -> int:
-    return core.link_phrasing("sếp cứ đẩy việc lên trên thì sao", 4, document="46-CT/TU").id
+    return core.records.link_phrasing("sếp cứ đẩy việc lên trên thì sao", 4, document="46-CT/TU").id
 
 
 def state(core, name: str, target: str):
@@ -50,13 +50,13 @@ def state(core, name: str, target: str):
     if name == "rollback":
         return core.index.current().name
     if name == "remove":
-        return sorted(d.doc_id for d in core.documents())
+        return sorted(d.doc_id for d in core.library.documents())
     return phrasings.get(core.conversation().db, int(target)).status
 
 
 def target(core, name: str) -> str:
     if name == "rollback":
-        return core.index_versions()[0].name  # the first build, without Quy định 99
+        return core.library.index_versions()[0].name  # the first build, without Quy định 99
     return "99-qd-tu" if name == "remove" else str(linked(core))
 
 
@@ -154,7 +154,7 @@ def test_a_pending_command_is_never_taken_for_an_upload(core):
 
     choices = buttons(ask(core, "remove", "99-qd-tu"), "remove")
     forged = run_turn(core.conversation().tap(admin(), UploadDecision(choices[True].token, True)))
-    assert forged[0].alert and "99-qd-tu" in {d.doc_id for d in core.documents()}
+    assert forged[0].alert and "99-qd-tu" in {d.doc_id for d in core.library.documents()}
     assert set(pending.CONFIRM_LABELS) == {"rollback", "remove", "unlink"}
 
 
@@ -172,7 +172,7 @@ def test_nothing_to_confirm_is_said_without_buttons(core):
 
 def test_the_dashboard_path_acts_at_once(core):
     """The dashboard asks on its own page, then calls the command confirmed: no second question."""
-    first = core.index_versions()[0].name
+    first = core.library.index_versions()[0].name
     logged = records(core)
     replies = run_turn(core.conversation().command(admin(), "rollback", [first], confirmed=True))
     assert "Đã chuyển chỉ mục" in replies[0].text and core.index.current().name == first
@@ -181,7 +181,7 @@ def test_the_dashboard_path_acts_at_once(core):
 
 def test_the_terminal_numbers_the_two_choices(core, monkeypatch):
     terminal = Terminal(core)
-    first, active = core.index_versions()[0].name, core.index.current().name
+    first, active = core.library.index_versions()[0].name, core.index.current().name
     shown = terminal.say(f"/rollback {first}")
     assert "Quay về phiên bản" in shown and "1. ✅ Xác nhận quay về" in shown and "2. Hủy" in shown
     assert "Đã hủy" in terminal.say("2") and core.index.current().name == active

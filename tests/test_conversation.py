@@ -36,7 +36,7 @@ def say(core, text, user="42", chat=None, kind="private", **incoming):
 
 def plausible(core) -> Answer:
     """What the answerer returns for a plausible but uncertain match (confirm=True)."""
-    official = core.official_answer("46-ct-tu", 4)
+    official = core.answering.official_answer("46-ct-tu", 4)
     return Answer(
         found=False,
         confirm=True,

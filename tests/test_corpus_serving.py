@@ -36,7 +36,7 @@ def served(tmp_path_factory, embedder, seed_settings):
         for make in (docx_with_tables, docx_with_numbering, docx_with_multiline_title, pdf_justified, txt_hard_wrapped)
     ]
     core = Assistant(settings, embedder=embedder)
-    core.add_documents([(s.path, None) for s in samples])
+    core.library.add_documents([(s.path, None) for s in samples])
     return core, samples
 
 
@@ -72,7 +72,7 @@ def test_answers_come_from_the_question_that_owns_the_text(served, question, exp
 
 def test_a_multi_line_title_gives_one_document_with_its_number_and_date(served):
     core, _ = served
-    names = [d.name for d in core.documents()]
+    names = [d.name for d in core.library.documents()]
     assert sorted(names) == sorted(
         [
             "Hướng dẫn số 15-HD/BTG",

@@ -161,12 +161,12 @@ def test_the_self_test_flags_a_collision(multidoc, tmp_path):
     source = tmp_path / "kh77.txt"
     source.write_text(twin, encoding="utf-8")
     path = render_leaflet(source, tmp_path / "upload", "docx")
-    summary, checks = multidoc.self_test_document(path, "ke-hoach-77.docx")
+    summary, checks = multidoc.library.self_test_document(path, "ke-hoach-77.docx")
     assert summary.number == "77-KH/TU"
     assert checks and any(c.collides_with for c in checks)
     assert any("Nghị quyết 09-NQ/TU" in label for c in checks for label in c.collides_with)
     # Nothing was added: the live index still holds four documents.
-    assert len(multidoc.documents()) == 4
+    assert len(multidoc.library.documents()) == 4
 
 
 def test_a_document_s_own_adapter_leaves_the_other_documents_alone(multidoc, tmp_path):

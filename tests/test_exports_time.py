@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from bot.channels.web import exports
 from bot.localtime import parse_day, show
-from bot.service import UnansweredGroup
+from bot.services.records import UnansweredGroup
 
 # 00:30 UTC on 7 December is 07:30 in Vietnam (UTC+7, no daylight saving).
 ASKED = dt.datetime(2026, 12, 7, 0, 30, tzinfo=dt.UTC)

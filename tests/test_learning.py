@@ -77,7 +77,7 @@ CANDIDATES = [
 def bot(settings, embedder):
     """An assistant with its own index and database (links must not leak into other tests)."""
     a = Assistant(settings, embedder=embedder)
-    a.build()
+    a.library.build()
     conv = a.conversation()
     conv.register_channel("telegram")
     yield a
@@ -136,7 +136,7 @@ def admin_settings(settings):
 @pytest.fixture
 def chat_bot(admin_settings, embedder):
     a = Assistant(admin_settings, embedder=embedder)
-    a.build()
+    a.library.build()
     a.conversation().register_channel("telegram")
     yield a
     a.close()
@@ -180,10 +180,10 @@ def test_ten_refused_five_linked_in_chat_then_answered_and_kept_through_rebuild_
         return after
 
     check()
-    bot.build()  # a rebuild
+    bot.library.build()  # a rebuild
     check()
-    versions = bot.index_versions()
-    bot.rollback(versions[-2].name)  # a rollback
+    versions = bot.library.index_versions()
+    bot.library.rollback(versions[-2].name)  # a rollback
     check()
     quoted = say(bot, member_actor(), linked[0][0]).replies
     assert isinstance(quoted[0], Quote)  # members get the quote, in chat, from the link
@@ -193,11 +193,11 @@ def test_marking_out_of_scope_refuses_it_and_a_near_duplicate(bot):
     # The document names the behaviour but says nothing of pay: the bot quotes item (5) anyway.
     question, near = "Tham mưu lòng vòng có bị trừ lương không?", "Tham mưu lòng vòng thì có bị trừ lương không ạ?"
     assert bot.ask(question).found and bot.ask(near).found
-    row = bot.mark_out_of_scope(question, by="test")
+    row = bot.records.mark_out_of_scope(question, by="test")
     for q in (question, near):
         a = bot.ask(q)
         assert not a.found and not a.confirm and a.learned == row.id, (q, a.to_json())
-    bot.remove_phrasing(row.id, by="test")  # undone: back to what the model does by itself
+    bot.records.remove_phrasing(row.id, by="test")  # undone: back to what the model does by itself
     assert bot.ask(question).learned is None
 
 
@@ -211,16 +211,16 @@ def test_the_command_line_links_lists_and_undoes(bot, monkeypatch):
     assert (a.source.question_number, a.source.item) == (4, 8) and a.answer.startswith("(8)")
     out = runner.invoke(cli.main, ["phrasings", "list"])
     assert q in out.output and "đang dùng" in out.output
-    pid = bot.phrasings()[0].id
+    pid = bot.records.phrasings()[0].id
     out = runner.invoke(cli.main, ["phrasings", "remove", str(pid)])
-    assert out.exit_code == 0 and bot.phrasings()[0].status == "removed" if bot.phrasings() else True
+    assert out.exit_code == 0 and bot.records.phrasings()[0].status == "removed" if bot.records.phrasings() else True
     bad = runner.invoke(cli.main, ["phrasings", "add", q, "--question", "99"])
     assert bad.exit_code == 1 and "Không có Câu hỏi 99" in bad.output
 
 
 def test_links_follow_document_versions(bot):
     doc = SEED_DOC.read_text(encoding="utf-8")
-    row = bot.link_phrasing("mấy ông đứng đầu phải làm gương thế nào", 2, by="test")
+    row = bot.records.link_phrasing("mấy ông đứng đầu phải làm gương thế nào", 2, by="test")
     folder = bot.settings.knowledge_dir
 
     # The official question 2 is reworded in a new version: the link waits for an admin.
@@ -229,29 +229,29 @@ def test_links_follow_document_versions(bot):
         "Câu hỏi 2: Ban Thường vụ Tỉnh ủy đòi hỏi người đứng đầu",
     )
     (folder / SEED_DOC.name).write_text(changed, encoding="utf-8")
-    bot.build()
-    assert {r.id: r.status for r in bot.phrasings()}[row.id] == REVIEW
+    bot.library.build()
+    assert {r.id: r.status for r in bot.records.phrasings()}[row.id] == REVIEW
     assert bot.ask("mấy ông đứng đầu phải làm gương thế nào").learned is None
 
     # The document removed: the link is retired; back with a rollback to the first version.
-    first = bot.index_versions()[0].name
-    bot.rollback(first)
-    assert {r.id: r.status for r in bot.phrasings()}[row.id] == ACTIVE
+    first = bot.library.index_versions()[0].name
+    bot.library.rollback(first)
+    assert {r.id: r.status for r in bot.records.phrasings()}[row.id] == ACTIVE
     shutil.move(folder / SEED_DOC.name, folder.parent / "moved.txt")
     (folder / "other.txt").write_text(
         "HỎI - ĐÁP Về Quy định số 99-QĐ/TU, ngày 01/02/2025 của Ban Thường vụ Tỉnh ủy về thử nghiệm\n"
         "Câu hỏi 1: Quy định 99 áp dụng cho ai?\nTrả lời: Áp dụng cho mọi cán bộ thử nghiệm.\n",
         encoding="utf-8",
     )
-    bot.build()
-    assert {r.id: r.status for r in bot.phrasings()}[row.id] == RETIRED
+    bot.library.build()
+    assert {r.id: r.status for r in bot.records.phrasings()}[row.id] == RETIRED
 
 
 def test_taps_and_votes_are_proposed_never_applied(chat_bot, monkeypatch):
     bot = chat_bot
     from bot.answer.model import Answer, Suggestion
 
-    official = bot.official_answer("46-ct-tu", 4)
+    official = bot.answering.official_answer("46-ct-tu", 4)
     plausible = Answer(
         found=False, confirm=True, suggestions=[Suggestion(official.gid, "46-ct-tu", 4, official.question)]
     )
@@ -277,7 +277,7 @@ def test_taps_and_votes_are_proposed_never_applied(chat_bot, monkeypatch):
     tap(bot, member_actor(), thumbs_down.action)
     assert bot.flush_records(30)
 
-    queue = {r.text: r for r in bot.phrasings(include_proposed=True)}
+    queue = {r.text: r for r in bot.records.phrasings(include_proposed=True)}
     assert queue["mấy cái biểu hiện phải chấn chỉnh là gì z"].origin == "confirmation"
     assert queue["Thủ tục kết nạp đảng viên gồm những bước nào?"].origin == "suggestion"
     assert queue["Tham mưu lòng vòng là biểu hiện gì?"].origin == "thumbs_down"
@@ -314,7 +314,7 @@ def test_old_question_logs_expire_except_linked_ones_and_exports_are_pseudonymou
     with db.session() as s:
         assert [r.id for r in s.query(QuestionLog).all()] == [kept_id]
 
-    name = bot.pseudonyms()
+    name = bot.records.pseudonyms()
     assert name("telegram", MEMBER) == name("telegram", MEMBER) != name("zalo", MEMBER)
     assert MEMBER not in name("telegram", MEMBER) and name("telegram", MEMBER).startswith("tv-")
 
@@ -326,12 +326,12 @@ def test_a_refit_with_poisoned_feedback_is_refused(bot):
 
     cal = load_rows(REPO / "eval" / "calibration.jsonl")
     rows = [r for r in cal if r["expect"]][:60] + [r for r in cal if not r["expect"]][:40]
-    baseline = bot.calibrate(rows, quick=True)  # the "installed" model of this test
+    baseline = bot.answering.calibrate(rows, quick=True)  # the "installed" model of this test
     poison = [r["q"] for r in load_rows(REPO / "eval" / "calibration-chat.jsonl") if r["cat"] == "oos_near"][:30]
     for i, q in enumerate(poison):
-        bot.link_phrasing(q, 1 + i % 8, by="test")
+        bot.records.link_phrasing(q, 1 + i % 8, by="test")
     checks = [REPO / "eval" / "holdout.jsonl"]
-    result = bot.recalibrate_with_feedback(rows, [], checks, quick=True, baseline=baseline)
+    result = bot.answering.recalibrate_with_feedback(rows, [], checks, quick=True, baseline=baseline)
     assert result.positives == 30
     assert not result.accepted, {k: v.lines()[-1] for k, v in result.after.items()}
     assert result.worse and all(w.startswith("holdout.jsonl: ") for w in result.worse)

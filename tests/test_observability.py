@@ -74,7 +74,7 @@ async def test_a_json_line_per_request_and_per_answered_question_without_text_or
     question = next(line for line in lines if line.get("event") == "question")
     assert question["channel"] == "telegram" and question["outcome"] == "answered" and question["delivered"]
     assert question["version"] == assistant.index.current().name
-    assert question["member"] == assistant.member_key("telegram", str(user["id"])) and question["member"]
+    assert question["member"] == assistant.records.member_key("telegram", str(user["id"])) and question["member"]
     assert question["latency_ms"] >= question["answer_ms"] > 0
     everything = json.dumps(lines, ensure_ascii=False)
     for private in ("người đứng đầu", str(user["id"]), "Nguyễn Văn Hỏi", "secret-path-8d1e", "s3cret-value"):

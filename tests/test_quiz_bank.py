@@ -19,7 +19,7 @@ RAW = normalize(SEED_DOC.read_text(encoding="utf-8"))
 
 @pytest.fixture(scope="module")
 def bank(assistant):
-    return assistant.quiz_bank()
+    return assistant.quizzes.quiz_bank()
 
 
 def test_at_least_40_distinct_questions_of_every_kind(bank):

@@ -26,7 +26,7 @@ OFFICER_ID = "5"
 def core(settings, embedder):
     settings.admin_ids = [int(ADMIN_ID)]
     assistant = Assistant(settings, embedder=embedder)
-    assistant.build()
+    assistant.library.build()
     yield assistant
     assistant.close()
 
@@ -64,7 +64,7 @@ def test_a_written_question_is_checked_like_an_imported_row_and_served(core, off
     assert "đáp án đúng" in " ".join(texts_of(refused))
     saved = conv.save_quiz_question(officer, GOOD)
     assert "Đã lưu câu hỏi mới" in texts_of(saved)[0]
-    written = [e for e in core.quiz_entries() if e.question.question == GOOD["question"]]
+    written = [e for e in core.quizzes.quiz_entries() if e.question.question == GOOD["question"]]
     assert len(written) == 1 and written[0].active and written[0].question.correct == 1
     assert written[0].question.kind == "imported"
     # A cited question the document does not have is refused, as in a file.
@@ -76,64 +76,67 @@ def test_members_cannot_write_or_turn_off_questions(core, officer):
     conv = core.conversation()
     member = actor("999")
     assert texts_of(conv.save_quiz_question(member, GOOD)) == [texts.NOT_OFFICER]
-    some = core.quiz_entries()[0].question.id
+    some = core.quizzes.quiz_entries()[0].question.id
     conv.set_quiz_question_active(member, some, False)
-    assert core.quiz_entry(some).active
+    assert core.quizzes.quiz_entry(some).active
 
 
 def test_an_edited_generated_question_must_still_be_the_official_text(core, officer):
     conv = core.conversation()
-    cloze = next(e.question for e in core.quiz_entries() if e.question.kind == "cloze")
+    cloze = next(e.question for e in core.quizzes.quiz_entries() if e.question.kind == "cloze")
     form = {"question": cloze.question, "correct": "ABCDEFGHIJ"[cloze.correct], "explanation": cloze.explanation}
     form |= {"ABCDEFGHIJ"[i]: o for i, o in enumerate(cloze.options)}
     wrong = (cloze.correct + 1) % len(cloze.options)
     refused = conv.save_quiz_question(officer, {**form, "correct": "ABCDEFGHIJ"[wrong]}, replaces=cloze.id)
     assert any("nguyên văn" in t or "văn bản chính thức" in t for t in texts_of(refused)), texts_of(refused)
-    assert core.quiz_entry(cloze.id).active  # nothing changed
+    assert core.quizzes.quiz_entry(cloze.id).active  # nothing changed
     # The explanation alone: the same question, corrected in place.
     conv.save_quiz_question(officer, {**form, "explanation": "Giải thích mới"}, replaces=cloze.id)
-    assert core.quiz_entry(cloze.id).active and core.quiz_entry(cloze.id).question.explanation == "Giải thích mới"
+    assert (
+        core.quizzes.quiz_entry(cloze.id).active
+        and core.quizzes.quiz_entry(cloze.id).question.explanation == "Giải thích mới"
+    )
     # Options in another order: a new question; the old one is off and points to it.
     order = [cloze.correct] + [i for i in range(len(cloze.options)) if i != cloze.correct]
     moved = {"question": cloze.question, "correct": "A", "explanation": "Giải thích mới"}
     moved |= {"ABCDEFGHIJ"[n]: cloze.options[i] for n, i in enumerate(order)}
     edited = conv.save_quiz_question(officer, moved, replaces=cloze.id)
     assert "Đã sửa câu hỏi" in texts_of(edited)[0]
-    old = core.quiz_entry(cloze.id)
+    old = core.quizzes.quiz_entry(cloze.id)
     assert not old.active and old.replaced_by
-    new = core.quiz_entry(old.replaced_by)
+    new = core.quizzes.quiz_entry(old.replaced_by)
     assert new.active and new.question.kind == "cloze" and new.question.correct == 0
-    assert cloze.id not in {e.question.id for e in core.quiz_entries()}  # replaced: not listed
+    assert cloze.id not in {e.question.id for e in core.quizzes.quiz_entries()}  # replaced: not listed
 
 
 def test_a_question_turned_off_stays_off_when_the_bank_syncs_again(core, officer):
     conv = core.conversation()
-    q = core.quiz_entries()[0].question
+    q = core.quizzes.quiz_entries()[0].question
     assert "Đã tắt câu hỏi" in texts_of(conv.set_quiz_question_active(officer, q.id, False))[0]
-    core._quiz._synced = None  # as a new process, or a new version, would sync
-    core.sync_quiz_bank()
-    entry = core.quiz_entry(q.id)
+    core.quizzes.service._synced = None  # as a new process, or a new version, would sync
+    core.quizzes.sync_quiz_bank()
+    entry = core.quizzes.quiz_entry(q.id)
     assert not entry.active and entry.disabled_by == f"telegram:{OFFICER_ID}"
-    assert q.id not in {x.id for x in core._quiz.active_questions()}
+    assert q.id not in {x.id for x in core.quizzes.service.active_questions()}
     conv.set_quiz_question_active(officer, q.id, True)
-    assert core.quiz_entry(q.id).active
+    assert core.quizzes.quiz_entry(q.id).active
 
 
 def test_a_groups_time_days_and_on_off_are_set_from_the_web(core, officer):
     conv = core.conversation()
-    sub = core._quiz.subscribe("zalo", "g1", "group", "Chi bộ 3", "07:30", "0123456", "z-officer")
+    sub = core.quizzes.service.subscribe("zalo", "g1", "group", "Chi bộ 3", "07:30", "0123456", "z-officer")
     done = conv.set_quiz_schedule(officer, sub.id, "6h45", ["T2", "T4", "T6"], True)
     assert texts_of(done) == ["Chi bộ 3: câu đố lúc 06:45 (T2, T4, T6, giờ Việt Nam)."]
-    changed = core.quiz_subscription(sub.id)
+    changed = core.quizzes.quiz_subscription(sub.id)
     assert (changed.time, changed.days, changed.active, changed.created_by) == ("06:45", "135", True, "z-officer")
     assert "Giờ không hợp lệ" in texts_of(conv.set_quiz_schedule(officer, sub.id, "25:00", ["T2"], True))[0]
     assert "ít nhất một ngày" in texts_of(conv.set_quiz_schedule(officer, sub.id, "07:00", [], True))[0]
     conv.set_quiz_schedule(officer, sub.id, "07:00", ["CN"], False)
-    assert not core.quiz_subscription(sub.id).active
+    assert not core.quizzes.quiz_subscription(sub.id).active
 
 
 def _answered(core, chat: str, title: str, question, right: int, wrong: int):
-    quiz = core._quiz
+    quiz = core.quizzes.service
     quiz.subscribe("telegram", chat, "group", title, "07:30", "0123456", OFFICER_ID)
     claim = quiz.claim("telegram", chat, "group", question, "poll")
     quiz.mark_sent(claim.delivery_id, f"poll-{chat}-{question.id}", "1")
@@ -143,12 +146,12 @@ def _answered(core, chat: str, title: str, question, right: int, wrong: int):
 
 
 def test_results_per_question_and_group_and_the_hardest_questions(core, officer):
-    easy, hard, few = core.quiz_entries()[:3]
+    easy, hard, few = core.quizzes.quiz_entries()[:3]
     _answered(core, "-1001", "Chi bộ 1", easy.question, right=4, wrong=0)
     _answered(core, "-1002", "Chi bộ 2", hard.question, right=1, wrong=3)
     _answered(core, "-1003", "Chi bộ 3", few.question, right=0, wrong=HARDEST_MIN_ANSWERS - 1)
     today = core.local_today()
-    results = core.quiz_results(today - dt.timedelta(days=6), today)
+    results = core.quizzes.quiz_results(today - dt.timedelta(days=6), today)
     by_id = {q.question_id: q for q in results.questions}
     assert (by_id[easy.question.id].answers, by_id[easy.question.id].share) == (4, 1.0)
     assert (by_id[hard.question.id].answers, by_id[hard.question.id].share) == (4, 0.25)
@@ -162,10 +165,10 @@ def test_results_per_question_and_group_and_the_hardest_questions(core, officer)
 
 
 def test_result_exports_give_times_in_vietnam_time_and_name_the_zone(core, officer):
-    q = core.quiz_entries()[0].question
+    q = core.quizzes.quiz_entries()[0].question
     _answered(core, "-1009", "Chi bộ 9", q, right=2, wrong=1)
     today = core.local_today()
-    results = core.quiz_results(today, today)
+    results = core.quizzes.quiz_results(today, today)
     sent = results.deliveries[0].sent_at
     local = sent.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%d/%m/%Y %H:%M")
     rows = list(csv.reader(io.StringIO(quiz_exports.results_csv(results, "Asia/Ho_Chi_Minh").decode("utf-8-sig"))))

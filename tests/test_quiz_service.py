@@ -251,7 +251,7 @@ def test_quiz_taps_during_a_postgresql_outage_are_kept_and_scored_when_it_is_bac
             conv.register_channel("web", polls=False)
             member = Actor("web", "w-member", "w-member", PRIVATE, "Khách")
             (today,) = conv.quiz_today(member).replies  # the site's quiz of the day, A–D to tap
-            question = core.quiz_questions()[0]
+            question = core.quizzes.quiz_questions()[0]
             claim = conv.quiz.claim("telegram", "-100777", "group", question, "poll")
             conv.quiz.mark_sent(claim.delivery_id, "poll-77", "77")
 

@@ -46,7 +46,7 @@ async def test_serve_on_a_fresh_installation_builds_the_index_then_is_ready(sett
     from bot.service import Assistant
 
     core = Assistant(settings, embedder=embedder)
-    assert core.index_versions() == []
+    assert core.library.index_versions() == []
     runner = Runner(settings, core, http=("127.0.0.1", 0))
     try:
         await runner.start()
@@ -55,7 +55,7 @@ async def test_serve_on_a_fresh_installation_builds_the_index_then_is_ready(sett
             ready = (await client.get("/readyz")).json()
         assert ready == {
             "ready": True,
-            "index": core.index_versions()[-1].name,
+            "index": core.library.index_versions()[-1].name,
             "database": True,
             "redis": "off",
             "degraded": False,

@@ -56,7 +56,7 @@ def first_answer(core: Assistant, question: str) -> str:
 def test_a_new_host_with_empty_folders_serves_the_version_built_elsewhere(hosts):
     a = hosts("a")
     shutil.copy(SEED_DOC, a.settings.knowledge_dir / SEED_DOC.name)
-    built = a.build().version
+    built = a.library.build().version
     assert isinstance(a.store, DatabaseIndexStore) and a.store.stored_active() == built
 
     b = hosts("b")  # nothing on disk: only the database URL
@@ -69,17 +69,17 @@ def test_a_new_host_with_empty_folders_serves_the_version_built_elsewhere(hosts)
 def test_a_document_added_on_one_host_is_served_and_kept_by_every_host(hosts):
     a, b = hosts("a"), hosts("b")
     shutil.copy(SEED_DOC, a.settings.knowledge_dir / SEED_DOC.name)
-    a.build()
+    a.library.build()
     b.ask("người đứng đầu phải thế nào")  # b follows the first version
 
-    _, result = a.add_documents([(QD99, None)])
+    _, result = a.library.add_documents([(QD99, None)])
     assert b.store.sync() == result.version  # what a serving process does every second
     b.index.refresh(wait=True)
     assert first_answer(b, ASK_99) == "99-qd-tu"
 
     # b's knowledge folder is brought up to date before b changes anything: its next build keeps 99.
     assert not (b.settings.knowledge_dir / "99-qd-tu.txt").exists()
-    rebuilt = b.build()
+    rebuilt = b.library.build()
     assert {d["doc_id"] for d in rebuilt.documents} == {"46-ct-tu", "99-qd-tu"}
     assert (b.settings.knowledge_dir / "99-qd-tu.txt").read_bytes() == QD99.read_bytes()
     # Version names follow every host's versions: b did not reuse a's name.
@@ -89,23 +89,23 @@ def test_a_document_added_on_one_host_is_served_and_kept_by_every_host(hosts):
 def test_rollback_and_retention_work_the_same_across_hosts(hosts):
     a, b = hosts("a", index_keep_versions=2), hosts("b", index_keep_versions=2)
     shutil.copy(SEED_DOC, a.settings.knowledge_dir / SEED_DOC.name)
-    first = a.build().version
-    _, second = a.add_documents([(QD99, None)])
+    first = a.library.build().version
+    _, second = a.library.add_documents([(QD99, None)])
 
     # b rolls back to the first version (it never had it on disk): a follows, and so do the documents.
-    assert b.rollback(first) == first
+    assert b.library.rollback(first) == first
     assert a.store.sync() == first
     a.index.refresh(wait=True)
     assert first_answer(a, ASK_99) != "99-qd-tu"
     with a.store.db.session() as s:
         assert set(s.scalars(select(KnowledgeFile.path))) == {SEED_DOC.name}
-    a.sync_knowledge()  # a removed nothing itself: its copy of 99 goes to history, not deleted
+    a.library.sync_knowledge()  # a removed nothing itself: its copy of 99 goes to history, not deleted
     assert not (a.settings.knowledge_dir / "99-qd-tu.txt").exists()
     assert any(p.name.endswith("99-qd-tu.txt") for p in (a.settings.knowledge_dir / ".history").iterdir())
 
     # Two more builds with 2 versions kept: the database keeps 2, every host's cache follows.
-    a.add_documents([(QD99, None)])
-    latest = a.build().version
+    a.library.add_documents([(QD99, None)])
+    latest = a.library.build().version
     stored = a.store.stored_versions()
     assert len(stored) == 2 and latest in stored and second.version not in stored
     b.store.sync()
@@ -115,10 +115,10 @@ def test_rollback_and_retention_work_the_same_across_hosts(hosts):
 def test_a_corrupted_copy_in_the_database_is_refused_and_the_host_keeps_its_version(hosts):
     a = hosts("a")
     shutil.copy(SEED_DOC, a.settings.knowledge_dir / SEED_DOC.name)
-    first = a.build().version
+    first = a.library.build().version
     b = hosts("b")
     assert b.index.current().name == first
-    _, second = a.add_documents([(QD99, None)])
+    _, second = a.library.add_documents([(QD99, None)])
     with a.store.db.session() as s:  # one byte of the new archive flipped in the database
         archive = s.get(StoredVersion, second.version).archive
         chunk = s.scalars(select(BlobChunk).where(BlobChunk.sha256 == archive)).first()

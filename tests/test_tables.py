@@ -94,7 +94,7 @@ def core(tmp_path_factory, seed_settings, embedder):
     cache.mkdir(parents=True)
     shutil.copy(seed_settings.index_dir / "cache" / "embeddings.sqlite", cache / "embeddings.sqlite")
     assistant = Assistant(settings, embedder=embedder)
-    assistant.build()
+    assistant.library.build()
     yield assistant
     assistant.close()
 

@@ -284,7 +284,7 @@ async def test_roles_members_officers_admins(web):
 
 async def test_every_dashboard_form_needs_the_csrf_token(web, client):
     assert (await log_in(client, web, WEB_ADMIN)).status_code == 303
-    docs_before = [d.doc_id for d in web.core.documents()]
+    docs_before = [d.doc_id for d in web.core.library.documents()]
     version = web.core.index.current().name
     forms = [
         ("/admin/documents", {}, {"file": ("qd.txt", b"x", "text/plain")}),
@@ -301,7 +301,7 @@ async def test_every_dashboard_form_needs_the_csrf_token(web, client):
             sent = dict(data, **({"csrf": token} if token else {}))
             response = await client.post(path, data=sent, files=files)
             assert response.status_code == 403, (path, token)
-    assert [d.doc_id for d in web.core.documents()] == docs_before and web.core.index.current().name == version
+    assert [d.doc_id for d in web.core.library.documents()] == docs_before and web.core.index.current().name == version
     assert (await client.get("/admin/")).status_code == 200  # still logged in: logout was refused too
 
 
@@ -373,7 +373,7 @@ async def test_officers_import_their_own_quiz_questions(web):
 
 
 async def test_several_asks_in_one_message_get_one_quote_each(web, client, monkeypatch):
-    first, second = web.core.official_answer("46-ct-tu", 2), web.core.official_answer("46-ct-tu", 5)
+    first, second = web.core.answering.official_answer("46-ct-tu", 2), web.core.answering.official_answer("46-ct-tu", 5)
     first.more = [second]
     monkeypatch.setattr(web.core, "ask", lambda text, context=None: first)
     html = (await ask(client, "người đứng đầu phải thế nào, còn khoán sản phẩm là gì")).text

@@ -97,7 +97,7 @@ async def test_versions_say_what_they_hold_and_rollback_says_what_members_lose_f
 
     removing = await admin.get("/admin/confirm/remove", params={"arg": "46-ct-tu"})
     assert "Xóa Chỉ thị 46-CT/TU khỏi kho văn bản?" in removing.text and "sau khi xác nhận 0" in removing.text
-    assert "/admin/run/remove" in removing.text and web.core.documents()  # still there
+    assert "/admin/run/remove" in removing.text and web.core.library.documents()  # still there
     unknown = await admin.get("/admin/confirm/unlink", params={"arg": "987654"})
     assert "Không có liên kết nào mã 987654" in unknown.text and "/admin/run/unlink" not in unknown.text
     assert (await admin.get("/admin/confirm/officer_add")).status_code == 404

@@ -120,7 +120,7 @@ async def test_a_member_taps_a_suggestion_and_a_confirmation(open_page, web, mon
     await expect(quoted.locator(".citation")).to_contain_text(f"Câu hỏi {number}")
 
     # A plausible but uncertain match: "Có phải bạn muốn hỏi: …" and one tap to the quote (recorded).
-    official = web.core.official_answer("46-ct-tu", 4)
+    official = web.core.answering.official_answer("46-ct-tu", 4)
     plausible = Answer(
         found=False, confirm=True, suggestions=[Suggestion(official.gid, "46-ct-tu", 4, official.question)]
     )
@@ -194,7 +194,7 @@ def made_up_history(core) -> None:
     from bot.storage.models import Confirmation
 
     now = dt.datetime.now(dt.UTC)
-    official = core.official_answer("46-ct-tu", 2)
+    official = core.answering.official_answer("46-ct-tu", 2)
     refused = Answer(found=False)
     with core._db.session() as s:
         for day in range(28, 0, -1):
@@ -226,8 +226,8 @@ def made_up_history(core) -> None:
                         created_at=when,
                     )
                 )
-    quiz = core._quiz
-    core.sync_quiz_bank()
+    quiz = core.quizzes.service
+    core.quizzes.sync_quiz_bank()
     members = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Minh Châu", "Phạm Thu Dung", "Hoàng Đức Em"]
     for chat, title, reach in (("-1001", "Chi bộ Văn phòng", 5), ("-1002", "Chi bộ Tuyên giáo", 3)):
         sub = quiz.subscribe("telegram", chat, "group", title, "07:30", "0123456", str(WEB_ADMIN))

@@ -121,7 +121,7 @@ async def add_then_remove_a_document(page) -> None:
 
 async def test_a_rollback_goes_through_the_confirmation_page(open_page, web):
     first = web.core.index.current().name
-    await asyncio.to_thread(web.core.add_documents, [(QD99, None)])
+    await asyncio.to_thread(web.core.library.add_documents, [(QD99, None)])
     page = await open_page(PHONE)
     await log_in(page, web.login_url(WEB_ADMIN))
     await page.get_by_role("link", name="Phiên bản", exact=True).click()
@@ -182,7 +182,7 @@ async def test_an_unanswered_question_found_by_search_and_date_is_linked_from_it
 async def test_every_admin_page_fits_a_phone(open_page, web):
     page = await open_page(PHONE)
     await log_in(page, web.login_url(WEB_ADMIN))
-    versions = [v.name for v in web.core.index_versions() if not v.active]
+    versions = [v.name for v in web.core.library.index_versions() if not v.active]
     pages = {
         "overview": "/admin/",
         "unanswered": "/admin/unanswered",

@@ -39,7 +39,7 @@ def history(core) -> dt.date:
     yesterday = today - dt.timedelta(days=1)
     late = dt.datetime.combine(yesterday, dt.time(23, 30), VN).astimezone(dt.UTC)
     early = dt.datetime.combine(yesterday, dt.time(0, 30), VN).astimezone(dt.UTC)
-    official = core.official_answer("46-ct-tu", 2)
+    official = core.answering.official_answer("46-ct-tu", 2)
     with core._db.session() as s:
         for when, answer, text in (
             (late, official, "người đứng đầu"),

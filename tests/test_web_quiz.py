@@ -29,7 +29,7 @@ async def officer(web):
 
 
 def entry_id(web, text: str) -> str:
-    return next(e.question.id for e in web.core.quiz_entries() if e.question.question == text)
+    return next(e.question.id for e in web.core.quizzes.quiz_entries() if e.question.question == text)
 
 
 async def test_an_officer_writes_a_question_turns_it_off_and_on(web, officer):
@@ -47,9 +47,9 @@ async def test_an_officer_writes_a_question_turns_it_off_and_on(web, officer):
     assert not re.search(r">\s*(cloze|item|fact|imported)\s*<", bank.text)  # kinds shown in Vietnamese
     qid = entry_id(web, QUESTION)
     off = await officer.post(f"/admin/quiz/q/{qid}/off", data={"csrf": csrf, "back": "/admin/quiz"})
-    assert off.status_code == 303 and not web.core.quiz_entry(qid).active
+    assert off.status_code == 303 and not web.core.quizzes.quiz_entry(qid).active
     await officer.post(f"/admin/quiz/q/{qid}/on", data={"csrf": csrf})
-    assert web.core.quiz_entry(qid).active
+    assert web.core.quizzes.quiz_entry(qid).active
 
 
 async def test_the_template_has_the_importers_columns_and_a_bad_file_shows_every_row(web, officer):
@@ -69,13 +69,13 @@ async def test_the_template_has_the_importers_columns_and_a_bad_file_shows_every
     assert page.status_code == 200 and "loi.csv: 3 dòng có lỗi, chưa nhập câu nào." in page.text
     for line, reason in ((2, "đáp án đúng"), (3, "từ 2 đến 10 phương án"), (4, "không có Câu hỏi 42")):
         assert f"Dòng {line}: " in page.text and reason in page.text
-    assert not any(e.question.question == "Câu một?" for e in web.core.quiz_entries())
+    assert not any(e.question.question == "Câu một?" for e in web.core.quizzes.quiz_entries())
 
 
 async def test_a_groups_schedule_is_set_and_results_are_read_and_exported(web, officer):
-    quiz = web.core._quiz
+    quiz = web.core.quizzes.service
     sub = quiz.subscribe("telegram", "-100777", "group", "Chi bộ Khu phố 7", "07:30", "0123456", str(WEB_OFFICER))
-    question = web.core.quiz_entries()[0].question
+    question = web.core.quizzes.quiz_entries()[0].question
     claim = quiz.claim("telegram", "-100777", "group", question, "poll", subscription_id=sub.id)
     quiz.mark_sent(claim.delivery_id, "poll-777", "1")
     for i, option in enumerate([question.correct, question.correct, (question.correct + 1) % len(question.options)]):

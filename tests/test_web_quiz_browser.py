@@ -30,7 +30,7 @@ BAD_CSV = (
 async def bank_synced(web):
     """The generated bank, made once before the pages are driven (the first bank page would make it:
     tens of seconds on a busy 2-core machine, longer than a click should wait)."""
-    await asyncio.to_thread(web.core.quiz_entries)
+    await asyncio.to_thread(web.core.quizzes.quiz_entries)
 
 
 async def tap(page, element) -> None:
@@ -50,8 +50,8 @@ async def no_sideways_scroll(page) -> None:
 
 def answered(web, question_text: str, chats: list[tuple[str, str, int, int]]) -> None:
     """Groups got the question and answered it: (chat, title, right, wrong)."""
-    quiz = web.core._quiz
-    question = next(e.question for e in web.core.quiz_entries() if e.question.question == question_text)
+    quiz = web.core.quizzes.service
+    question = next(e.question for e in web.core.quizzes.quiz_entries() if e.question.question == question_text)
     for chat, title, right, wrong in chats:
         sub = quiz.subscribe("telegram", chat, "group", title, "07:30", "12345", str(WEB_OFFICER))
         claim = quiz.claim("telegram", chat, "group", question, "poll", subscription_id=sub.id)

@@ -19,7 +19,7 @@ open_page = chrome.open_page
 @pytest.fixture(scope="module")
 async def funds(web, tmp_path_factory):
     path = funds_docx(tmp_path_factory.mktemp("funds"))
-    await asyncio.to_thread(web.core.add_documents, [(path, path.name)], True)
+    await asyncio.to_thread(web.core.library.add_documents, [(path, path.name)], True)
     return web
 
 

@@ -236,11 +236,11 @@ async def test_the_token_never_appears_in_logs(zalo, bot, caplog):
 
 async def test_unlink_asks_first_and_is_confirmed_by_number(zalo, bot):
     core, _ = bot
-    linked = core.link_phrasing("sếp cứ đẩy việc lên trên thì sao", 4).id
+    linked = core.records.link_phrasing("sếp cứ đẩy việc lên trên thì sao", 4).id
     asked = (await zalo.say(ADMIN, ADMIN, "Quản trị", f"/unlink {linked}")).params["text"]
     assert f"Bỏ liên kết #{linked}" in asked and "1. ✅ Xác nhận bỏ liên kết" in asked and "2. Hủy" in asked
     assert "Đã hủy, không có gì thay đổi." in (await zalo.say(ADMIN, ADMIN, "Quản trị", "2")).params["text"]
-    assert any(p.id == linked for p in core.phrasings())
+    assert any(p.id == linked for p in core.records.phrasings())
     await zalo.say(ADMIN, ADMIN, "Quản trị", f"/unlink {linked}")
     assert f"Đã gỡ liên kết #{linked}" in (await zalo.say(ADMIN, ADMIN, "Quản trị", "1")).params["text"]
-    assert not any(p.id == linked for p in core.phrasings())
+    assert not any(p.id == linked for p in core.records.phrasings())

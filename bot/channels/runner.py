@@ -110,7 +110,7 @@ class Runner:
             self.core.warm_up()
         except NoActiveIndex:
             log.warning("no index yet: building one from %s", self.settings.knowledge_dir)
-            self.core.build()
+            self.core.library.build()
             self.core.warm_up()
 
     async def _follow(self, every: float = 1.0) -> None:

@@ -53,9 +53,10 @@ def officer_remove(core, actor: Actor, message: Incoming, args: list[str]) -> Tu
 # --- reports and index ------------------------------------------------------------------------------
 def docs(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     lines = [
-        texts.DOCS_ROW.format(doc_id=d.doc_id, name=d.name, questions=d.questions) for d in core.assistant.documents()
+        texts.DOCS_ROW.format(doc_id=d.doc_id, name=d.name, questions=d.questions)
+        for d in core.assistant.library.documents()
     ]
-    versions = core.assistant.index_versions()
+    versions = core.assistant.library.index_versions()
     active = next((v for v in versions if v.active), None)
     footer = texts.DOCS_INDEX.format(name=active.name, built=active.built_at, count=len(versions)) if active else None
     return Turn([Listing(title=texts.DOCS_TITLE, sections=[(None, lines)], footer=footer)])
@@ -67,7 +68,7 @@ def unanswered(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
         if not args[0].isdigit() or not 1 <= int(args[0][:6]) <= MAX_DAYS:
             raise UserInputError(texts.DAYS_USAGE.format(max=MAX_DAYS))
         days = int(args[0])
-    rows = core.assistant.unanswered(days, 15)
+    rows = core.assistant.records.unanswered(days, 15)
     if not rows:
         return Turn([Text(text=texts.UNANSWERED_NONE.format(days=days))])
     lines = [texts.UNANSWERED_ROW.format(count=r.count, question=r.question[:200]) for r in rows]
@@ -116,7 +117,7 @@ def _work(title: str, job) -> Work:
 
 def reindex(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     def job(progress) -> str:
-        result = core.assistant.build(progress=progress)
+        result = core.assistant.library.build(progress=progress)
         audit.record(core, actor, "rebuild", result.version, VERSION_NOTE.format(version=result.version))
         return build_summary(result)
 
@@ -135,16 +136,16 @@ def rollback(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     """Asks first: what members lose and gain, with "✅ Xác nhận quay về" (see bot.conversation.pending)."""
     from bot.conversation import impact, pending
 
-    version = args[0] if args else previous_version(core.assistant.index_versions())
+    version = args[0] if args else previous_version(core.assistant.library.index_versions())
     if version is None:
         return Turn([Text(text=texts.ROLLBACK_FAILED.format(error=texts.ROLLBACK_NO_OLDER))])
     return pending.ask(core, actor, "rollback", [version], impact.rollback(core, actor, version))
 
 
 def rollback_now(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
-    before = next((v.name for v in core.assistant.index_versions() if v.active), "")
+    before = next((v.name for v in core.assistant.library.index_versions() if v.active), "")
     try:
-        name = core.assistant.rollback(args[0] if args else None)
+        name = core.assistant.library.rollback(args[0] if args else None)
     except HoidapError as e:
         return Turn([Text(text=texts.ROLLBACK_FAILED.format(error=e))])
     audit.record(core, actor, "rollback", name, f"từ {before}" if before else "")
@@ -165,7 +166,7 @@ def remove_now(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
         raise UserInputError(texts.REMOVE_USAGE)
 
     def job(progress) -> str:
-        path, result = core.assistant.remove_document(args[0], progress=progress)
+        path, result = core.assistant.library.remove_document(args[0], progress=progress)
         audit.record(core, actor, "remove", args[0], f"{path.name}; {VERSION_NOTE.format(version=result.version)}")
         return texts.REMOVED.format(file=path.name) + "\n" + build_summary(result)
 
@@ -240,7 +241,7 @@ def upload(core, actor: Actor, filename: str, data: bytes) -> Turn:
     token = secrets.token_urlsafe(12)
     staged = _staged(core, token, filename, data)
     try:
-        summary = core.assistant.preview_document(staged, filename)
+        summary = core.assistant.library.preview_document(staged, filename)
     except HoidapError as e:
         return Turn([Text(text=texts.UPLOAD_REFUSED.format(error=e))])
     finally:
@@ -277,7 +278,7 @@ def import_quiz(core, actor: Actor, filename: str, data: bytes) -> Turn:
         path = Path(folder) / (re.sub(r"[^\w.() -]", "_", name)[:100] or "cau-hoi.csv")
         path.write_bytes(data)
         try:
-            added, duplicates = core.assistant.import_quiz_file(path)
+            added, duplicates = core.assistant.quizzes.import_quiz_file(path)
         except QuizImportError as e:
             return Turn([import_problems(name, e)])
         except HoidapError as e:
@@ -326,7 +327,9 @@ def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
     def job(progress) -> str:
         staged = _staged(core, token, filename, data)
         try:
-            summaries, result = core.assistant.add_documents([(staged, filename)], replace=True, progress=progress)
+            summaries, result = core.assistant.library.add_documents(
+                [(staged, filename)], replace=True, progress=progress
+            )
         except HoidapError as e:  # confirmed, but not added: the log says so
             audit.record(core, actor, "confirm", filename, texts.FAILED.format(error=e))
             raise
@@ -371,7 +374,7 @@ def _self_test(core, filename: str, data: bytes) -> Work:
         token = secrets.token_urlsafe(8)
         staged = _staged(core, token, filename, data)
         try:
-            _, checks = core.assistant.self_test_document(staged, filename, progress)
+            _, checks = core.assistant.library.self_test_document(staged, filename, progress)
         except HoidapError as e:
             return [Text(text=texts.UPLOAD_REFUSED.format(error=e))]
         finally:

@@ -105,7 +105,7 @@ def ask(core, actor: Actor, text: str) -> Turn:
     metrics.count(metrics.QUESTIONS, actor.channel, metrics.outcome(answer))
     ref = new_ref() if answer.kind != "empty" else None
     turn = Turn(replies_for(answer, ref))
-    arrived, member = observe.arrived_at(), core.assistant.member_key(actor.channel, actor.user_id)
+    arrived, member = observe.arrived_at(), core.assistant.records.member_key(actor.channel, actor.user_id)
     turn.after(
         lambda delivered: observe.question_answered(
             actor.channel, metrics.outcome(answer), answer.version, member, seconds, arrived, delivered
@@ -143,8 +143,8 @@ def _remember(core, actor: Actor, answer: Answer) -> None:
 
 
 def _official(core, key: str, number: int) -> Answer | None:
-    doc_id = resolve_doc(key, [d.doc_id for d in core.assistant.documents()])
-    return core.assistant.official_answer(doc_id, number) if doc_id else None
+    doc_id = resolve_doc(key, [d.doc_id for d in core.assistant.library.documents()])
+    return core.assistant.answering.official_answer(doc_id, number) if doc_id else None
 
 
 def show_answer(core, actor: Actor, key: str, number: int, ref: str | None = None) -> Turn:

@@ -10,7 +10,7 @@ from bot.conversation.replies import Listing, Text, Turn
 
 def help_(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     docs = []
-    for d in core.assistant.documents():
+    for d in core.assistant.library.documents():
         docs.append(texts.HELP_DOC.format(name=d.name, questions=d.questions) if d.questions else d.name)
         docs.append(f"  {d.title if len(d.title) <= 160 else d.title[:159] + '…'}")
     how = [texts.HELP_PRIVATE, texts.HELP_GROUP, texts.HELP_QUIZ]

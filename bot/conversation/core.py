@@ -113,7 +113,7 @@ def parse_command(text: str) -> tuple[str, str | None, list[str]] | None:
 
 @dataclass
 class Conversation:
-    assistant: object  # bot.service.Assistant (its public methods)
+    assistant: object  # bot.service.Assistant (ask, its parts and its services: .library, .records …)
     db: Database
     journal: Journal
     quiz: object  # bot.quiz.service.QuizService

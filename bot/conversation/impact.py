@@ -61,7 +61,7 @@ def _refused(core, actor: Actor) -> Turn | None:
 def rollback(core, actor: Actor, version: str) -> Turn:
     if (refused := _refused(core, actor)) is not None:
         return refused
-    versions = core.assistant.index_versions()
+    versions = core.assistant.library.index_versions()
     active = next((v for v in versions if v.active), None)
     target = next((v for v in versions if v.name == version), None)
     if target is None or active is None:
@@ -100,7 +100,7 @@ def rollback(core, actor: Actor, version: str) -> Turn:
 def remove(core, actor: Actor, doc_id: str) -> Turn:
     if (refused := _refused(core, actor)) is not None:
         return refused
-    active = next((v for v in core.assistant.index_versions() if v.active), None)
+    active = next((v for v in core.assistant.library.index_versions() if v.active), None)
     docs = held(active.manifest) if active else []
     doc = next((h for h in docs if h.doc_id == doc_id), None)
     if doc is None:

@@ -34,7 +34,7 @@ def _by(actor: Actor) -> str:
 def question_label(core, doc_id: str, number: int, question: str, documents=None) -> str:
     """ "Câu hỏi 4 – Chỉ thị 46-CT/TU: …" once several documents are loaded (the answering code's
     label, bot.conversation.ask), "Câu hỏi 4: …" while there is one."""
-    documents = documents if documents is not None else core.assistant.documents()
+    documents = documents if documents is not None else core.assistant.library.documents()
     doc = next((d for d in documents if d.doc_id == doc_id), None)
     if doc is not None and len(documents) > 1:
         return texts.QUESTION_LABEL_OF.format(number=number, document=doc.label, question=question)
@@ -46,7 +46,7 @@ def target_label(core, row, documents=None) -> str:
     46-CT/TU: …" (a mark: "không thuộc văn bản")."""
     if row.kind == OUT_OF_SCOPE or row.question_number is None:
         return label(row)
-    documents = documents if documents is not None else core.assistant.documents()
+    documents = documents if documents is not None else core.assistant.library.documents()
     doc = next((d.label for d in documents if d.doc_id == row.doc_id), None) or row.doc_number or row.doc_id
     number = f"{row.question_number}, mục ({row.item})" if row.item else str(row.question_number)
     question = row.official_question or ""
@@ -86,8 +86,8 @@ def review_rows(core, actor: Actor) -> list[ReviewRow]:
         return []
     from bot.storage.repository import channels_asked, question_key
 
-    documents = core.assistant.documents()
-    queue = core.assistant.review_queue(limit=LISTED)
+    documents = core.assistant.library.documents()
+    queue = core.assistant.records.review_queue(limit=LISTED)
     asked = channels_asked(core.db, sorted({question_key(it.text) for it in queue}))
     out = []
     for it in queue:
@@ -127,10 +127,10 @@ def review(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
         if not args[0].isdigit() or not 1 <= int(args[0][:3]) <= MAX_SHOWN:
             return Turn([Text(text=texts.REVIEW_USAGE.format(max=MAX_SHOWN))])
         shown = int(args[0])
-    items = core.assistant.review_queue(limit=shown)
+    items = core.assistant.records.review_queue(limit=shown)
     if not items:
         return Turn([Text(text=texts.REVIEW_NONE)])
-    documents = core.assistant.documents()
+    documents = core.assistant.library.documents()
     out = [Text(text=texts.REVIEW_TITLE.format(count=len(items)))]
     for it in items:
         why = texts.REVIEW_WHY.get(it.origin, texts.REVIEW_WHY["unanswered"]).format(count=it.asked)
@@ -163,15 +163,15 @@ def step(core, actor: Actor, action: Review) -> Turn:
     assistant = core.assistant
     try:
         if action.op == "s":
-            assistant.skip_review(action.pid, _by(actor))
+            assistant.records.skip_review(action.pid, _by(actor))
             audit.record(core, actor, "skip", f"#{action.pid}", mask(row.text))
             return Turn([Toast(text=""), Text(text=texts.SKIPPED)])
         if action.op == "o":
-            done = assistant.decide_review(action.pid, _by(actor), out_of_scope=True)
+            done = assistant.records.decide_review(action.pid, _by(actor), out_of_scope=True)
             audit.record(core, actor, "out_of_scope", f"#{done.id}", mask(done.text))
             return Turn([Toast(text=""), Text(text=texts.MARKED_OUT.format(text=mask(done.text)))])
         if action.op == "a":
-            done = assistant.decide_review(action.pid, _by(actor))
+            done = assistant.records.decide_review(action.pid, _by(actor))
             target = target_label(core, done)
             audit.record(core, actor, "link", f"#{done.id}", f"{mask(done.text)} → {target}")
             return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=target))])
@@ -181,7 +181,7 @@ def step(core, actor: Actor, action: Review) -> Turn:
             return Turn([Toast(text=""), _items(core, row, action.doc_id, action.number)])
         if action.op == "l" and action.doc_id and action.number:
             doc_id = _doc(core, action.doc_id)
-            done = assistant.decide_review(action.pid, _by(actor), Target(doc_id, action.number, action.item))
+            done = assistant.records.decide_review(action.pid, _by(actor), Target(doc_id, action.number, action.item))
             target = target_label(core, done)
             audit.record(core, actor, "link", f"#{done.id}", f"{mask(done.text)} → {target}")
             return Turn([Toast(text=""), Text(text=texts.LINKED.format(text=mask(done.text), target=target))])
@@ -193,7 +193,7 @@ def step(core, actor: Actor, action: Review) -> Turn:
 def _doc(core, key: str) -> str:
     from bot.conversation.actions import resolve_doc
 
-    doc_id = resolve_doc(key, [d.doc_id for d in core.assistant.documents()])
+    doc_id = resolve_doc(key, [d.doc_id for d in core.assistant.library.documents()])
     if doc_id is None:
         raise UserInputError(texts.GONE_QUESTION)
     return doc_id
@@ -201,9 +201,9 @@ def _doc(core, key: str) -> str:
 
 def _questions(core, row) -> Text:
     choices = []
-    documents = core.assistant.documents()
+    documents = core.assistant.library.documents()
     for doc in documents:
-        for number, question, items in core.assistant.official_questions(doc.doc_id):
+        for number, question, items in core.assistant.records.official_questions(doc.doc_id):
             op = "i" if items else "l"
             label_ = texts.REVIEW_QUESTION_LABEL.format(number=number, question=question)
             if len(documents) > 1:  # "Câu 4" alone is ambiguous: the answering code's label
@@ -214,17 +214,17 @@ def _questions(core, row) -> Text:
 
 def _items(core, row, key: str, number: int) -> Text:
     doc_id = _doc(core, key)
-    items = next((it for n, _, it in core.assistant.official_questions(doc_id) if n == number), [])
+    items = next((it for n, _, it in core.assistant.records.official_questions(doc_id) if n == number), [])
     choices = [Choice(texts.REVIEW_WHOLE, Review(row.id, "l", doc_id, number))]
     choices += [Choice(texts.REVIEW_ITEM_LABEL.format(item=i), Review(row.id, "l", doc_id, number, i)) for i in items]
     return Text(text=texts.REVIEW_CHOOSE_ITEM.format(text=mask(row.text), number=number), choices=tuple(choices))
 
 
 def phrasings(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
-    rows = core.assistant.phrasings()
+    rows = core.assistant.records.phrasings()
     if not rows:
         return Turn([Text(text=texts.PHRASINGS_NONE)])
-    documents = core.assistant.documents()
+    documents = core.assistant.library.documents()
     lines = [
         texts.PHRASING_ROW.format(
             id=r.id,
@@ -250,6 +250,6 @@ def unlink(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
 def unlink_now(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     if len(args) != 1 or not args[0].lstrip("#").isdigit() or len(args[0]) > 12:
         return Turn([Text(text=texts.UNLINK_USAGE)])
-    row = core.assistant.remove_phrasing(int(args[0].lstrip("#")), _by(actor))
+    row = core.assistant.records.remove_phrasing(int(args[0].lstrip("#")), _by(actor))
     audit.record(core, actor, "unlink", f"#{row.id}", mask(row.text))
     return Turn([Text(text=texts.UNLINKED.format(id=row.id, text=mask(row.text)))])

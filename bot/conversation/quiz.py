@@ -95,14 +95,14 @@ def _claim(core, channel: str, chat_id: str, chat_type: str, question, **when):
 def _sync_bank(core) -> None:
     """Bring the bank up to the active version; without an index, imported questions may still serve."""
     try:
-        core.assistant.sync_quiz_bank()
+        core.assistant.quizzes.sync_quiz_bank()
     except HoidapError as e:
         log.warning("quiz bank not synced: %s", e)
 
 
 def quiz_now(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     _, chat, _named = _target(core, actor, args)
-    core.assistant.sync_quiz_bank()
+    core.assistant.quizzes.sync_quiz_bank()
     sub = core.quiz.subscription(actor.channel, chat.chat_id)
     question = core.quiz.next_question(actor.channel, chat.chat_id)
     claim = _claim(core, actor.channel, chat.chat_id, chat.kind, question, subscription_id=sub.id if sub else None)
@@ -124,14 +124,14 @@ def _private_preview(actor: Actor, title: str, question) -> Turn:
 
 def quiz_preview(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     _, chat, _named = _target(core, actor, args)
-    core.assistant.sync_quiz_bank()
+    core.assistant.quizzes.sync_quiz_bank()
     question = core.quiz.next_question(actor.channel, chat.chat_id, pin=True)
     return _private_preview(actor, texts.PREVIEW_TITLE, question)
 
 
 def quiz_skip(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     _, chat, _named = _target(core, actor, args)
-    core.assistant.sync_quiz_bank()
+    core.assistant.quizzes.sync_quiz_bank()
     question = core.quiz.skip(actor.channel, chat.chat_id)
     return _private_preview(actor, texts.SKIPPED_TITLE, question)
 

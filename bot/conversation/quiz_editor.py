@@ -38,14 +38,14 @@ def save_question(core, actor: Actor, form: dict, replaces: str | None = None) -
         return Turn([Text(text=texts.NOT_OFFICER)])
     original = None
     if replaces:
-        entry = core.assistant.quiz_entry(replaces)
+        entry = core.assistant.quizzes.quiz_entry(replaces)
         if entry is None:
             return Turn([Text(text=texts.QUIZ_QUESTION_GONE)])
         original = entry.question
-    question, problems = core.assistant.check_quiz_question(question_data(form), original)
+    question, problems = core.assistant.quizzes.check_quiz_question(question_data(form), original)
     if problems:
         return Turn([Listing(title=texts.QUIZ_NOT_SAVED, sections=[(None, problems)], footer=texts.QUIZ_FIX)])
-    core.assistant.save_quiz_question(question, _by(actor), replaces)
+    core.assistant.quizzes.save_quiz_question(question, _by(actor), replaces)
     audit.record(core, actor, "quiz_edit", question.question[:120], "sửa" if original is not None else "viết mới")
     done = texts.QUIZ_EDITED if original is not None else texts.QUIZ_WRITTEN
     return Turn([Text(text=done.format(question=question.question[:120]))])
@@ -54,7 +54,7 @@ def save_question(core, actor: Actor, form: dict, replaces: str | None = None) -
 def set_question_active(core, actor: Actor, question_id: str, active: bool) -> Turn:
     if not core.roles.is_officer(actor):
         return Turn([Text(text=texts.NOT_OFFICER)])
-    entry = core.assistant.set_quiz_question_active(question_id, active, _by(actor))
+    entry = core.assistant.quizzes.set_quiz_question_active(question_id, active, _by(actor))
     if entry is None:
         return Turn([Text(text=texts.QUIZ_QUESTION_GONE)])
     audit.record(core, actor, "quiz_edit", entry.question.question[:120], "bật" if active else "tắt")
@@ -66,12 +66,12 @@ def set_schedule(core, actor: Actor, sub_id: int, time: str, days: list[str], ac
     """A group's time and days (the same words as /quiz_on: 07:30, T2…CN) and whether it is on."""
     if not core.roles.is_officer(actor):
         return Turn([Text(text=texts.NOT_OFFICER)])
-    sub = core.assistant.quiz_subscription(sub_id)
+    sub = core.assistant.quizzes.quiz_subscription(sub_id)
     if sub is None:
         return Turn([Text(text=texts.QUIZ_GROUP_GONE)])
     if not days:
         raise UserInputError(texts.QUIZ_NO_DAYS)
-    sub = core.assistant.set_quiz_schedule(sub_id, parse_time(time), parse_days([",".join(days)]), active)
+    sub = core.assistant.quizzes.set_quiz_schedule(sub_id, parse_time(time), parse_days([",".join(days)]), active)
     title = sub.title or sub.chat_id
     audit.record(
         core, actor, "quiz_schedule", str(title), f"{sub.time} {describe_days(sub.days)}" if sub.active else "tắt"

@@ -16,7 +16,7 @@ its archive against its sha256, unpacks it, loads it completely, and only then s
 empty folders and the database URL serves the current version as soon as it is downloaded.
 
 Builds, rollbacks and document changes run one at a time across hosts (the advisory lock in
-``Assistant``); before one, the host's knowledge folder is brought up to date from the database
+:class:`bot.services.library.Library`); before one, the host's knowledge folder is brought up to date from the database
 (:meth:`pull_knowledge`), and after it the folder is published back (:meth:`push_knowledge`).
 """
 

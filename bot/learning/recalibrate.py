@@ -63,8 +63,8 @@ def recalibrate(
     baseline: tuple[Calibration, QueryAdapter | None] | None = None,
 ) -> Recalibration:
     """Fit a candidate with the feedback and judge it against ``baseline`` (default: installed)."""
-    positives, negatives = assistant.feedback_rows()
-    calibration, adapter = assistant.calibrate(
+    positives, negatives = assistant.records.feedback_rows()
+    calibration, adapter = assistant.answering.calibrate(
         rows + positives + negatives, list(train_rows) + positives, progress=progress, quick=quick
     )
     result = Recalibration(calibration, adapter, positives=len(positives), negatives=len(negatives))

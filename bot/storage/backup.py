@@ -91,7 +91,7 @@ def backup(assistant, target: Path) -> dict:
     url = settings.database_url
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with assistant.quiesced(), tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as tmp:
+    with assistant.library.quiesced(), tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as tmp:
         tmp = Path(tmp)
         if url.startswith("postgresql"):
             dump, kind = tmp / "database.dump", "postgresql"

@@ -39,7 +39,12 @@ async def unanswered(board, request: Request, actor: Actor, role: str) -> Respon
     channel = channel if channel in CHANNELS else ""
     recent = None if days.first else _days(request)
     groups = await asyncio.to_thread(
-        board.assistant.unanswered_groups, recent, 400, since=days.since, until=days.until, channel=channel or None
+        board.assistant.records.unanswered_groups,
+        recent,
+        400,
+        since=days.since,
+        until=days.until,
+        channel=channel or None,
     )
     if query:
         groups = [g for g in groups if _matches(query, g.question, *(q for q, _ in g.variants))]
@@ -47,7 +52,7 @@ async def unanswered(board, request: Request, actor: Actor, role: str) -> Respon
     if doc:  # the document the assistant's guess points to (the review queue's, same questions)
         guessed = {question_key(r.text): r.doc_id for r in await asyncio.to_thread(board.conv.review_rows, actor)}
         groups = [g for g in groups if any(guessed.get(question_key(q)) == doc for q, _ in g.variants)]
-    documents = await asyncio.to_thread(board.assistant.documents)
+    documents = await asyncio.to_thread(board.assistant.library.documents)
     fmt = request.path_params.get("fmt")
     if fmt in ("csv", "xlsx"):
         stamp = dt.date.today().isoformat()
@@ -104,7 +109,7 @@ async def review(board, request: Request, actor: Actor, role: str, steps=None) -
     channel = listing.text(request, "channel", 16)
     channel = channel if channel in CHANNELS else ""
     rows = await asyncio.to_thread(board.conv.review_rows, actor)
-    documents = await asyncio.to_thread(board.assistant.documents)
+    documents = await asyncio.to_thread(board.assistant.library.documents)
     if query:
         rows = [r for r in rows if _matches(query, r.text, r.guess or "")]
     if days.first or days.last:
@@ -114,7 +119,7 @@ async def review(board, request: Request, actor: Actor, role: str, steps=None) -
     if channel:
         rows = [r for r in rows if channel in r.channels]
     pages = listing.pager(request, len(rows))
-    links = await asyncio.to_thread(board.assistant.phrasings)
+    links = await asyncio.to_thread(board.assistant.records.phrasings)
     named = {p.id: target_label(board.conv, p, documents) for p in links}
     links = [p for p in links if not query or _matches(query, p.text, named[p.id])][-LINKS_SHOWN:]
     return board.render(

@@ -62,7 +62,7 @@ def _builders(db, names: list[str]) -> dict[str, str]:
 
 
 async def versions(board, request: Request, actor: Actor, role: str) -> Response:
-    found = await asyncio.to_thread(board.assistant.index_versions)
+    found = await asyncio.to_thread(board.assistant.library.index_versions)
     names = [v.name for v in found]
     builders = await asyncio.to_thread(_builders, board.conv.db, names)
     rows = []

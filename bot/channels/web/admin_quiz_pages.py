@@ -46,8 +46,8 @@ class QuizPages:
 
     # --- the bank, groups, import --------------------------------------------------------
     async def home(self, request: Request, actor, role: str, report=None) -> Response:
-        entries = await asyncio.to_thread(self.assistant.quiz_entries)
-        subs = await asyncio.to_thread(self.assistant.quiz_subscriptions)
+        entries = await asyncio.to_thread(self.assistant.quizzes.quiz_entries)
+        subs = await asyncio.to_thread(self.assistant.quizzes.quiz_subscriptions)
         search = (request.query_params.get("q") or "").strip()
         kind = request.query_params.get("kind") or ""
         shown = [
@@ -118,19 +118,19 @@ class QuizPages:
         qid = request.path_params.get("qid")
         entry = None
         if qid:
-            entry = await asyncio.to_thread(self.assistant.quiz_entry, qid)
+            entry = await asyncio.to_thread(self.assistant.quizzes.quiz_entry, qid)
             if entry is None:
                 return self.board.render(
                     request, "admin_refused.html", status=404, message="Không có câu hỏi này.", role=role, staff=actor
                 )
         if values is None:
             values = _form_values(entry.question) if entry else {}
-        docs = await asyncio.to_thread(self.assistant.citable_documents)
+        docs = await asyncio.to_thread(self.assistant.library.citable_documents)
         today = await asyncio.to_thread(self.assistant.local_today)
         results = None
         if entry is not None:
             since = today - dt.timedelta(days=365)  # a year of answers: what one question's page shows
-            summary = await asyncio.to_thread(self.assistant.quiz_results, since, today)
+            summary = await asyncio.to_thread(self.assistant.quizzes.quiz_results, since, today)
             results = summary.question(entry.question.id)
         return self.render(
             request,
@@ -174,7 +174,7 @@ class QuizPages:
     async def results(self, request: Request, actor, role: str) -> Response:
         today = await asyncio.to_thread(self.assistant.local_today)
         span = date_range(request.query_params, today)
-        results = await asyncio.to_thread(self.assistant.quiz_results, span.since, span.until)
+        results = await asyncio.to_thread(self.assistant.quizzes.quiz_results, span.since, span.until)
         fmt = request.path_params.get("fmt")
         tz = self.settings.timezone
         if fmt == "csv":

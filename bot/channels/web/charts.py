@@ -50,9 +50,9 @@ class Charts:
         self.settings = board.settings
 
     async def _data(self, span):
-        days = await asyncio.to_thread(self.assistant.question_stats, span.since, span.until)
-        top = await asyncio.to_thread(self.assistant.top_answers, span.since, span.until, TOP)
-        quiz = await asyncio.to_thread(self.assistant.quiz_results, span.since, span.until)
+        days = await asyncio.to_thread(self.assistant.records.question_stats, span.since, span.until)
+        top = await asyncio.to_thread(self.assistant.records.top_answers, span.since, span.until, TOP)
+        quiz = await asyncio.to_thread(self.assistant.quizzes.quiz_results, span.since, span.until)
         return days, top, quiz.groups
 
     async def overview(self, request: Request, actor, role: str) -> Response:
@@ -61,7 +61,7 @@ class Charts:
         today = await asyncio.to_thread(self.assistant.local_today)
         span = date_range(request.query_params, today)
         days, top, groups = await self._data(span)
-        leaders = await asyncio.to_thread(self.assistant.streak_leaders, 10)
+        leaders = await asyncio.to_thread(self.assistant.quizzes.streak_leaders, 10)
         names = CHANNEL_NAMES
         charts = {
             "series": SERIES,

@@ -9,8 +9,8 @@ with it; their role is asked from the conversation core on every request, so a r
 out at once. Officers see the quiz
 pages, admins everything, members nothing. Every state-changing form carries the session's CSRF
 token (missing or wrong: 403). Actions are the chat commands' own library calls, through the
-conversation core (upload → preview → confirm, remove, rollback, quiz import) or the Assistant
-(read-only reports).
+conversation core (upload → preview → confirm, remove, rollback, quiz import) or the Assistant's
+services (read-only reports: ``assistant.library``, ``.records``, ``.quizzes``).
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ class Dashboard:
 
     # --- pages -------------------------------------------------------------------------------
     async def documents(self, request: Request, actor: Actor, role: str, preview=None) -> Response:
-        docs = await asyncio.to_thread(self.assistant.documents)
+        docs = await asyncio.to_thread(self.assistant.library.documents)
         return self.render(
             request,
             "admin_documents.html",
