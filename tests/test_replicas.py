@@ -142,13 +142,19 @@ async def test_three_processes_share_quizzes_answers_schedules_and_documents(clu
     more = [fake.group_chat(-100200000 - i, f"Tổ {i}") for i in range(60)]
     cluster.subscribe(more, dt.datetime.now(local).replace(second=0, microsecond=0))
     await until(lambda: len(polls_to(fake, more)) >= 6, 60, "the first quizzes of the second batch")
+    killed_at = time.monotonic()  # the fake's clock too (Call.at)
     cluster.kill(1)
     await until(lambda: len(polls_to(fake, more)) == 60, 120, "all 60 quizzes after the kill")
     fake.slow.clear()
     await asyncio.sleep(CLAIM_TIMEOUT + 3)
     sent = polls_to(fake, more)
     twice = {chat: [c.at for c in calls] for chat, calls in sent.items() if len(calls) != 1}
-    assert len(sent) == 60 and not twice, (twice, cluster.log(0)[-3000:])
+    # The one case no bot can rule out (docs/quiz.md: the Bot API has no idempotency key): a process
+    # killed after Telegram accepted sendPoll and before the reply reached it. The kill above comes
+    # right after quizzes were seen accepted, so it can land there; such a quiz goes out once more after
+    # the claim timeout. Only a quiz accepted in the instant before the kill may be doubled, never more.
+    in_flight = {chat: at for chat, at in twice.items() if len(at) == 2 and killed_at - 1.0 <= at[0] <= killed_at}
+    assert len(sent) == 60 and twice == in_flight, (twice, killed_at, cluster.log(0)[-3000:])
     with cluster.db.session() as s:
         unsent = s.scalar(select(func.count()).select_from(QuizDelivery).where(QuizDelivery.status != "sent"))
     assert unsent == 0
