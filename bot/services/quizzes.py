@@ -20,21 +20,6 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class QuizChatStats:
-    channel: str
-    chat_id: str
-    title: str
-    quizzes: int
-    participants: int  # summed over days (a member answering on 3 days counts 3)
-    answers: int
-    correct: int
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.answers if self.answers else 0.0
-
-
-@dataclass(frozen=True)
 class StreakLeader:
     channel: str
     chat_title: str
@@ -151,25 +136,6 @@ class Quizzes:
             questions = {r.id: question_of(r) for r in s.query(QuizQuestionRow).filter(QuizQuestionRow.id.in_(ids))}
         titles = {(sub.channel, sub.chat_id): sub.title or sub.chat_id for sub in self.quiz_subscriptions()}
         return summarize(since, until, deliveries, questions, titles)
-
-    def quiz_chat_stats(self, days: int = 30) -> list[QuizChatStats]:
-        """Participation and accuracy of the daily quiz per subscribed chat (titled) over ``days``."""
-        out = []
-        subs = self.quiz_subscriptions()
-        for channel in sorted({s.channel for s in subs}):
-            chats = [s for s in subs if s.channel == channel]
-            per_chat: dict[str, list[int]] = {}
-            for d in self.service.stats(channel, [s.chat_id for s in chats], days):
-                row = per_chat.setdefault(d.chat_id, [0, 0, 0, 0])
-                row[0] += d.deliveries
-                row[1] += d.participants
-                row[2] += d.answers
-                row[3] += d.correct
-            for sub in chats:
-                if sub.chat_id in per_chat:
-                    title = sub.title or sub.chat_id
-                    out.append(QuizChatStats(channel, sub.chat_id, title, *per_chat[sub.chat_id]))
-        return sorted(out, key=lambda c: -c.participants)
 
     def streak_leaders(self, limit: int = 10) -> list[StreakLeader]:
         """Members with the longest current streaks of right answers, over every subscribed chat."""
