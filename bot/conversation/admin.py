@@ -12,9 +12,11 @@ from pathlib import Path
 from bot.conversation import audit, texts
 from bot.conversation.actions import UploadDecision
 from bot.conversation.actor import Actor, Incoming
+from bot.conversation.impact import held
 from bot.conversation.replies import Choice, DocumentPreview, Listing, Text, Toast, Turn, Work
 from bot.documents.readers import SUPPORTED_SUFFIXES
 from bot.errors import HoidapError, QuizImportError, UserInputError
+from bot.localtime import show
 from bot.storage import repository
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,25 @@ def docs(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:
     ]
     versions = core.assistant.library.index_versions()
     active = next((v for v in versions if v.active), None)
-    footer = texts.DOCS_INDEX.format(name=active.name, built=active.built_at, count=len(versions)) if active else None
-    return Turn([Listing(title=texts.DOCS_TITLE, sections=[(None, lines)], footer=footer)])
+    footer = (
+        texts.DOCS_INDEX.format(name=active.name, built=show(active.built_at), count=len(versions)) if active else None
+    )
+    # The kept versions with what each holds, in Vietnam time: a chat admin picks a rollback target here,
+    # as on the dashboard's Phiên bản page.
+    kept = []
+    for v in list(reversed(versions))[: texts.DOCS_VERSIONS_SHOWN]:
+        docs_held = held(v.manifest)
+        kept.append(
+            texts.DOCS_VERSION_ROW.format(
+                name=v.name,
+                built=show(v.built_at),
+                documents=len(docs_held),
+                answers=sum(d.answers for d in docs_held),
+                active=texts.DOCS_VERSION_ACTIVE if v.active else "",
+            )
+        )
+    sections = [(None, lines)] + ([(texts.DOCS_VERSIONS, kept)] if kept else [])
+    return Turn([Listing(title=texts.DOCS_TITLE, sections=sections, footer=footer)])
 
 
 def unanswered(core, actor: Actor, message: Incoming, args: list[str]) -> Turn:

@@ -117,6 +117,10 @@ QUIZ_STOPPED_KICKED = (
 DOCS_TITLE = "📚 Văn bản trong chỉ mục"
 DOCS_ROW = "• {doc_id} — {name} ({questions} câu hỏi)"
 DOCS_INDEX = "Chỉ mục: {name} (xây dựng {built}), {count} phiên bản lưu để quay lại (/rollback)."
+DOCS_VERSIONS = "Phiên bản (mới nhất trước; quay về: /rollback <tên>)"
+DOCS_VERSION_ROW = "• {name} — {built} — {documents} văn bản, {answers} câu trả lời{active}"
+DOCS_VERSION_ACTIVE = " (đang dùng)"
+DOCS_VERSIONS_SHOWN = 5
 UPLOAD_UNSUPPORTED = (
     "Không nhận được tệp “{name}”: định dạng {suffix} không được hỗ trợ. Hãy gửi tệp .txt, .md, .docx, .doc, "
     ".pdf (cả bản scan) hoặc ảnh chụp trang .jpg/.png."
