@@ -29,10 +29,48 @@ class HoidapGroup(click.Group):
     """Turns domain errors into clean messages instead of tracebacks."""
 
     def invoke(self, ctx):
+        from pydantic import ValidationError
+
         try:
             return super().invoke(ctx)
         except HoidapError as e:
             raise CliError(str(e)) from e
+        except ValidationError as e:
+            if e.title != Settings.__name__:
+                raise
+            raise CliError(settings_problem(e)) from e
+
+
+# pydantic's error types, as an operator reads them (any other type keeps pydantic's own message).
+_EXPECTED = {
+    "int_parsing": "phải là số nguyên (danh sách: 123,456)",
+    "int_type": "phải là số nguyên",
+    "float_parsing": "phải là một số",
+    "bool_parsing": "phải là true hoặc false",
+    "greater_than": "phải lớn hơn {gt}",
+    "greater_than_equal": "phải từ {ge} trở lên",
+    "less_than": "phải nhỏ hơn {lt}",
+    "less_than_equal": "phải từ {le} trở xuống",
+    "literal_error": "phải là một trong: {expected}",
+    "url_parsing": "không phải một địa chỉ URL hợp lệ",
+    "url_scheme": "địa chỉ phải bắt đầu bằng {expected_schemes}",
+    "missing": "chưa được đặt",
+    "json_invalid": "không đọc được (JSON không hợp lệ)",
+}
+
+
+def settings_problem(error) -> str:
+    """A configuration mistake (``.env`` or the environment) as one line per setting, in Vietnamese:
+    the variable to fix, what was given and what is expected — never a traceback."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        given = problem.get("input")
+        shown = given if isinstance(given, str | int | float) else ""
+        lines.append(
+            f"HOIDAP_{field.upper()}={shown!s}: {_EXPECTED.get(problem['type'], problem['msg']).format(**problem.get('ctx') or {})}"
+        )
+    return "Cấu hình không hợp lệ (xem .env.example và docs/configuration.md):\n  " + "\n  ".join(lines)
 
 
 class RichProgress(Progress):

@@ -63,3 +63,22 @@ def test_vector_and_embedder_factories_name_the_bad_backend():
         create_vector_index("annoy", 8, 10, 100)
     with pytest.raises(ConfigError, match="openai"):
         create_embedder(Settings(_env_file=None, embedder="openai"))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("HOIDAP_ADMIN_IDS", "[0]", "phải là số nguyên"),
+        ("HOIDAP_QUIZ_CLAIM_TIMEOUT_SECONDS", "1", "phải từ 5.0 trở lên"),
+    ],
+)
+def test_a_bad_setting_is_named_in_vietnamese_without_a_traceback(monkeypatch, tmp_path, name, value, said):
+    from click.testing import CliRunner
+
+    from bot import cli
+
+    monkeypatch.chdir(tmp_path)  # no .env of this checkout
+    result = CliRunner().invoke(cli.main, ["docs", "list"], env={name: value})
+    assert result.exit_code == 1, result.output
+    assert "Cấu hình không hợp lệ" in result.output and f"{name}={value}: {said}" in result.output
+    assert "Traceback" not in result.output and "pydantic" not in result.output
