@@ -6,6 +6,7 @@ the scans and photos are made here from the seed leaflet's own text, as a scanne
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 from pathlib import Path
@@ -192,6 +193,60 @@ async def test_an_admin_sends_a_photo_of_a_page_in_the_chat_and_sees_the_ocr_pre
     text = preview.params["text"]
     assert "nhận dạng chữ (OCR)" in text and "trang 1:" in text
     assert "Câu hỏi 1" in text and "46-CT/TU" in text
+
+
+@pytest.fixture
+async def album_bot(fake, settings, embedder):
+    """An admin's bot with the default-like upload limit an album of photos fits in (3 MB here)."""
+    from bot.channels.telegram import app as tg
+    from bot.service import Assistant
+    from tests.conftest import bot_settings
+    from tests.test_admin_telegram import ADMIN
+
+    config = bot_settings(settings, fake, admin_ids=[ADMIN], max_upload_mb=3)
+    core = Assistant(config, embedder=embedder)
+    await asyncio.to_thread(core.library.build)
+    channel = tg.build_app(config, core)
+    await channel.start()
+    yield core
+    fake.release_polls()
+    await channel.stop()
+    core.close()
+
+
+async def test_an_album_of_page_photos_in_the_chat_is_one_document(fake, album_bot, leaflet, tmp_path):
+    """Telegram delivers an album as one update per photo: the photos are gathered (in the database, so
+    any process may get any of them) and previewed once, as one document with a page each, in order."""
+    import io
+    import uuid
+
+    from PIL import Image
+
+    from tests.test_admin_telegram import ADMIN
+
+    admin = fake.user(ADMIN, "Quản trị")
+    chat = fake.private_chat(admin)
+    before = len(fake.calls)
+    for n, page in enumerate(scan_pages(leaflet, dpi=200, max_angle=0, speckles=0)[:2], 1):
+        photo = Image.open(photographed(page, tmp_path / f"p{n}.jpg", seed=n))
+        photo.thumbnail((1280, 1280))  # as Telegram recompresses photos
+        data = io.BytesIO()
+        photo.save(data, format="JPEG", quality=87)
+        fid = uuid.uuid4().hex
+        fake.files[fid] = data.getvalue()
+        sizes = [{"file_id": fid, "file_unique_id": fid[:8], "width": photo.width, "height": photo.height,
+                  "file_size": len(fake.files[fid])}]  # fmt: skip
+        message = fake._message(chat, admin, photo=sizes, media_group_id="13579")
+        await fake.deliver({"update_id": 991000 + n, "message": message})
+    preview = await fake.wait_for(
+        "sendMessage", lambda c: int(c.params["chat_id"]) == admin["id"], after=before, timeout=120
+    )
+    text = preview.params["text"]
+    assert "nhận dạng chữ (OCR)" in text and "trang 1:" in text and "trang 2:" in text, text
+    assert "46-CT/TU" in text
+    await asyncio.sleep(3)  # nothing more: not a preview per photo
+    previews = [c for c in fake.calls[before:] if c.method == "sendMessage" and "OCR" in c.params.get("text", "")]
+    assert len(previews) == 1
 
 
 async def test_an_admin_uploads_photos_of_two_pages_on_the_dashboard_as_one_document(web, leaflet, tmp_path):

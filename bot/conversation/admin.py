@@ -215,6 +215,38 @@ def check_upload(core, actor: Actor, filename: str, size: int | None) -> Turn | 
     return None
 
 
+# An album's pages wait this long in the database at most (an album whose process died is forgotten).
+ALBUM_TTL = 3600.0
+
+
+def album_page(core, actor: Actor, group_id: str, message_id: int, data: bytes) -> None:
+    """One photo of an album an admin sent: kept until the album is complete (see ``album``)."""
+    repository.store_album_page(core.db, actor.channel, actor.user_id, group_id, message_id, data, ALBUM_TTL)
+
+
+def album(core, actor: Actor, group_id: str, quiet: float) -> Turn | None:
+    """The album's photos as one document, a page each in the order sent, once no photo has come for
+    ``quiet`` seconds (None until then, or when another process took it): the same preview as one upload."""
+    from bot.documents.readers.scan import combine_pages
+
+    pages = repository.take_album(core.db, actor.channel, actor.user_id, group_id, quiet)
+    if not pages:
+        return None
+    if len(pages) == 1:
+        return upload(core, actor, f"anh-chup-{group_id}.jpg", pages[0])
+    name = f"album-{group_id}-{len(pages)}-trang.tif"
+    if sum(len(p) for p in pages) > core.settings.max_upload_bytes:
+        size = sum(len(p) for p in pages) / 1048576
+        return Turn([Text(text=texts.UPLOAD_TOO_LARGE.format(name=name, size=size, limit=core.settings.max_upload_mb))])
+    from PIL import Image
+
+    try:
+        data = combine_pages(pages)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return Turn([Text(text=texts.ALBUM_UNREADABLE)])
+    return upload(core, actor, name, data)
+
+
 def _staged(core, token: str, filename: str, data: bytes) -> Path:
     """The bytes in a file of ours (named by token, never by the user's name), for the parser."""
     folder = core.settings.data_dir / "uploads"
@@ -331,7 +363,7 @@ def decide_upload(core, actor: Actor, token: str, accept: bool) -> Turn:
     pending = repository.peek_upload(core.db, token)
     if pending is None or pending.user_id != actor.user_id or pending.channel != actor.channel:
         return Turn([Toast(text=texts.UPLOAD_EXPIRED, alert=True)])
-    if repository.is_pending_action(pending):  # a /rollback's token in an upload's button: not a document
+    if repository.is_pending_action(pending) or repository.is_album_page(pending):  # not a document's token
         return Turn([Toast(text=texts.UPLOAD_EXPIRED, alert=True)])
     pending = repository.take_upload(core.db, token)  # one tap wins, in any process
     if pending is None:

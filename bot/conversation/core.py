@@ -323,6 +323,18 @@ class Conversation:
 
         return admin.check_upload(self, actor, filename, size)
 
+    def album_page(self, actor: Actor, group_id: str, message_id: int, data: bytes) -> None:
+        """A photo of an album (several pages sent at once): kept until the album is complete."""
+        from bot.conversation import admin
+
+        admin.album_page(self, actor, group_id, message_id, data)
+
+    def album(self, actor: Actor, group_id: str, quiet: float) -> Turn | None:
+        """The album as one document's preview once no photo came for ``quiet`` s; None until then."""
+        from bot.conversation import admin
+
+        return admin.album(self, actor, group_id, quiet)
+
     def upload(self, actor: Actor, filename: str, data: bytes) -> Turn:
         """An admin sent a document: preview it, keep it (in the database) until confirmed."""
         from bot.conversation import admin

@@ -6,6 +6,7 @@ Every member-typed text goes through :func:`clean_text` before storage.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -313,6 +314,51 @@ def take_upload(db: Database, token: str) -> Upload | None:
 def peek_upload(db: Database, token: str) -> Upload | None:
     with db.session() as s:
         return s.get(Upload, token)
+
+
+# --- the pages of a photo album, gathered until the album is complete --------------------------------
+# Telegram delivers an album of page photos as one update per photo, possibly to different processes.
+# Each page waits in the uploads table (any process sees it) under a name that is neither a document
+# nor a pending action ("album:<group>:<message>.jpg"), until no page has come for a moment.
+ALBUM_PREFIX = "album:"
+
+
+def is_album_page(row: Upload) -> bool:
+    return row.filename.startswith(ALBUM_PREFIX)
+
+
+def store_album_page(
+    db: Database, channel: str, user_id: str, group_id: str, message_id: int, data: bytes, ttl: float
+) -> None:
+    token = hashlib.sha256(f"{channel}:{user_id}:{group_id}:{message_id}".encode()).hexdigest()[:32]
+    name = f"{ALBUM_PREFIX}{clean_text(group_id, 64)}:{int(message_id)}.jpg"
+    with db.session() as s:
+        if s.get(Upload, token) is not None:  # a redelivered update: the page is already there
+            return
+    store_upload(db, token, channel, user_id, name, data, ttl)
+
+
+def take_album(db: Database, channel: str, user_id: str, group_id: str, quiet: float) -> list[bytes] | None:
+    """The album's pages in order, removed, once none has arrived for ``quiet`` seconds; None while pages
+    may still come, or when another process took them (one DELETE … RETURNING wins)."""
+    prefix = f"{ALBUM_PREFIX}{clean_text(group_id, 64)}:"
+    with db.session() as s:
+        mine = (
+            (Upload.channel == channel)
+            & (Upload.user_id == str(user_id))
+            & Upload.filename.startswith(prefix, autoescape=True)
+        )
+        newest = s.scalar(select(func.max(Upload.created_at)).where(mine))
+        if newest is None:
+            return None
+        newest = newest if newest.tzinfo else newest.replace(tzinfo=dt.UTC)
+        if newest > utcnow() - dt.timedelta(seconds=quiet):
+            return None  # a later page's own wait will take them
+        rows = s.execute(delete(Upload).where(mine).returning(Upload.filename, Upload.data)).all()
+    if not rows:
+        return None
+    rows.sort(key=lambda r: int(r[0].rsplit(":", 1)[1].split(".")[0]))  # Telegram's message order
+    return [bytes(data) for _, data in rows]
 
 
 # --- destructive commands asked in chat, waiting for "✅ Xác nhận" ------------------------

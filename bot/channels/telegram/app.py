@@ -68,6 +68,10 @@ COMMANDS = [
 ]
 
 
+# Telegram sends an album's photos within a second or so; this long without another ends the album.
+ALBUM_QUIET = 2.0
+
+
 class ClaimTaken(Exception):
     """A quiz waited so long for its turn that another process took its claim over (and sends it)."""
 
@@ -131,6 +135,7 @@ class TelegramChannel:
         self.budget = SendBudget(assistant.shared, settings.telegram_messages_per_second)
         self.outbox = Outboxes(self.budget, self._send_piece, self._post_merged)
         self.slots = ChatSlots()
+        self._albums: set[asyncio.Task] = set()  # waits for the rest of a photo album (kept referenced)
         self.typing = ChatTyping(lambda chat_id: self.bot.send_chat_action(chat_id, ChatAction.TYPING))
         # One process: the chat's outbox keeps a member's answers in order. Several: a member's next
         # update waits (under their lock, shared in Redis) until the previous answer was delivered.
@@ -230,6 +235,8 @@ class TelegramChannel:
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
+        for task in list(self._albums):  # an album cut short stays in the database until it expires
+            task.cancel()
         await self.outbox.close(STOP_GRACE)
         await self.app.shutdown()
         self._records.shutdown(wait=False)
@@ -347,15 +354,37 @@ class TelegramChannel:
         await self.send_turn(actor, refused, message)
 
     async def _on_photo(self, actor: Actor, message: Message) -> None:
-        """A photo of a page sent by an admin: its largest size, read like a .jpg document (OCR)."""
+        """A photo of a page sent by an admin: its largest size, read like a .jpg document (OCR). The
+        photos of an album (several pages sent at once) are one document, a page each, in order."""
         photo = max(message.photo, key=lambda p: p.width * p.height)
         name = f"anh-chup-{photo.file_unique_id}.jpg"
         refused = await asyncio.to_thread(self.conv.check_upload, actor, name, photo.file_size)
         if refused is None:
             telegram_file = await self.bot.get_file(photo.file_id)
             data = bytes(await telegram_file.download_as_bytearray())
+            if message.media_group_id:
+                group = str(message.media_group_id)
+                await asyncio.to_thread(self.conv.album_page, actor, group, message.message_id, data)
+                task = asyncio.create_task(self._album_when_complete(actor, group, message))
+                self._albums.add(task)
+                task.add_done_callback(self._albums.discard)
+                return
             refused = await asyncio.to_thread(self.conv.upload, actor, name, data)
         await self.send_turn(actor, refused, message)
+
+    async def _album_when_complete(self, actor: Actor, group: str, message: Message) -> None:
+        """After each photo of an album: once no other photo has come for ALBUM_QUIET seconds, whichever
+        process holds the last one previews the whole album (the pages wait in the database, so the
+        album's photos may have reached different processes)."""
+        await asyncio.sleep(ALBUM_QUIET + 0.2)
+        try:
+            turn = await asyncio.to_thread(self.conv.album, actor, group, ALBUM_QUIET)
+            if turn is not None:
+                await self.send_turn(actor, turn, message)
+        except Exception:  # not a member's reply to lose: the admin is told to send the album again
+            log.exception("telegram: album %s could not be previewed", group)
+            with contextlib.suppress(TelegramError):
+                await self.bot.send_message(actor.chat_id, texts.ALBUM_FAILED)
 
     async def _on_tap(self, update: Update) -> None:
         query = update.callback_query
