@@ -1,6 +1,7 @@
 """Admins update the knowledge from Telegram: send a file, preview, confirm, rebuild with progress; members are refused."""
 
 import asyncio
+import contextlib
 import io
 import zipfile
 
@@ -28,17 +29,26 @@ def as_docx(markdown: str) -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture
-async def admin_bot(fake, settings, embedder):
-    config = bot_settings(settings, fake, admin_ids=[ADMIN], max_upload_mb=1)
+@contextlib.asynccontextmanager
+async def running_admin_bot(fake, settings, embedder, max_upload_mb: float):
+    """The bot on the fake Bot API, with an index of the seed and ADMIN as its admin."""
+    config = bot_settings(settings, fake, admin_ids=[ADMIN], max_upload_mb=max_upload_mb)
     core = Assistant(config, embedder=embedder)
     await asyncio.to_thread(core.library.build)
     channel = tg.build_app(config, core)
     await channel.start()
-    yield core
-    fake.release_polls()
-    await channel.stop()
-    core.close()
+    try:
+        yield core
+    finally:
+        fake.release_polls()
+        await channel.stop()
+        core.close()
+
+
+@pytest.fixture
+async def admin_bot(fake, settings, embedder):
+    async with running_admin_bot(fake, settings, embedder, max_upload_mb=1) as core:
+        yield core
 
 
 async def send_file(fake, user, name, data, mime="application/octet-stream"):

@@ -197,21 +197,9 @@ async def test_an_admin_sends_a_photo_of_a_page_in_the_chat_and_sees_the_ocr_pre
 
 @pytest.fixture
 async def album_bot(fake, settings, embedder):
-    """An admin's bot with the default-like upload limit an album of photos fits in (3 MB here)."""
-    from bot.channels.telegram import app as tg
-    from bot.service import Assistant
-    from tests.conftest import bot_settings
-    from tests.test_admin_telegram import ADMIN
-
-    config = bot_settings(settings, fake, admin_ids=[ADMIN], max_upload_mb=3)
-    core = Assistant(config, embedder=embedder)
-    await asyncio.to_thread(core.library.build)
-    channel = tg.build_app(config, core)
-    await channel.start()
-    yield core
-    fake.release_polls()
-    await channel.stop()
-    core.close()
+    """An admin's bot whose upload limit an album of two photos fits in once combined (3 MB here)."""
+    async with test_admin_telegram.running_admin_bot(fake, settings, embedder, max_upload_mb=3) as core:
+        yield core
 
 
 async def test_an_album_of_page_photos_in_the_chat_is_one_document(fake, album_bot, leaflet, tmp_path):
