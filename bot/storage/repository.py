@@ -421,8 +421,6 @@ def use_web_login(db: Database, nonce: str) -> WebLogin | None:
 
 
 def _token_hash(token: str) -> str:
-    import hashlib
-
     return hashlib.sha256(token.encode()).hexdigest()
 
 
