@@ -76,9 +76,14 @@ def test_a_bad_setting_is_named_in_vietnamese_without_a_traceback(monkeypatch, t
     from click.testing import CliRunner
 
     from bot import cli
+    from bot.settings import get_settings
 
     monkeypatch.chdir(tmp_path)  # no .env of this checkout
-    result = CliRunner().invoke(cli.main, ["docs", "list"], env={name: value})
+    get_settings.cache_clear()  # read once per process: earlier tests may have read them already
+    try:
+        result = CliRunner().invoke(cli.main, ["docs", "list"], env={name: value})
+    finally:
+        get_settings.cache_clear()
     assert result.exit_code == 1, result.output
     assert "Cấu hình không hợp lệ" in result.output and f"{name}={value}: {said}" in result.output
     assert "Traceback" not in result.output and "pydantic" not in result.output
