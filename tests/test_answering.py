@@ -22,7 +22,7 @@ def test_holdout_questions_never_used_for_calibration(assistant):
     # Floors of the calibration fitted on every document of eval/corpus (not the seed alone), as measured
     # (docs/answering.md, "Quality"): the seed-only calibration scored higher here and far lower on new leaflets.
     assert report.inscope_top1 >= 0.95, report.lines()  # measured 0.972
-    assert report.oos_reject >= 0.85, report.lines()  # measured 0.865
+    assert report.oos_reject >= 0.88, report.lines()  # measured 0.892
 
 
 @pytest.mark.skipif(not DEV.exists(), reason="the shared dev set is not next to this checkout")
