@@ -86,21 +86,22 @@ class Quizzes:
         problems = verify(q, self._assistant.index.current())
         return (None, problems) if problems else (q, [])
 
-    def quiz_questions(self) -> list:
-        """The questions quizzes are drawn from (generated and verified, or imported), active ones."""
+    def _synced_service(self):
+        """The quiz service with the bank brought up to the active index (a broken index store only
+        leaves the bank as it was: quizzes still go out)."""
         try:
             self.sync_quiz_bank()
         except IndexStoreError as e:
             log.warning("quiz bank not synced: %s", e)
-        return self.service.active_questions()
+        return self.service
+
+    def quiz_questions(self) -> list:
+        """The questions quizzes are drawn from (generated and verified, or imported), active ones."""
+        return self._synced_service().active_questions()
 
     def quiz_entries(self) -> list:
         """The bank as officers manage it (bot.quiz.bank.BankEntry): in service, and turned off."""
-        try:
-            self.sync_quiz_bank()
-        except IndexStoreError as e:
-            log.warning("quiz bank not synced: %s", e)
-        return self.service.managed_questions()
+        return self._synced_service().managed_questions()
 
     def quiz_entry(self, question_id: str):
         return self.service.entry(question_id)
