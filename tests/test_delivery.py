@@ -3,6 +3,7 @@ long answers cut into valid HTML parts, retries on 502 / dropped connections / 4
 migrate or kick the bot, edits, captions, tampered buttons, "typing…", logging only when delivered."""
 
 import asyncio
+import contextlib
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -305,27 +306,26 @@ async def test_429s_are_counted_apart_from_failures():
     assert failures == ATTEMPTS and waits[:3] == [BASE, 2 * BASE, 4 * BASE]
 
 
-async def test_a_quiz_taken_over_while_it_waited_is_never_sent_by_its_first_owner(
-    fake, seed_settings, tmp_path, embedder
-):
-    """The window for a second copy of a quiz is one request: a process whose quiz waited for the
-    group's budget past the claim timeout finds, just before sending, that another process took the
-    claim over (compare-and-set on the claim's mark), and does not send it."""
+@contextlib.asynccontextmanager
+async def _quiz_held_by_the_group_budget(fake, seed_settings, tmp_path, embedder, group_id: int, title: str, **extra):
+    """A bot whose scheduled quiz for one group is waiting for the group's send budget (a flood used it
+    up): yields (settings, group, go_on, tick) once it waits; ``go_on`` lets it through, ``tick`` is the
+    scheduler's run that sends it."""
     from bot.channels.telegram.app import TelegramChannel
-    from bot.quiz.service import QuizService
 
-    settings = bot_settings(seed_settings, fake, admin_ids=[ADMIN], database_url=f"sqlite:///{tmp_path / 'q.db'}")
+    database = f"sqlite:///{tmp_path / 'q.db'}"
+    settings = bot_settings(seed_settings, fake, admin_ids=[ADMIN], database_url=database, **extra)
     core = Assistant(settings, embedder=embedder)
     scheduler = QuizScheduler(core.conversation())
     channel = TelegramChannel(settings, core, scheduler)
     await channel.start()
     try:
-        group = fake.group_chat(-1006900001, "Chi bộ Chờ")
+        group = fake.group_chat(group_id, title)
         slot = await _group_quiz(fake, core, scheduler, group)
         waiting, go_on = asyncio.Event(), asyncio.Event()
         real = channel.budget.group
 
-        async def used_up(chat_id):  # a flood used the group's budget up: the quiz waits its turn
+        async def used_up(chat_id):
             waiting.set()
             await go_on.wait()
             await real(chat_id)
@@ -333,6 +333,27 @@ async def test_a_quiz_taken_over_while_it_waited_is_never_sent_by_its_first_owne
         channel.budget.group = used_up
         tick = asyncio.create_task(scheduler.tick(slot + dt.timedelta(seconds=30)))
         await waiting.wait()
+        yield settings, group, go_on, tick
+    finally:
+        fake.release_polls()
+        await channel.stop()
+        core.close()
+
+
+async def test_a_quiz_taken_over_while_it_waited_is_never_sent_by_its_first_owner(
+    fake, seed_settings, tmp_path, embedder
+):
+    """The window for a second copy of a quiz is one request: a process whose quiz waited for the
+    group's budget past the claim timeout finds, just before sending, that another process took the
+    claim over (compare-and-set on the claim's mark), and does not send it."""
+    from bot.quiz.service import QuizService
+
+    async with _quiz_held_by_the_group_budget(fake, seed_settings, tmp_path, embedder, -1006900001, "Chi bộ Chờ") as (
+        settings,
+        group,
+        go_on,
+        tick,
+    ):
         other = QuizService(Database(settings.database_url), settings.timezone)  # another process
         taken = other.reclaim_stale({"telegram"}, dt.timedelta(0), dt.timedelta(hours=1))
         assert len(taken) == 1  # the claim timeout passed: it is theirs now
@@ -342,10 +363,6 @@ async def test_a_quiz_taken_over_while_it_waited_is_never_sent_by_its_first_owne
         assert fake.sent_to(group["id"], "sendPoll") == []  # not sent here: the other process sends it
         with Database(settings.database_url).session() as s:
             assert s.query(QuizDelivery).filter_by(chat_id=str(group["id"])).one().status == "claimed"
-    finally:
-        fake.release_polls()
-        await channel.stop()
-        core.close()
 
 
 async def test_a_quiz_kept_waiting_longer_than_the_claim_timeout_stays_its_living_process_s(
@@ -353,35 +370,12 @@ async def test_a_quiz_kept_waiting_longer_than_the_claim_timeout_stays_its_livin
 ):
     """While a process waits to send a quiz (a group's budget, a slow API, retries) it keeps its claim
     fresh: another process takes over only the claims of a process that died, so no group gets two."""
-    from bot.channels.telegram.app import TelegramChannel
     from bot.quiz.service import QuizService
 
     timeout = 5.0
-    settings = bot_settings(
-        seed_settings,
-        fake,
-        admin_ids=[ADMIN],
-        database_url=f"sqlite:///{tmp_path / 'q.db'}",
-        quiz_claim_timeout_seconds=timeout,
-    )
-    core = Assistant(settings, embedder=embedder)
-    scheduler = QuizScheduler(core.conversation())
-    channel = TelegramChannel(settings, core, scheduler)
-    await channel.start()
-    try:
-        group = fake.group_chat(-1006900002, "Chi bộ Đợi Lâu")
-        slot = await _group_quiz(fake, core, scheduler, group)
-        waiting, go_on = asyncio.Event(), asyncio.Event()
-        real = channel.budget.group
-
-        async def slow(chat_id):
-            waiting.set()
-            await go_on.wait()
-            await real(chat_id)
-
-        channel.budget.group = slow
-        tick = asyncio.create_task(scheduler.tick(slot + dt.timedelta(seconds=30)))
-        await waiting.wait()
+    async with _quiz_held_by_the_group_budget(
+        fake, seed_settings, tmp_path, embedder, -1006900002, "Chi bộ Đợi Lâu", quiz_claim_timeout_seconds=timeout
+    ) as (settings, group, go_on, tick):
         await asyncio.sleep(timeout + 1.5)  # longer than the claim timeout
         other = QuizService(Database(settings.database_url), settings.timezone)  # another, living process
         assert other.reclaim_stale({"telegram"}, dt.timedelta(seconds=timeout), dt.timedelta(hours=1)) == []
@@ -389,7 +383,3 @@ async def test_a_quiz_kept_waiting_longer_than_the_claim_timeout_stays_its_livin
         await tick
         await fake.wait_for("sendPoll", lambda c: int(c.params["chat_id"]) == group["id"])
         assert len(fake.sent_to(group["id"], "sendPoll")) == 1
-    finally:
-        fake.release_polls()
-        await channel.stop()
-        core.close()
