@@ -235,9 +235,9 @@ def album(core, actor: Actor, group_id: str, quiet: float) -> Turn | None:
     if len(pages) == 1:
         return upload(core, actor, f"anh-chup-{group_id}.jpg", pages[0])
     name = f"album-{group_id}-{len(pages)}-trang.tif"
-    if sum(len(p) for p in pages) > core.settings.max_upload_bytes:
-        size = sum(len(p) for p in pages) / 1048576
-        return Turn([Text(text=texts.UPLOAD_TOO_LARGE.format(name=name, size=size, limit=core.settings.max_upload_mb))])
+    refused = check_upload(core, actor, name, sum(len(p) for p in pages))
+    if refused is not None:
+        return refused
     from PIL import Image
 
     try:
