@@ -158,10 +158,7 @@ class Answerer:
             # Read as if the member had named the previous answer's document.
             query.refs = {follow.doc_id}
 
-        cited = self._cited_in(query, version, retriever)
-        if cited is not None:
-            return cited
-        meta = self._meta(query, version)
+        meta = self._meta(query, version, retriever)
         if meta is not None:
             return meta
 
@@ -342,11 +339,14 @@ class Answerer:
                 out.append(self._quote(retriever.version, hit, p, query))
         return out
 
-    def _meta(self, query: Query, version: IndexVersion) -> Answer | None:
-        """A question about a loaded document itself, answered from its title; one about a document
-        that is not loaded, refused as such."""
+    def _meta(self, query: Query, version: IndexVersion, retriever: Retriever) -> Answer | None:
+        """A question about a loaded document itself, answered from its title; about a document that is
+        not loaded: the loaded text that cites it when that is what is asked, else refused as such."""
         asked = find_meta_question(query, version.documents)
         if asked is None:
+            cited = self._cited_in(query, version, retriever)
+            if cited is not None:
+                return cited
             missing = not_loaded(query, version.documents)
             if missing is not None:
                 return Answer(found=False, kind="not_loaded", question=query.reference_text(missing))
