@@ -351,8 +351,7 @@ def take_album(db: Database, channel: str, user_id: str, group_id: str, quiet: f
         newest = s.scalar(select(func.max(Upload.created_at)).where(mine))
         if newest is None:
             return None
-        newest = newest if newest.tzinfo else newest.replace(tzinfo=dt.UTC)
-        if newest > utcnow() - dt.timedelta(seconds=quiet):
+        if _utc(newest) > utcnow() - dt.timedelta(seconds=quiet):
             return None  # a later page's own wait will take them
         rows = s.execute(delete(Upload).where(mine).returning(Upload.filename, Upload.data)).all()
     if not rows:
