@@ -102,6 +102,18 @@ def test_which_loaded_text_cites_a_document_that_is_not_loaded(multidoc):
     assert not multidoc.ask("kết luận 14-KL/TW yêu cầu những gì").found
 
 
+def test_the_date_of_a_document_that_is_not_loaded_is_quoted_from_the_text_that_cites_it(multidoc):
+    """Quy định 78 cites "Kết luận số 14-KL/TW, ngày 22/9/2021 của Bộ Chính trị": asked when (or by whom)
+    that Kết luận was issued, members get the official text that says so, not a refusal."""
+    for message in ("kết luận 14 ban hành ngày nào", "kl 14-KL/TW do ai ban hành vậy"):
+        a = multidoc.ask(message)
+        assert a.found and (a.source.doc_id, a.source.question_number) == ("78-qd-tu", 1), a.to_json()
+        assert "14-KL/TW, ngày 22/9/2021 của Bộ Chính trị" in a.answer
+    # What the citation does not state (how long it is in force, a deadline) is still refused.
+    assert not multidoc.ask("kết luận 14 có hiệu lực đến năm nào").found
+    assert not multidoc.ask("hạn cuối thực hiện kết luận 14 là ngày nào").found
+
+
 def test_a_document_that_is_not_loaded_is_refused_as_such(multidoc):
     a = multidoc.ask("Nghị quyết 35 ban hành ngày nào?")
     assert not a.found and a.kind == "not_loaded" and "Nghị quyết 35" in a.question

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from bot.answer.calibration import RERANK, Calibration
 from bot.answer.features import cites, features
 from bot.answer.followup import Context, item_asked, leans_on_context
-from bot.answer.meta import answer_meta, find_meta_question, not_loaded
+from bot.answer.meta import answer_meta, find_meta_question, not_loaded, stated_in_citation
 from bot.answer.model import Answer, Source, Suggestion
 from bot.answer.query import Query
 from bot.answer.retrieval import GroupHit, Retrieval, Retriever, item_margin
@@ -29,7 +29,7 @@ from bot.index.manager import IndexManager
 from bot.index.version import Group, IndexVersion
 from bot.segment.base import Segmenter
 from bot.text.analysis import tokens
-from bot.text.normalize import fold, normalize
+from bot.text.normalize import canonical, fold, normalize
 from bot.text.smalltalk import is_greeting, is_smalltalk
 from bot.text.stopwords import STOPWORDS
 
@@ -55,6 +55,20 @@ _ASKS_WHERE_CITED = re.compile(
     r"|\b(van ban|tai lieu|chi thi|ct|nghi quyet|quy dinh|ket luan|huong dan|ke hoach|chuong trinh) nao\b.*"
     r"\b(nhac|noi|de cap|dan|trich|can cu|trien khai|thuc hien|cu the hoa|quan triet)\b"
 )
+# What a citation states right after the cited number ("Quy định số 45-QĐ/TU, ngày 20/11/2023 của Ban
+# Thường vụ Tỉnh ủy"), by the metadata question it answers.
+_STATES = {
+    "when": re.compile(r"^[^.;]{0,12}?\bngay \d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}"),
+    "who": re.compile(r"^[^.;]{0,40}?\bcua (ban|bo|uy ban|hoi dong|tinh uy|chinh phu|thu tuong|trung uong)\b"),
+}
+
+
+def _after(folded_text: str, ref) -> str:
+    """The words that follow the first citation of ``ref`` in a folded official text."""
+    m = re.search(rf"\b{re.escape(ref.number)}\s*-\s*[a-z]{{1,6}}(?:/[a-z]{{1,6}})?", folded_text)
+    return folded_text[m.end() :] if m else ""
+
+
 SAME_MESSAGE = 0.999  # cosine of a message with itself, after float32 rounding
 
 
@@ -216,13 +230,21 @@ class Answerer:
         """ "QĐ 08-QĐi/TW được nhắc trong chỉ thị nào của tỉnh?": a document that is not loaded, and the
         question is which loaded text cites it. The answer is the official answer that cites it (the
         best ranked of those that do), quoted whole; another document's citing answer is one tap away."""
-        if not query.foreign or query.refs or not _ASKS_WHERE_CITED.search(fold(query.normalized)):
+        if not query.foreign or query.refs:
+            return None
+        folded = fold(query.normalized)
+        # "QĐ 45 ban hành ngày nào?": not ours, but a loaded answer that cites it with its date (or its
+        # issuer) states exactly that, in official words: quoting it beats refusing.
+        stated = _STATES.get(stated_in_citation(fold(canonical(query.normalized))) or "")
+        if stated is None and not _ASKS_WHERE_CITED.search(folded):
             return None
         wanted = [r for r in query.references if r.label in query.foreign]
         citing = [
             g
             for g in version.groups
-            if g.question_number is not None and all(cites(fold(g.question + " " + g.answer), r) for r in wanted)
+            if g.question_number is not None
+            and all(cites(fold(g.question + " " + g.answer), r) for r in wanted)
+            and (stated is None or all(stated.search(_after(fold(g.question + " " + g.answer), r)) for r in wanted))
         ]
         if not citing:
             return None

@@ -63,6 +63,7 @@ _DOC_WORDS = re.compile(
     r"\b(chi thi|nghi quyet|quy dinh|ket luan|quyet dinh|huong dan|ke hoach|thong tri|chuong trinh|de an"
     r"|van ban|tai lieu|hoi dap)\b"
 )
+_ISSUED = re.compile(r"\b(ban hanh|ra doi|duoc ky|ky ngay|ky ban hanh)\b")
 _COUNT = re.compile(r"\bbao nhieu (cau hoi|cau)\b|\bmay cau hoi\b")
 # What a title never says: until when a document is in force, who signed it, what it replaces or
 # amends, how many pages. Asked of a document, these are not metadata questions ("ct 46 có hiệu lực
@@ -120,6 +121,15 @@ def _in_title(word: str, meta: DocumentMeta) -> bool:
     if fold(word) == word:
         return bool(re.search(rf"\b{re.escape(word)}\b", fold(title)))
     return bool(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", title))
+
+
+def stated_in_citation(folded: str) -> str | None:
+    """The metadata a citation can state that ``folded`` asks of a document ("when" its date, "who"
+    its issuer), or None; what no citation states (its validity, its signer) is never that."""
+    intent = None if _NOT_IN_TITLE.search(folded) else intent_of(folded)
+    if intent == "when" and not _ISSUED.search(folded):
+        return None  # "hạn cuối … là ngày nào": a date, but not the one a citation gives
+    return intent if intent in ("when", "who") else None
 
 
 def citing(documents: dict[str, DocumentMeta], references: list, named: set[str]) -> list[str]:
