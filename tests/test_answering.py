@@ -93,6 +93,10 @@ def test_questions_about_the_document_itself(assistant):
     assert b.found and "Ban Thường vụ Tỉnh ủy" in b.answer
     c = assistant.ask("Tài liệu hỏi đáp Chỉ thị 46 có bao nhiêu câu hỏi?")
     assert c.found and "8 câu hỏi" in c.answer
+    # What it says about a subject its title does not name is a question about its content: "giải
+    # trình" is not the "giai đoạn" of a question about its period, nor "trình" the "chương trình".
+    d = assistant.ask("chỉ thị 46 nói gì về trách nhiệm giải trình")
+    assert d.found and d.kind != "meta" and d.source.question_number == 7, d.to_json()
 
 
 @pytest.mark.parametrize(

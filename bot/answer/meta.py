@@ -73,14 +73,21 @@ _NOT_IN_TITLE = re.compile(
     r"|bao nhieu trang|may trang)\b"
 )
 
-# Words a question about a document is made of (folded): what is left is the subject it names.
-_META_WORDS = frozenset(
-    """ban hanh ra doi ky ngay thang nam nao khi luc gio hom bao nhieu may ai boi cua co quan cap don vi so hieu
-    noi dung chinh van de viec ve gi ten day du trich yeu cau hoi dap tai lieu thuong vu tinh uy trung uong
-    chi thi nghi quyet quy dinh ket luan huong dan ke hoach thong tri chuong trinh hanh dong de an quyet dinh
-    la duoc nay do hay van ban giai doan ap dung den toi trien khai thuc hien cu the hoa tinh
-    bo chinh tri tw ban bi thu uy nhan dan hoi dong dang chap hanh so may""".split()
+# The frame of a question about a document (folded words and phrases): what is left is the subject it
+# names. Phrases, not their syllables: "giai đoạn" is frame, "giải trình" is a subject; "chương trình"
+# is frame, "trình" alone is not.
+_META_PHRASES = frozenset(
+    """ban hanh|ra doi|ky|ngay|thang|nam|nao|khi|luc|gio|hom|bao nhieu|bao gio|may|ai|boi|cua|co quan|cap
+    |don vi|so hieu|noi dung|noi|chinh|van de|viec|ve|gi|ten|day du|trich yeu|cau hoi|cau|hoi dap|hoi|dap
+    |tai lieu|ban thuong vu|thuong vu|tinh uy|uy|trung uong|chi thi|nghi quyet|quy dinh|ket luan|huong dan
+    |ke hoach|thong tri|chuong trinh|chuong trinh hanh dong|de an|quyet dinh|la|duoc|nay|do|hay|van ban
+    |giai doan|ap dung|den|toi|trien khai|thuc hien|cu the hoa|cu the|tinh|bo chinh tri|bo|chinh tri|tw
+    |ban bi thu|ban|uy ban nhan dan|uy ban|nhan dan|hoi dong|dang|ban chap hanh|chap hanh|so|so may|co""".replace(
+        "\n", " "
+    ).split("|")
 )
+_META_PHRASES = frozenset(" ".join(p.split()) for p in _META_PHRASES)
+_LONGEST_PHRASE = max(len(p.split()) for p in _META_PHRASES)
 
 
 @dataclass(frozen=True)
@@ -108,11 +115,20 @@ def intent_of(folded: str) -> str | None:
 
 def _leftover(text: str) -> list[str]:
     """The words of a message that are not the frame of a metadata question (marks kept)."""
-    return [
-        w
-        for w in re.findall(r"\w+", canonical(text).lower())
-        if fold(w) not in _META_WORDS and fold(w) not in FOLDED_STOPWORDS
-    ]
+    words = re.findall(r"\w+", canonical(text).lower())
+    folded = [fold(w) for w in words]
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(_LONGEST_PHRASE, len(words) - i), 0, -1):
+            if " ".join(folded[i : i + n]) in _META_PHRASES:
+                i += n
+                break
+        else:
+            if folded[i] not in FOLDED_STOPWORDS:
+                out.append(words[i])
+            i += 1
+    return out
 
 
 def _in_title(word: str, meta: DocumentMeta) -> bool:
