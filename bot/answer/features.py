@@ -87,16 +87,25 @@ def asks_figure(text: str) -> bool:
 # compares with another text. Each is paired with what an answer stating it would contain; an answer
 # on the right topic that lacks it does not answer the question ("bị kỷ luật hình thức gì?" asked of
 # a passage that only names the behaviour).
+_SANCTION_FORMS = (
+    r"khien trach|canh cao|cach chuc|khai tru|giang chuc|ha bac|bai nhiem|mien nhiem|buoc thoi viec|thoi viec"
+    r"|duoi viec|tru luong|phat tien|truy cuu"
+)
 _UNSTATED = (
+    # A named form of sanction ("khiển trách hay cảnh cáo?", "có bị cách chức không", "phạt tiền bao nhiêu")
+    # is stated only by an answer that names one: "xếp loại không hoàn thành nhiệm vụ" or "xử lý nghiêm"
+    # is a consequence, not the form asked.
+    (
+        re.compile(rf"\b(hinh thuc ky luat|ky luat hinh thuc|bi ky luat (hinh thuc )?gi|{_SANCTION_FORMS}|muc phat)\b"),
+        re.compile(rf"\b({_SANCTION_FORMS}|hinh thuc ky luat|ky luat bang hinh thuc)\b"),
+    ),
     (
         re.compile(
-            r"\b(hinh thuc ky luat|bi ky luat (gi|the nao|ra sao|hinh thuc)|bi (phat|cach chuc|khai tru|tru luong"
-            r"|duoi viec|giang chuc|ha bac|mat chuc|thoi viec|buoc thoi viec|truy cuu)|xu ly (the nao|ra sao|gi)"
-            r"|che tai|muc phat|phat bao nhieu)\b"
+            r"\b(bi ky luat (the nao|ra sao)|bi (phat|xu ly)|xu ly (the nao|ra sao|gi)|che tai|phat bao nhieu)\b"
         ),
         re.compile(
-            r"\b(ky luat|xu ly|cach chuc|khien trach|canh cao|khai tru|mien nhiem|phat|che tai|truy cuu|thay the"
-            r"|tam dinh chi|dieu chuyen|giang chuc|khong hoan thanh nhiem vu)\b"
+            rf"\b(ky luat|xu ly|{_SANCTION_FORMS}|phat|che tai|thay the|tam dinh chi|dieu chuyen"
+            r"|khong hoan thanh nhiem vu)\b"
         ),
     ),
     (re.compile(r"\b(o dau|tai dau|noi nao|cho nao|lay o dau|nop o dau|gui (ve )?dau|dia chi|link|website)\b"), None),
@@ -131,6 +140,11 @@ _FIGURE_KINDS = (
         re.compile(r"\d[\d.,]*\s*(dong|trieu|ty|nghin)\b|\b(thang luong|muc luong|he so|luong co so)\b"),
     ),
     (re.compile(r"\b(bao nhieu phan tram|bao nhieu %|ty le (la )?bao nhieu)"), re.compile(r"%|phan tram")),
+    # A deadline is stated by a date or a time limit, not by "hằng năm" or "định kỳ" (how often).
+    (
+        re.compile(r"\b(han chot|han cuoi|thoi han|truoc ngay nao|cham nhat (la )?(khi nao|ngay nao|bao gio))\b"),
+        re.compile(r"\d{1,2}/\d{1,2}|\b(truoc ngay|thoi han|cham nhat|trong vong|trong thoi gian|ngay lam viec)\b"),
+    ),
     (
         re.compile(
             r"\b(khi nao|bao gio|luc nao|ngay nao|thang nao|nam nao|thoi han|han chot|truoc ngay nao|den khi nao)\b"
