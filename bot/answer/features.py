@@ -161,10 +161,30 @@ _FIGURE_KINDS = (
 )
 
 
+# A count of things ("bao nhiêu người", "mấy lần", "bao nhiêu xã"): stated by a number before that very
+# unit ("02 lần", "ba người", "100% xã"), not by any figure (a year, an article's number). "Mấy người" in
+# chat is mostly a plural, so people are counted only with "bao nhiêu".
+_COUNTED = (
+    r"lan|dot|ky|buoi|cuoc|vong|nguoi|thanh vien|can bo|dang vien|dai bieu|hoc vien|don vi|co quan|xa|phuong"
+    r"|huyen|thon|ban|to chuc|co so|chi bo|dang bo|truong|lop|hoi nghi|cuoc hop|dia phuong|ho|gia dinh"
+)
+_ASKS_HOW_MANY = re.compile(rf"\bbao nhieu ({_COUNTED})\b|\bmay (lan|dot|ky|buoi|cuoc|vong)\b")
+_NUMBER_WORD = r"\d[\d.,]*%?|mot|hai|ba|bon|tu|nam|sau|bay|tam|chin|muoi|tram|nghin|cac|moi|tat ca|toan bo|100%"
+
+
+def _wrong_count(q: str, a: str) -> bool:
+    m = _ASKS_HOW_MANY.search(q)
+    if not m:
+        return False
+    unit = m.group(1) or m.group(2)
+    return not re.search(rf"\b({_NUMBER_WORD})\s+(\w+\s+){{0,2}}?{unit}\b", a)
+
+
 def _wrong_figure(question: str, answer: str) -> bool:
-    """Asks for a figure of one kind (money, a share, a date, a duration) that the answer never gives."""
+    """Asks for a figure of one kind (money, a share, a date, a duration, a count) that the answer never
+    gives."""
     q, a = fold(question), fold(answer)
-    return any(asked.search(q) and not stated.search(a) for asked, stated in _FIGURE_KINDS)
+    return _wrong_count(q, a) or any(asked.search(q) and not stated.search(a) for asked, stated in _FIGURE_KINDS)
 
 
 def unstated(question: str, answer: str) -> int:
