@@ -190,8 +190,9 @@ def test_ten_refused_five_linked_in_chat_then_answered_and_kept_through_rebuild_
 
 
 def test_marking_out_of_scope_refuses_it_and_a_near_duplicate(bot):
-    # The document names the behaviour but says nothing of pay: the bot quotes item (5) anyway.
-    question, near = "Tham mưu lòng vòng có bị trừ lương không?", "Tham mưu lòng vòng thì có bị trừ lương không ạ?"
+    # The document names the behaviour but says nothing of a transfer: the bot quotes item (5) anyway.
+    question = "Tham mưu lòng vòng có bị chuyển công tác không?"
+    near = "Tham mưu lòng vòng thì có bị chuyển công tác không ạ?"
     assert bot.ask(question).found and bot.ask(near).found
     row = bot.records.mark_out_of_scope(question, by="test")
     for q in (question, near):
