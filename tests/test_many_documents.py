@@ -201,6 +201,9 @@ def test_questions_of_their_own_are_not_follow_ups(message):
         "alo có ai trực không",
         "👍",
         "tks ad",
+        # Thanks for something, asking nothing: still thanks.
+        "hiểu rồi, cám ơn bot đã giải thích rõ ràng về việc tiếp công dân",
+        "cam on ad da tra loi ve viec danh gia xep loai",
     ],
 )
 def test_small_talk(message):
@@ -214,6 +217,9 @@ def test_small_talk(message):
         "ad ơi cho e hỏi nêu gương là gì",
         "ok, vậy còn cấp phó thì sao",
         "bot ơi tham mưu lòng vòng là gì",
+        "cảm ơn ad đã giải đáp về tiếp dân, nhưng lãnh đạo vắng thì cấp phó tiếp được không",
+        "cảm ơn ad, tiện thể gửi em danh sách biểu hiện né tránh",
+        "tks ad, vụ đánh giá cán bộ cuối năm có tính bản cam kết ko",
     ],
 )
 def test_a_question_after_thanks_is_a_question(message):

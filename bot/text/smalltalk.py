@@ -51,8 +51,24 @@ def is_smalltalk(text: str) -> bool:
                 i += n
                 break
         else:
-            return False  # a word that is not small talk: the message says something
+            # A word that is not small talk: the message says something, unless it thanks for something
+            # ("cám ơn bot đã giải thích rõ về việc tiếp công dân") and asks nothing.
+            return _thanks_for(words, text or "")
     return marked
+
+
+_THANKS = re.compile(r"^(\w+ ){0,3}(cam on|thank|thanks|thank you|tks|thankyou)\b")
+# What makes a message that starts with thanks a question or a request after all.
+_ASKS = re.compile(
+    r"\b(gi|nao|sao|khong|ko|k|hong|chua|hem|bao nhieu|may|hoi|hoi them|cho (em|minh|toi|anh|chi) (hoi|biet)"
+    r"|giup|muon biet|tim hieu|lieu|phai khong|dung khong|co phai|the con|con (ve|viec)|vay|z|ha|nhi"
+    r"|gui|xin|trich|liet ke|ke (het|ra)|tiep (di|nhe|nha))\b"
+)
+
+
+def _thanks_for(words: list[str], text: str) -> bool:
+    folded = " ".join(words)
+    return bool(_THANKS.search(folded)) and "?" not in text and not _ASKS.search(folded)
 
 
 _GREETING = re.compile(r"\b(xin chao|chao|hello|hi|hey|alo)\b")
