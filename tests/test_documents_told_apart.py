@@ -133,6 +133,36 @@ def test_follow_ups_read_with_the_previous_answer(multidoc):
     assert not multidoc.ask("ý 2 là gì?").found
 
 
+def test_an_official_question_asked_by_its_number(multidoc):
+    """Members reading a leaflet ask for "câu 3" of it: the whole official answer, from the document
+    named, else the one the chat was about; with neither, each document's question of that number."""
+    a = multidoc.ask("cho em xem câu hỏi số 3 của qđ 78")
+    assert a.found and (a.source.doc_id, a.source.question_number) == ("78-qd-tu", 3), a.to_json()
+    assert a.answer == official("qd78")[3][1]
+    ctx = Context("218-kh-ubnd", 1, None)
+    b = multidoc.ask("câu 2 thì sao", ctx)
+    assert b.found and (b.source.doc_id, b.source.question_number) == ("218-kh-ubnd", 2), b.to_json()
+    c = multidoc.ask("câu 2 là gì?")
+    assert not c.found and c.kind == "which_document", c.to_json()
+    assert {s.question_number for s in c.suggestions} == {2} and len({s.doc_id for s in c.suggestions}) >= 3
+    assert all(s.document for s in c.suggestions)
+    core = multidoc.conversation()
+    [reply] = core.text(_member(PRIVATE), Incoming("câu 2 là gì?", addressed=True)).replies
+    assert isinstance(reply, Refusal) and len(reply.choices) == len(c.suggestions)
+    # Every channel says which documents have it, not "nothing found".
+    from bot.channels import plain
+    from bot.channels.telegram import render as telegram
+    from bot.channels.web import render as web
+
+    said = "Nhiều văn bản có Câu hỏi 2"
+    text = plain.render(reply, plain.Numbering())
+    assert said in text and "Quy định 78" in text and "chưa tìm thấy" not in text, text
+    assert said in "".join(m.html for m in telegram.messages(reply))
+    assert said in web.view(reply).body
+    # A number a document does not have is searched like any other message, never a made-up question.
+    assert not multidoc.ask("câu 40 của qđ 78").found
+
+
 def test_a_question_of_its_own_is_not_a_follow_up(multidoc):
     ctx = Context("78-qd-tu", 2, None)
     a = multidoc.ask("Kế hoạch 218/KH-UBND ban hành ngày nào?", ctx)

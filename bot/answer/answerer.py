@@ -19,7 +19,7 @@ from collections import OrderedDict
 
 from bot.answer.calibration import RERANK, Calibration
 from bot.answer.features import cites, features
-from bot.answer.followup import Context, item_asked, leans_on_context
+from bot.answer.followup import Context, item_asked, leans_on_context, question_asked
 from bot.answer.meta import answer_meta, find_meta_question, not_loaded, stated_in_citation
 from bot.answer.model import Answer, Source, Suggestion
 from bot.answer.query import Query
@@ -43,6 +43,7 @@ SMALLTALK = frozenset(
 
 # A message that asks several things gets at most this many quotes (one message each in a chat).
 MAX_QUOTES = 3
+MAX_DOCUMENT_CHOICES = 8  # "câu 2 là gì?": one choice per document that has a Câu hỏi 2
 # Another document's answer at least this share as likely as the quoted one is offered beside it.
 ALTERNATIVE_SHARE = 0.6
 
@@ -172,6 +173,10 @@ class Answerer:
             # Read as if the member had named the previous answer's document.
             query.refs = {follow.doc_id}
 
+        numbered = self._numbered(query, version, context)
+        if numbered is not None:
+            return numbered
+
         meta = self._meta(query, version, retriever)
         if meta is not None:
             return meta
@@ -264,6 +269,34 @@ class Answerer:
         if context is None or context.doc_id not in version.documents or query.refs or query.foreign:
             return None
         return context if leans_on_context(query.normalized) else None
+
+    def _numbered(self, query: Query, version: IndexVersion, context: Context | None) -> Answer | None:
+        """ "câu hỏi 4 của ct46 là gì?": an official question asked by its number, in the document named,
+        else the one the chat was about, else the only one loaded. With several documents and none of
+        them meant, each one's question of that number is offered, one tap away."""
+        number = question_asked(query.unreferenced)
+        if number is None or query.foreign or len(query.refs) > 1:
+            return None
+        if query.refs:
+            docs = set(query.refs)
+        elif context is not None and context.doc_id in version.documents:
+            docs = {context.doc_id}
+        else:
+            docs = set(version.documents)
+        groups = [g for g in version.groups if g.doc_id in docs and g.question_number == number]
+        if len(groups) == 1:
+            result = self._whole(version, groups[0], 1.0)
+            result.related = self._related(version, groups[0])
+            return result
+        if groups:
+            return Answer(
+                found=False,
+                kind="which_document",
+                question=f"Câu hỏi {number}",
+                # Every document that has it: a member choosing between documents must see them all.
+                suggestions=[self._suggestion(version, g) for g in groups][:MAX_DOCUMENT_CHOICES],
+            )
+        return None
 
     def _item_of(self, version: IndexVersion, context: Context, item: int | None) -> Answer | None:
         """ "ý 5 là gì?" right after an official answer: its item (5), quoted alone."""

@@ -67,3 +67,21 @@ def item_asked(normalized: str) -> int | None:
         return None
     m = _ITEM.search(folded)
     return int(m.group(1)) if m else None
+
+
+# "câu 4", "câu hỏi số 4 là gì", "cho em xem câu 3 của kh135": an official question asked by its number
+# (the document's name already taken out), and nothing else.
+_QUESTION_ONLY = re.compile(
+    r"^(?:(?:con|the con|vay con|cho (?:(?:em|e|minh|toi|anh|chi) )?(?:hoi|xem|doc|biet)|xem|trich|doc|noi dung"
+    r"|tra loi)\s+)*cau\s*(?:hoi\s*)?(?:thu\s*|so\s*)?(\d{1,2})(?:\s+(?:cua|trong|theo|thuoc|o))?"
+    r"(?:\s+(?:la|noi|hoi|ghi|tra loi|thi|de cap|viet))?(?:\s+(?:gi|sao|nhu the nao|the nao|ve gi|cai gi|ra sao))?"
+    r"(?:\s+(?:vay|the|a|nhi|ha|z|v|nhe|nha))*\W*$"
+)
+
+
+def question_asked(text: str) -> int | None:
+    """The official question a message asks for by its number ("câu hỏi 4 là gì?" → 4), when that is all
+    it asks."""
+    folded = " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+    m = _QUESTION_ONLY.search(folded)
+    return int(m.group(1)) if m else None

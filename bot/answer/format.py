@@ -13,6 +13,17 @@ NOT_FOUND = (
     "Xin lỗi, tôi chưa tìm thấy câu trả lời chính thức nào đủ sát với câu hỏi của bạn trong các văn bản hiện có."
 )
 SUGGEST_HEADER = "Có phải bạn muốn hỏi…"
+# "câu 2 là gì?" with several documents loaded and none of them meant.
+WHICH_DOCUMENT = "Nhiều văn bản có {question}. Bạn muốn xem của văn bản nào?"
+
+
+def refusal_lines(answer: Answer) -> tuple[str, str]:
+    """What a refusal says above its suggestions: (the message, the suggestions' header)."""
+    if answer.kind == "which_document":
+        return WHICH_DOCUMENT.format(question=answer.question), ""
+    return NOT_FOUND, SUGGEST_HEADER
+
+
 NO_SUGGESTION = "Bạn có thể hỏi lại bằng cách khác, nêu rõ nội dung cần tìm (ví dụ: “người đứng đầu phải thế nào?”)."
 GREETING = (
     # Private chats only, as SMALLTALK: groups get silence.
@@ -89,9 +100,10 @@ def _format_one(answer: Answer) -> str:
             lines.append("Hoặc:")
             lines.extend(f"  {i}. {suggestion_text(s)}" for i, s in enumerate(answer.suggestions[1:], 2))
         return "\n".join(lines)
-    lines = [NOT_FOUND]
+    headline, header = refusal_lines(answer)
+    lines = [headline]
     if answer.suggestions:
-        lines.append(SUGGEST_HEADER)
+        lines += [header] if header else []
         lines.extend(f"  {i}. {suggestion_text(s)}" for i, s in enumerate(answer.suggestions, 1))
     else:
         lines.append(NO_SUGGESTION)

@@ -74,11 +74,12 @@ def render(reply: Reply, numbering: Numbering) -> str | None:
                 lines.append("\n" + texts.RELATED_HINT)
                 lines += numbering.lines(others)
             return "\n".join(lines)
-        case Refusal():
+        case Refusal(answer=answer):
+            headline, header = wording.refusal_lines(answer)
             if not reply.choices:
-                return f"{texts.NOT_FOUND}\n{texts.NO_SUGGESTION}"
+                return f"{headline}\n{texts.NO_SUGGESTION}"
             return "\n".join(
-                [texts.NOT_FOUND, texts.SUGGEST_HEADER, *numbering.lines(reply.choices), texts.CHOOSE_HINT]
+                [headline, *([header] if header else []), *numbering.lines(reply.choices), texts.CHOOSE_HINT]
             )
         case Confirm():
             first, *others = reply.choices

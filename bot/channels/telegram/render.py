@@ -59,9 +59,11 @@ def blocks(reply: Reply) -> list[tuple]:
             out.append(("blockquote", rows_as_lines(answer.answer)))  # a table: one line per row
             out.append((None, "📄 " + answer.source.citation))
             return out
-        case Refusal():
-            tail = ("b", texts.SUGGEST_HEADER) if reply.choices else (None, texts.NO_SUGGESTION)
-            return [(None, texts.NOT_FOUND), tail]
+        case Refusal(answer=answer):
+            headline, header = wording.refusal_lines(answer)
+            if not reply.choices:
+                return [(None, headline), (None, texts.NO_SUGGESTION)]
+            return [(None, headline)] + ([("b", header)] if header else [])
         case Confirm():
             return [("b", texts.CONFIRM.format(question=reply.question))]
         case DocumentPreview():

@@ -87,11 +87,12 @@ def view(reply: Reply) -> View | None:
                 buttons=buttons,
                 feedback=feedback,
             )
-        case Refusal():
+        case Refusal(answer=answer):
+            headline, header = wording.refusal_lines(answer)
             return View(
                 "refusal",
-                body=texts.NOT_FOUND,
-                header=texts.SUGGEST_HEADER if buttons else None,
+                body=headline,
+                header=(header or None) if buttons else None,
                 footer=None if buttons else texts.NO_SUGGESTION,
                 buttons=buttons,
             )
