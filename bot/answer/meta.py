@@ -74,18 +74,15 @@ _NOT_IN_TITLE = re.compile(
 )
 
 # The frame of a question about a document (folded words and phrases): what is left is the subject it
-# names. Phrases, not their syllables: "giai đoạn" is frame, "giải trình" is a subject; "chương trình"
-# is frame, "trình" alone is not.
+# names. Some syllables are frame only within a phrase: "giải trình" and "cá thể hóa" are subjects, not
+# the "giai đoạn", "chương trình" or "cụ thể hóa" of a question about a document.
 _META_PHRASES = frozenset(
-    """ban hanh|ra doi|ky|ngay|thang|nam|nao|khi|luc|gio|hom|bao nhieu|bao gio|may|ai|boi|cua|co quan|cap
-    |don vi|so hieu|noi dung|noi|chinh|van de|viec|ve|gi|ten|day du|trich yeu|cau hoi|cau|hoi dap|hoi|dap
-    |tai lieu|ban thuong vu|thuong vu|tinh uy|uy|trung uong|chi thi|nghi quyet|quy dinh|ket luan|huong dan
-    |ke hoach|thong tri|chuong trinh|chuong trinh hanh dong|de an|quyet dinh|la|duoc|nay|do|hay|van ban
-    |giai doan|ap dung|den|toi|trien khai|thuc hien|cu the hoa|cu the|tinh|bo chinh tri|bo|chinh tri|tw
-    |ban bi thu|ban|uy ban nhan dan|uy ban|nhan dan|hoi dong|dang|ban chap hanh|chap hanh|so|so may|co""".replace(
-        "\n", " "
-    ).split("|")
-)
+    """ban hanh ra doi ky ngay thang nam nao khi luc gio hom bao nhieu may ai boi cua co quan cap don vi so hieu
+    noi dung chinh van de viec ve gi ten day du trich yeu cau hoi dap tai lieu thuong vu tinh uy trung uong
+    chi thi nghi quyet quy dinh ket luan huong dan ke hoach thong tri chuong hanh dong de an quyet dinh
+    la duoc nay do hay van ban doan ap dung den toi trien khai thuc hien tinh
+    bo chinh tri tw ban bi thu uy nhan dan hoi dong dang chap hanh so may""".split()
+) | {"giai doan", "chuong trinh", "cu the hoa", "cu the"}
 _META_PHRASES = frozenset(" ".join(p.split()) for p in _META_PHRASES)
 _LONGEST_PHRASE = max(len(p.split()) for p in _META_PHRASES)
 
