@@ -99,6 +99,8 @@ def test_questions_about_the_document_itself(assistant):
     assert d.found and d.kind != "meta" and d.source.question_number == 7, d.to_json()
     e = assistant.ask("chi thi 46 noi gi ve ca the hoa trach nhiem")  # "cá thể hóa", not "cụ thể hóa"
     assert e.found and e.kind != "meta" and e.source.question_number == 3, e.to_json()
+    # "nội vụ" is a subject, not the "nói" of "nói về gì".
+    assert assistant.ask("chỉ thị 46 nói gì về cơ quan nội vụ").kind != "meta"
 
 
 @pytest.mark.parametrize(

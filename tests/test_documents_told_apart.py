@@ -74,6 +74,8 @@ def test_every_offered_question_names_its_document(multidoc):
         ("văn bản nào triển khai nghị quyết 09 về chuyển đổi số", "218-kh-ubnd", "218/KH-UBND"),
         ("quy định khuyến khích cán bộ năng động sáng tạo là quy định số mấy", "78-qd-tu", "78-QĐ/TU"),
         ("nghi quyet 09 ban hanh ngay nao", "09-nq-tu", "14/3/2024"),
+        ("kh 218 thuộc cơ quan nào ban hành", "218-kh-ubnd", "Ủy ban nhân dân tỉnh"),
+        ("qđ 78 là quy định gì", "78-qd-tu", "khuyến khích"),
     ],
 )
 def test_metadata_of_every_document(multidoc, message, doc, fact):
@@ -89,6 +91,8 @@ def test_what_a_title_never_says_is_not_read_from_it(multidoc):
     assert a.found and a.kind != "meta", a.to_json()
     assert (a.source.doc_id, a.source.question_number) == ("78-qd-tu", 11), a.to_json()
     assert multidoc.ask("nghị quyết 09 có hiệu lực đến năm nào").kind != "meta"
+    # What it implements, when its title does not say: its text may, its title cannot.
+    assert multidoc.ask("qđ 78 thực hiện chỉ thị nào của bộ chính trị").kind != "meta"
     assert multidoc.ask("kh218 do ai ký").kind != "meta"
 
 
