@@ -131,9 +131,10 @@ def test_chat_holdout_written_apart_from_everything_fitted(assistant):
     report = evaluate(load_rows(REPO / "eval" / "holdout-chat.jsonl"), assistant.ask)
     # Floors of the calibration fitted on every document of eval/corpus (not the seed alone), as measured
     # (docs/answering.md, "Quality"): the seed-only calibration scored higher here and far lower on new leaflets.
-    assert report.inscope_top1 >= 0.78, report.lines()  # measured 0.797
-    assert report.oos_reject >= 0.86, report.lines()  # measured 0.880
-    assert report.one_tap_reach >= 0.82, report.lines()  # measured 0.835
+    assert report.inscope_top1 >= 0.79, report.lines()  # measured 0.805
+    assert report.oos_reject >= 0.92, report.lines()  # measured 0.940
+    assert report.wrong_answers <= 25, report.lines()  # measured 24
+    assert report.one_tap_reach >= 0.83, report.lines()  # measured 0.842
 
 
 @pytest.mark.skipif(not (SHARED / "chat-dev.jsonl").exists(), reason="the shared chat set is not next to this checkout")
@@ -141,10 +142,10 @@ def test_chat_dev_bars(assistant):
     report = evaluate(load_rows(SHARED / "chat-dev.jsonl"), assistant.ask)
     # Floors of the calibration fitted on every document of eval/corpus (not the seed alone), as measured
     # (docs/answering.md, "Quality"): the seed-only calibration scored higher here and far lower on new leaflets.
-    assert report.inscope_top1 >= 0.92, report.lines()  # measured 0.929
-    assert report.oos_reject >= 0.90, report.lines()  # measured 0.900
-    assert report.wrong_answers <= 9, report.lines()  # measured 9
-    assert report.one_tap_reach >= 0.93, report.lines()  # measured 0.940
+    assert report.inscope_top1 >= 0.93, report.lines()  # measured 0.940
+    assert report.oos_reject >= 0.95, report.lines()  # measured 0.950
+    assert report.wrong_answers <= 8, report.lines()  # measured 8
+    assert report.one_tap_reach >= 0.95, report.lines()  # measured 0.952
 
 
 @pytest.mark.parametrize("mark", ["\u200b", "\u200c", "\u200d", "\u00ad", "\u2060", "\u200e", "\ufeff"])
