@@ -15,7 +15,7 @@ from bot.service import Assistant
 ASKED = [
     "Em là Trần Thị Bích, sđt 0912 345 678, hỏi lương hưu của em bao nhiêu?",
     "gửi giúp em vào bich.tran@gmail.com bảng lương tháng này nhé",
-    "đồng chí Lê Minh Tuấn có được nâng lương trước hạn không? CCCD 001203004567",
+    "đồng chí Lê Minh Tuấn xin nghỉ phép năm mấy ngày? CCCD 001203004567",
     "chuyển tiền thưởng vào STK 0123 4567 8901 giúp em",
 ]
 TYPED = ("0912", "345 678", "bich.tran", "gmail.com", "Trần Thị Bích", "Lê Minh Tuấn", "001203004567", "8901")
