@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer.features import asks_figure
+from bot.answer.features import _wrong_figure, asks_figure, unstated
 from bot.answer.followup import item_asked, leans_on_context
 from bot.answer.query import find_references, matches, subject_references
 from bot.answer.titles import named_by_title, words
@@ -252,3 +252,39 @@ def test_a_count_an_amount_or_a_time_asked(message):
 )
 def test_a_count_told_as_context_is_not_asked(message):
     assert not asks_figure(normalize_chat(message).text)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "unstated_things"),
+    [
+        # A named form of sanction is stated only by a form; "xử lý" of work and "phát huy" are not sanctions.
+        ("Cán bộ sợ sai thì bị xử lý thế nào?", "Lơ là, thiếu trách nhiệm trong xử lý công việc; phát huy vai trò", 1),
+        ("vi phạm thì bị xử lý ra sao", "kiên quyết xem xét, thi hành kỷ luật nghiêm minh", 0),
+        ("đùn đẩy thì bị khiển trách hay cảnh cáo", "xếp loại ở mức không hoàn thành nhiệm vụ", 1),
+        ("đùn đẩy thì bị khiển trách hay cảnh cáo", "kỷ luật từ hình thức cảnh cáo trở lên", 0),
+    ],
+)
+def test_what_a_sanction_question_needs_the_answer_to_state(question, answer, unstated_things):
+    assert unstated(question, answer) == unstated_things
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "wrong"),
+    [
+        # A count is stated by a number before that unit, not by a year; a deadline by a date, not "hằng năm".
+        (
+            "mỗi năm chi bộ sinh hoạt chuyên đề bao nhiêu lần",
+            "Theo Kế hoạch năm 2024, chi bộ sinh hoạt chuyên đề",
+            True,
+        ),
+        (
+            "mỗi năm chi bộ sinh hoạt chuyên đề bao nhiêu lần",
+            "chi bộ sinh hoạt chuyên đề ít nhất hai lần mỗi năm",
+            False,
+        ),
+        ("hạn chót nộp báo cáo là khi nào", "báo cáo hằng năm về Ban Thường vụ", True),
+        ("hạn chót nộp báo cáo là khi nào", "báo cáo trước ngày 15/12 hằng năm", False),
+    ],
+)
+def test_a_figure_of_the_kind_asked(question, answer, wrong):
+    assert _wrong_figure(question, answer) is wrong

@@ -104,8 +104,12 @@ _UNSTATED = (
             r"\b(bi ky luat (the nao|ra sao)|bi (phat|xu ly)|xu ly (the nao|ra sao|gi)|che tai|phat bao nhieu)\b"
         ),
         re.compile(
-            rf"\b(ky luat|xu ly|{_SANCTION_FORMS}|phat|che tai|thay the|tam dinh chi|dieu chuyen"
-            r"|khong hoan thanh nhiem vu)\b"
+            # "xử lý" in its sense of handling a sanction, not of handling work ("xử lý công việc").
+            rf"\b(ky luat|xu ly (ky luat|nghiem|trach nhiem|vi pham|sai pham|theo quy dinh cua dang|theo dieu le)"
+            r"|(bi|de|phai|se|xem xet,?|kien quyet|nghiem khac|nghiem tuc|dua ra) xu ly"
+            # "phạt" folds to "phat" as "phát" (huy, sinh) does: only in its forms that cannot be "phát".
+            rf"|{_SANCTION_FORMS}|xu phat|bi phat|muc phat|phat (hanh chinh|tien)|che tai|thay the|tam dinh chi"
+            r"|dieu chuyen|khong hoan thanh nhiem vu)\b"
         ),
     ),
     (re.compile(r"\b(o dau|tai dau|noi nao|cho nao|lay o dau|nop o dau|gui (ve )?dau|dia chi|link|website)\b"), None),
