@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict
 
 from bot.answer.calibration import RERANK, Calibration
-from bot.answer.features import cites, features
+from bot.answer.features import citation, cites, features
 from bot.answer.followup import Context, item_asked, leans_on_context, question_asked
 from bot.answer.meta import answer_meta, find_meta_question, not_loaded, stated_in_citation
 from bot.answer.model import Answer, Source, Suggestion
@@ -66,7 +66,7 @@ _STATES = {
 
 def _after(folded_text: str, ref) -> str:
     """The words that follow the first citation of ``ref`` in a folded official text."""
-    m = re.search(rf"\b{re.escape(ref.number)}\s*-\s*[a-z]{{1,6}}(?:/[a-z]{{1,6}})?", folded_text)
+    m = citation(folded_text, ref.number)
     return folded_text[m.end() :] if m else ""
 
 
@@ -131,8 +131,7 @@ class Answerer:
         group = next((g for g in version.groups if g.doc_id == doc_id and g.question_number == question_number), None)
         if group is None:
             return None
-        result = self._whole(version, group, score=1.0)
-        result.related = self._related(version, group)
+        result = self._whole_with_next(version, group)
         result.version = version.name
         return result
 
@@ -244,13 +243,12 @@ class Answerer:
         if stated is None and not _ASKS_WHERE_CITED.search(folded):
             return None
         wanted = [r for r in query.references if r.label in query.foreign]
-        citing = [
-            g
-            for g in version.groups
-            if g.question_number is not None
-            and all(cites(fold(g.question + " " + g.answer), r) for r in wanted)
-            and (stated is None or all(stated.search(_after(fold(g.question + " " + g.answer), r)) for r in wanted))
-        ]
+
+        def states_it(group: Group) -> bool:
+            text = fold(group.question + " " + group.answer)
+            return all(cites(text, r) and (stated is None or stated.search(_after(text, r))) for r in wanted)
+
+        citing = [g for g in version.groups if g.question_number is not None and states_it(g)]
         if not citing:
             return None
         if len(citing) > 1:  # the one the message is most about first
@@ -285,9 +283,7 @@ class Answerer:
             docs = set(version.documents)
         groups = [g for g in version.groups if g.doc_id in docs and g.question_number == number]
         if len(groups) == 1:
-            result = self._whole(version, groups[0], 1.0)
-            result.related = self._related(version, groups[0])
-            return result
+            return self._whole_with_next(version, groups[0])
         if groups:
             return Answer(
                 found=False,
@@ -429,6 +425,12 @@ class Answerer:
             group.heading,
             ocr=meta.ocr,
         )
+
+    def _whole_with_next(self, version: IndexVersion, group: Group) -> Answer:
+        """An official answer asked for by name (a button, "câu 3"): whole, its next question one tap away."""
+        result = self._whole(version, group, score=1.0)
+        result.related = self._related(version, group)
+        return result
 
     def _whole(self, version: IndexVersion, group: Group, score: float) -> Answer:
         return Answer(

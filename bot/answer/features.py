@@ -173,7 +173,7 @@ _COUNTED = (
     r"|huyen|thon|ban|to chuc|co so|chi bo|dang bo|truong|lop|hoi nghi|cuoc hop|dia phuong|ho|gia dinh"
 )
 _ASKS_HOW_MANY = re.compile(rf"\bbao nhieu ({_COUNTED})\b|\bmay (lan|dot|ky|buoi|cuoc|vong)\b")
-_NUMBER_WORD = r"\d[\d.,]*%?|mot|hai|ba|bon|tu|nam|sau|bay|tam|chin|muoi|tram|nghin|cac|moi|tat ca|toan bo|100%"
+_NUMBER_WORD = r"\d[\d.,]*%?|mot|hai|ba|bon|tu|nam|sau|bay|tam|chin|muoi|tram|nghin|cac|moi|tat ca|toan bo"
 
 
 def _wrong_count(q: str, a: str) -> bool:
@@ -246,8 +246,13 @@ def cites(folded_text: str, ref) -> bool:
     )
 
 
+def citation(folded_text: str, number: str) -> re.Match | None:
+    """Where a (folded) official text first cites the document numbered ``number`` ("45-qd/tu")."""
+    return re.search(rf"\b{re.escape(number)}\s*-\s*[a-z]{{1,6}}(?:/[a-z]{{1,6}})?", folded_text)
+
+
 def _cited_number(cited: str, number: str) -> str | None:
-    m = re.search(rf"\b{re.escape(number)}\s*-\s*[a-z]{{1,6}}(?:/[a-z]{{1,6}})?", cited)
+    m = citation(cited, number)
     return m.group(0).upper() if m else None
 
 

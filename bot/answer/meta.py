@@ -90,12 +90,13 @@ for _p in (" ".join(p.split()) for p in canonical(_FRAME).lower().replace("\n", 
 _LONGEST_PHRASE = max(len(p.split()) for p in _META_PHRASES)
 
 
-def _is_frame(words: list[str]) -> bool:
-    """Are these typed words one frame phrase? Unmarked words match any marks; marked ones their own."""
-    forms = _META_PHRASES.get(" ".join(fold(w) for w in words))
+def _is_frame(words: list[str], folded: list[str]) -> bool:
+    """Are these typed words (and their folded forms) one frame phrase? Unmarked words match any marks;
+    marked ones their own."""
+    forms = _META_PHRASES.get(" ".join(folded))
     if not forms:
         return False
-    return any(all(fold(w) == w or w == f for w, f in zip(words, form.split(), strict=True)) for form in forms)
+    return any(all(f == w or w == m for w, f, m in zip(words, folded, form.split(), strict=True)) for form in forms)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def _leftover(text: str) -> list[str]:
     i = 0
     while i < len(words):
         for n in range(min(_LONGEST_PHRASE, len(words) - i), 0, -1):
-            if _is_frame(words[i : i + n]):
+            if _is_frame(words[i : i + n], folded[i : i + n]):
                 i += n
                 break
         else:
