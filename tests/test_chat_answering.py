@@ -142,10 +142,12 @@ def test_chat_dev_bars(assistant):
     report = evaluate(load_rows(SHARED / "chat-dev.jsonl"), assistant.ask)
     # Floors of the calibration fitted on every document of eval/corpus (not the seed alone), as measured
     # (docs/answering.md, "Quality"): the seed-only calibration scored higher here and far lower on new leaflets.
-    assert report.inscope_top1 >= 0.93, report.lines()  # measured 0.940
+    # The bars for the seed (0.95 both ways) hold since bare syllables of a message typed with
+    # marks stay as typed for the model ("năm nay", not "năm này").
+    assert report.inscope_top1 >= 0.95, report.lines()  # measured 0.952
     assert report.oos_reject >= 0.95, report.lines()  # measured 0.950
-    assert report.wrong_answers <= 8, report.lines()  # measured 8
-    assert report.one_tap_reach >= 0.95, report.lines()  # measured 0.952
+    assert report.wrong_answers <= 6, report.lines()  # measured 6
+    assert report.one_tap_reach >= 0.96, report.lines()  # measured 0.964
 
 
 @pytest.mark.parametrize("mark", ["\u200b", "\u200c", "\u200d", "\u00ad", "\u2060", "\u200e", "\ufeff"])

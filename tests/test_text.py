@@ -41,7 +41,18 @@ def test_restorer_uses_corpus_phrases_then_common_words():
     r = DiacriticRestorer.build(["Người đứng đầu cấp ủy phải nêu gương", "cán bộ, đảng viên"])
     assert r.restore("nguoi dung dau phai the nao") == "người đứng đầu phải thế nào"
     assert r.restore("can bo can gi") == "cán bộ cần gì"
-    assert r.restore("giữ nguyên dau") == "giữ nguyên đâu"
+    assert r.restore("giữ nguyên dau") == "giữ nguyên dau"  # typed with marks: a bare syllable is meant so
+
+
+def test_a_message_typed_with_marks_keeps_its_bare_syllables():
+    """Most Vietnamese syllables carry marks; one a member typed with marks on and left bare is a word
+    without any ("năm nay", not "năm này"; "chi bộ", not "chị bộ"). Only a bare phrase the corpus spells
+    with marks is restored there ("phai neu guong"), and a message typed bare is restored throughout."""
+    r = DiacriticRestorer.build(["Người đứng đầu cấp ủy phải nêu gương", "chi bộ họp sau khi kiểm tra"])
+    kept = "năm nay chi bộ em họp sau khi đoàn kiểm tra về"
+    assert r.restore(kept) == kept
+    assert r.restore("người đứng đầu phai neu guong") == "người đứng đầu phải nêu gương"
+    assert r.restore("chi bo hop sau khi kiem tra") == "chi bộ họp sau khi kiểm tra"
 
 
 def test_query_terms_drop_question_words_and_fix_typos_against_corpus():

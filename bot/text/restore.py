@@ -17,7 +17,8 @@ from bot.text.normalize import fold, normalize
 from bot.text.stopwords import COMMON_PHRASES, COMMON_WORDS
 
 MAX_N = 4
-PLAIN = "="  # table keys "=ban": the corpus writes this syllable without marks
+PLAIN = "="
+MARKED_SHARE = 0.5  # of a message's syllables carrying marks: typed with marks  # table keys "=ban": the corpus writes this syllable without marks
 _WORD_RE = re.compile(r"\w+")
 
 
@@ -89,7 +90,11 @@ class DiacriticRestorer:
                     p = int(where[first[j]])
                     span = ids[p : p + n]
                     if not any(marked_word[w] for w in span):
-                        continue  # the bare spelling wins: nothing to restore
+                        # The bare spelling wins: nothing to restore, but a phrase must say so ("sau khi"
+                        # stays), or its syllables would be looked up alone ("sau" → "sáu").
+                        if n > 1:
+                            table[" ".join(folded_words[w] for w in span)] = " ".join(words[w] for w in span)
+                        continue
                     table[" ".join(folded_words[w] for w in span)] = " ".join(words[w] for w in span)
         for w in COMMON_WORDS:  # a common word keeps its usual spelling (bare ones stay bare)
             if fold(w) != w:
@@ -105,10 +110,16 @@ class DiacriticRestorer:
     def restore(self, text: str) -> str:
         """Accent the unaccented spans of ``text``; accented syllables are kept as typed, and so is a
         lone bare syllable of a message typed with marks when the corpus writes it bare too ("ủy ban
-        nhân dân" stays; "ủy bạn" would be wrong)."""
+        nhân dân" stays; "ủy bạn" would be wrong). In a message where most syllables carry marks, every
+        bare syllable is kept as typed, and only bare phrases the corpus spells with marks are restored
+        ("người đứng đầu phai lam gi" → "phải làm")."""
         toks = _WORD_RE.findall(normalize(text))
         marked = [fold(t) != t for t in toks]
         mixed = any(marked)
+        # Typed with marks (most syllables carry them): a bare syllable is meant as typed ("năm nay",
+        # "sau khi", "tham nhũng", "chi bộ"); only phrases the corpus spells with marks are restored.
+        letters = [m for t, m in zip(toks, marked, strict=True) if t.isalpha()]
+        typed_with_marks = len(letters) >= 2 and sum(letters) >= MARKED_SHARE * len(letters)
         out: list[str] = []
         i = 0
         while i < len(toks):
@@ -126,6 +137,8 @@ class DiacriticRestorer:
                 if any(fold(t) != t for t in span):
                     continue
                 hit = self.table.get(" ".join(span))
+                if n == 1 and typed_with_marks:
+                    hit = span[0]  # a bare syllable of a message typed with marks stays as typed
                 if hit is not None:
                     out.append(hit)
                     i += n

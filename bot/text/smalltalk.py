@@ -57,7 +57,7 @@ def is_smalltalk(text: str) -> bool:
     return marked
 
 
-_THANKS = re.compile(r"^(\w+ ){0,3}(cam on|thank|thanks|thank you|tks|thankyou)\b")
+_THANKS = re.compile(r"^(\w+ ){0,3}(cam on|thank|thanks|tks|thankyou)\b")
 # What makes a message that starts with thanks a question or a request after all.
 _ASKS = re.compile(
     r"\b(gi|nao|sao|khong|ko|k|hong|chua|hem|bao nhieu|may|hoi|hoi them|cho (em|minh|toi|anh|chi) (hoi|biet)"
