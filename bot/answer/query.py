@@ -332,7 +332,7 @@ class Query:
                 if len(piece.split()) >= 4:
                     dense_sentences.append(restore(piece))
         words = segmenter.words(dense_focus) if segmenter is not None and has_diacritics(dense_focus) else []
-        terms = QueryTerms.of(focus, version.lexicon, words, restored=restore(focus))
+        terms = QueryTerms.of(focus, version.lexicon, words, restored=dense_focus)
         full_terms = QueryTerms.of(full, version.lexicon, restored=dense_full)
         return cls(
             raw=raw or "",

@@ -17,8 +17,8 @@ from bot.text.normalize import fold, normalize
 from bot.text.stopwords import COMMON_PHRASES, COMMON_WORDS
 
 MAX_N = 4
-PLAIN = "="
-MARKED_SHARE = 0.5  # of a message's syllables carrying marks: typed with marks  # table keys "=ban": the corpus writes this syllable without marks
+PLAIN = "="  # table keys "=ban": the corpus writes this syllable without marks
+MARKED_SHARE = 0.5  # of a message's syllables carrying marks: typed with marks
 _WORD_RE = re.compile(r"\w+")
 
 
@@ -133,12 +133,11 @@ class DiacriticRestorer:
                 i += 1
                 continue
             for n in range(min(MAX_N, len(toks) - i), 0, -1):
-                span = toks[i : i + n]
-                if any(fold(t) != t for t in span):
+                if any(marked[i : i + n]):
                     continue
-                hit = self.table.get(" ".join(span))
-                if n == 1 and typed_with_marks:
-                    hit = span[0]  # a bare syllable of a message typed with marks stays as typed
+                span = toks[i : i + n]
+                # A bare syllable of a message typed with marks stays as typed.
+                hit = span[0] if n == 1 and typed_with_marks else self.table.get(" ".join(span))
                 if hit is not None:
                     out.append(hit)
                     i += n
